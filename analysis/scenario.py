@@ -489,7 +489,7 @@ def _build(raw: dict[str, Any], origin: str, base_dir: Path | None) -> Scenario:
             value, prov, bd = given[f.name]
             where = prov.origin or origin
             value = _check_value(where, key, f.metadata["kind"], value)
-            if prov.range is not None and isinstance(value, float):
+            if prov.range is not None and isinstance(value, float) and prov.status != "user":
                 lo, hi = prov.range
                 if not lo <= value <= hi:
                     raise input_error(where, key, value, f"outside its stated range [{lo:g}, {hi:g}]")

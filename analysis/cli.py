@@ -1,0 +1,223 @@
+"""The ``calcsim`` command line.
+
+``calcsim run`` simulates a scenario and prints a summary table (or JSON);
+``calcsim scenarios`` lists the shipped scenarios; ``calcsim check FILE``
+validates a scenario file; ``calcsim table reading`` prints a reading table.
+Bad input is one line on stderr and exit code 2; outputs are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import CalcsimInputError
+
+EXIT_INPUT = 2
+
+
+def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="nl-biennial",
+                   help="shipped scenario name or path to a TOML file (default: nl-biennial)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter, e.g. --set programme.interval_years=3 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="calcsim",
+        description="Breast-screening microsimulation with calcification states.")
+    parser.add_argument("--version", action="version", version=f"calcsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario and report every measure")
+    _add_scenario_args(run)
+    run.add_argument("--women", type=int, default=100_000, help="women in the cohort (default 100000)")
+    run.add_argument("--seed", type=int, default=2026, help="run seed (default 2026)")
+    run.add_argument("--out", type=Path, help="write estimates.csv and run.json into this folder")
+    run.add_argument("--screens", action="store_true",
+                     help="with --out, also write screens.parquet (one row per screen)")
+    run.add_argument("--json", action="store_true", help="print the estimates as JSON on stdout")
+    run.add_argument("--by", action="append", default=[], metavar="COLUMN",
+                     help="stratify by a column (repeatable): round, age_group, menopause, "
+                          "family_history, brca, breastfeeding, density, parity")
+    run.add_argument("--cohort-data", type=Path,
+                     help="BCSC Risk Estimation Dataset file (risk.txt or its zip) to resample women from")
+
+    sub.add_parser("scenarios", help="list the shipped scenarios")
+
+    check = sub.add_parser("check", help="validate a scenario file")
+    check.add_argument("file", help="scenario TOML file (or shipped name)")
+    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    table = sub.add_parser("table", help="print a model table")
+    table.add_argument("which", choices=["reading", "parameters"])
+    _add_scenario_args(table)
+    return parser
+
+
+def _scenario(args: argparse.Namespace, name: str):
+    from .scenario import load_scenario, parse_set_option
+
+    overrides = dict(parse_set_option(o) for o in args.overrides)
+    return load_scenario(name, overrides)
+
+
+def _format_summary(results) -> str:
+    e = results.estimates()
+    lines = [f"calcsim {results.version} | scenario {results.scenario} ({results.scenario_hash}) | "
+             f"seed {results.seed} | {results.women:,} women",
+             "Intervals: Wilson 95% (binomial, within this run).", ""]
+    header = f"{'measure':<36} {'stratum':<28} {'estimate':>10} {'95% interval':>22} {'numerator / n':>24}"
+    lines += [header, "-" * len(header)]
+    for r in e.itertuples(index=False):
+        per = "‰" if r.measure.endswith("per_1000") else "%"
+        scale = 1.0 if per == "‰" else 100.0
+        if r.n == 0:
+            est, ci = "—", "(no denominator)"
+        else:
+            est = f"{r.estimate * scale:.2f}{per}"
+            ci = f"{r.lower * scale:.2f}–{r.upper * scale:.2f}{per}"
+        lines.append(f"{r.measure:<36} {r.stratum:<28} {est:>10} {ci:>22} "
+                     f"{f'{r.numerator:,} / {r.n:,}':>24}")
+    return "\n".join(lines)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise CalcsimInputError(f"--out: {str(out)!r}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CalcsimInputError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``calcsim run``."""
+    from .simulate import simulate
+
+    scenario = _scenario(args, args.scenario)
+    if args.women < 1:
+        raise CalcsimInputError(f"--women: {args.women}: a whole number >= 1")
+    if args.seed < 0:
+        raise CalcsimInputError(f"--seed: {args.seed}: a whole number >= 0")
+    if args.screens and args.out is None:
+        raise CalcsimInputError("--screens: needs --out DIR to write screens.parquet into")
+    if args.cohort_data is not None and not args.cohort_data.exists():
+        raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
+    if args.out is not None:
+        _prepare_out(args.out)
+    screens_tmp = None
+    if args.screens:
+        fd, screens_tmp = tempfile.mkstemp(dir=args.out, prefix=".screens.", suffix=".parquet.tmp")
+        os.close(fd)
+    try:
+        results = simulate(scenario, women=args.women, seed=args.seed, by=args.by,
+                           cohort_data=args.cohort_data, screens_path=screens_tmp,
+                           progress=sys.stderr.isatty() and not args.json)
+        doc = results.to_json_dict()
+        if args.out is not None:
+            table = results.estimates()
+            table.insert(0, "scenario", results.scenario)
+            table.insert(1, "scenario_hash", results.scenario_hash)
+            table.insert(2, "version", results.version)
+            table.insert(3, "seed", results.seed)
+            table.insert(4, "women", results.women)
+            _atomic_write_text(args.out / "estimates.csv", table.to_csv(index=False))
+            _atomic_write_text(args.out / "run.json", json.dumps(doc, indent=2) + "\n")
+            if screens_tmp is not None:
+                os.replace(screens_tmp, args.out / "screens.parquet")
+                screens_tmp = None
+    finally:
+        if screens_tmp is not None:
+            Path(screens_tmp).unlink(missing_ok=True)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(_format_summary(results))
+        if args.out is not None:
+            print(f"\nwritten: {args.out / 'estimates.csv'}, {args.out / 'run.json'}"
+                  + (f", {args.out / 'screens.parquet'}" if args.screens else ""))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """``calcsim scenarios``."""
+    from .scenario import list_scenarios, load_scenario
+
+    for name in list_scenarios():
+        s = load_scenario(name)
+        pg = s.programme
+        print(f"{name:<20} {s.description}  [ages {pg.start_age_years:g}-{pg.stop_age_years:g}, "
+              f"every {pg.interval_years:g} y, {s.reading.readers} reader(s), hash {s.hash}]")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``calcsim check FILE``."""
+    from .scenario import references, undocumented_sources
+
+    s = _scenario(args, args.file)
+    missing = undocumented_sources(s, references())
+    if missing:
+        raise CalcsimInputError(f"{s.origin}: source: {missing[0]!r}: not a key of data/references.toml")
+    counts = s.parameter_table()["status"].value_counts().to_dict()
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    print(f"{s.origin}: ok — scenario {s.name} ({s.hash}); parameters: {summary}")
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    """``calcsim table reading|parameters``."""
+    import pandas as pd
+
+    from .programme import reading_table
+
+    s = _scenario(args, args.scenario)
+    df = reading_table(s) if args.which == "reading" else s.parameter_table()
+    with pd.option_context("display.max_rows", None, "display.width", 200,
+                           "display.max_colwidth", 60):
+        print(df.to_string(index=False))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``calcsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CalcsimInputError as exc:
+        print(f"calcsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # e.g. `calcsim table reading | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("calcsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

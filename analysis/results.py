@@ -1,0 +1,263 @@
+"""Results: counts of screens and the estimates published from them.
+
+Every measure is a proportion ``numerator / n`` over a named denominator (MODEL.md
+§2: always name the denominator), counted per block and summed (integers, so the
+total does not depend on how blocks were grouped), then given a Wilson 95%
+interval (statsmodels). Stratified counts use fixed category lists, so strata
+line up across blocks, runs and scenarios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from .errors import CalcsimInputError, did_you_mean
+
+Frame = dict[str, np.ndarray]
+
+#: Columns of the screens table, with their dtypes (one row per attended screen).
+SCREEN_COLUMNS: dict[str, str] = {
+    "woman": "int64", "round_index": "int16", "age_years": "float32", "first_round": "bool",
+    "postmenopausal": "bool", "density": "int8", "family_history": "int8", "brca": "int8",
+    "births": "int8", "breastfeeding_months": "float32", "nonsuspicious_calc": "bool",
+    "benign_cluster": "bool", "malignant_calc": "bool", "any_cluster": "bool",
+    "cancer_present": "bool", "cancer_type": "int8", "presentation": "int8",
+    "calc_morphology": "int8", "calc_distribution": "int8", "calc_compact": "bool",
+    "recalled": "bool", "recall_calc": "bool", "recall_other": "bool", "calc_only_recall": "bool",
+    "workup": "int8", "biopsy": "bool", "biopsy_method": "int8", "pathology": "int8",
+    "screen_detected": "bool", "interval_cancer": "bool", "false_positive": "bool",
+    "cfp_eligible": "bool", "cfp_event": "bool",
+}
+
+
+def empty_screens() -> Frame:
+    """A screens frame with no rows."""
+    return {k: np.zeros(0, dtype=v) for k, v in SCREEN_COLUMNS.items()}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A proportion with a named numerator and denominator."""
+
+    name: str
+    numerator: str
+    denominator: str
+    num: Callable[[Frame], np.ndarray]
+    den: Callable[[Frame], np.ndarray]
+    per: float = 1.0  # 1000 for rates per 1,000 screens
+
+
+def _all(f: Frame) -> np.ndarray:
+    return np.ones(len(f["recalled"]), dtype=bool)
+
+
+def _cancer(f: Frame) -> np.ndarray:
+    return f["pathology"] >= 3
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("recall_rate", "recalled screens", "screens", lambda f: f["recalled"], _all),
+    Measure("first_round_recall_rate", "recalled first-round screens", "first-round screens",
+            lambda f: f["recalled"] & f["first_round"], lambda f: f["first_round"]),
+    Measure("subsequent_round_recall_rate", "recalled subsequent-round screens",
+            "subsequent-round screens", lambda f: f["recalled"] & ~f["first_round"],
+            lambda f: ~f["first_round"]),
+    Measure("calc_recall_rate", "screens recalled for calcifications (alone or with another finding)",
+            "screens", lambda f: f["recall_calc"], _all),
+    Measure("calc_only_recall_rate", "screens recalled for calcifications as the only finding",
+            "screens", lambda f: f["calc_only_recall"], _all),
+    Measure("calc_share_of_recalls", "recalls with calcifications among the findings", "recalls",
+            lambda f: f["recall_calc"], lambda f: f["recalled"]),
+    Measure("calc_only_share_of_recalls", "recalls with calcifications as the only finding",
+            "recalls", lambda f: f["calc_only_recall"], lambda f: f["recalled"]),
+    Measure("calc_only_share_of_screen_detected",
+            "screen-detected cancers recalled for calcifications only", "screen-detected cancers",
+            lambda f: f["screen_detected"] & f["calc_only_recall"], lambda f: f["screen_detected"]),
+    Measure("calc_share_of_screen_detected",
+            "screen-detected cancers recalled with calcifications among the findings",
+            "screen-detected cancers", lambda f: f["screen_detected"] & f["recall_calc"],
+            lambda f: f["screen_detected"]),
+    Measure("dcis_share_of_screen_detected", "screen-detected DCIS", "screen-detected cancers",
+            lambda f: f["screen_detected"] & (f["pathology"] == 3), lambda f: f["screen_detected"]),
+    Measure("cancer_detection_rate_per_1000", "screen-detected cancers", "screens",
+            lambda f: f["screen_detected"], _all, per=1000.0),
+    Measure("ppv1", "screen-detected cancers", "recalls",
+            lambda f: f["screen_detected"], lambda f: f["recalled"]),
+    Measure("ppv_calc_recall", "screen-detected cancers among calcification recalls",
+            "calcification recalls", lambda f: f["screen_detected"] & f["recall_calc"],
+            lambda f: f["recall_calc"]),
+    Measure("ppv3", "biopsies showing DCIS or invasive cancer", "biopsies",
+            lambda f: f["biopsy"] & _cancer(f), lambda f: f["biopsy"]),
+    Measure("biopsy_rate", "screens leading to biopsy", "screens", lambda f: f["biopsy"], _all),
+    Measure("interval_cancer_rate_per_1000",
+            "cancers surfacing clinically within one interval after a screen that did not detect them",
+            "screens", lambda f: f["interval_cancer"], _all, per=1000.0),
+    Measure("sensitivity", "screen-detected cancers",
+            "screen-detected + interval cancers (follow-up: one programme interval)",
+            lambda f: f["screen_detected"], lambda f: f["screen_detected"] | f["interval_cancer"]),
+    Measure("specificity", "screens without recall among screens without cancer in follow-up",
+            "screens without cancer within one programme interval",
+            lambda f: ~f["recalled"] & ~(f["screen_detected"] | f["interval_cancer"]),
+            lambda f: ~(f["screen_detected"] | f["interval_cancer"])),
+    Measure("cumulative_false_positive_recall",
+            "women with >=1 false-positive recall in their first N screens",
+            "women screened N times without a cancer diagnosis (N = programme.cumulative_rounds)",
+            lambda f: f["cfp_event"], lambda f: f["cfp_eligible"]),
+    Measure("cluster_prevalence", "screens showing a microcalcification cluster (benign or malignant)",
+            "screens", lambda f: f["any_cluster"], _all),
+)
+MEASURE_NAMES = tuple(m.name for m in MEASURES)
+
+
+# ----------------------------------------------------------------------------- strata
+def _age_group(f: Frame) -> np.ndarray:
+    return np.clip((f["age_years"].astype(np.int32) - 35) // 5, 0, 9)
+
+
+def _bf_cat(f: Frame) -> np.ndarray:
+    m = f["breastfeeding_months"]
+    return np.select([m <= 0, m < 6, m <= 12], [0, 1, 2], 3)
+
+
+STRATA: dict[str, tuple[Callable[[Frame], np.ndarray], tuple[str, ...]]] = {
+    "round": (lambda f: (~f["first_round"]).astype(np.intp), ("first", "subsequent")),
+    "age_group": (_age_group, tuple(f"{a}-{a + 4}" for a in range(35, 85, 5))),
+    "menopause": (lambda f: f["postmenopausal"].astype(np.intp), ("premenopausal", "postmenopausal")),
+    "family_history": (lambda f: f["family_history"].astype(np.intp), ("0", "1", ">=2")),
+    "brca": (lambda f: f["brca"].astype(np.intp), ("non-carrier", "BRCA1", "BRCA2")),
+    "breastfeeding": (_bf_cat, ("none", "<6 months", "6-12 months", ">12 months")),
+    "density": (lambda f: f["density"].astype(np.intp), ("a", "b", "c", "d")),
+    "parity": (lambda f: np.minimum(f["births"], 3).astype(np.intp), ("0", "1", "2", ">=3")),
+}
+
+
+def check_strata(by: Sequence[str]) -> list[str]:
+    """Validate stratification columns; one-line error listing the allowed ones."""
+    for b in by:
+        if b not in STRATA:
+            raise CalcsimInputError(f"--by: {b!r}: unknown column{did_you_mean(b, STRATA)};"
+                                    f" allowed: {', '.join(STRATA)}")
+    return list(dict.fromkeys(by))
+
+
+def _stratum_codes(f: Frame, by: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    n = len(f["recalled"])
+    codes = np.zeros(n, dtype=np.intp)
+    labels = [""]
+    for b in by:
+        fn, cats = STRATA[b]
+        codes = codes * len(cats) + fn(f)
+        labels = [f"{lab}; {b}={c}" if lab else f"{b}={c}" for lab in labels for c in cats]
+    return codes, labels or ["all"]
+
+
+def count_screens(f: Frame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Numerator and denominator counts of every measure, overall and by stratum.
+
+    Parameters
+    ----------
+    f : dict of arrays
+        Screens of one or more blocks (:data:`SCREEN_COLUMNS`).
+    by : sequence of str
+        Stratification columns (keys of :data:`STRATA`); empty for overall only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``stratum``, ``measure``, ``numerator``, ``n`` (int64).
+    """
+    frames = []
+    for group in ([()] + ([tuple(by)] if by else [])):
+        codes, labels = _stratum_codes(f, group) if group else (np.zeros(len(f["recalled"]), np.intp),
+                                                                ["all"])
+        k = len(labels)
+        for m in MEASURES:
+            den = m.den(f)
+            num = m.num(f) & den
+            frames.append(pd.DataFrame({
+                "stratum": labels, "measure": m.name,
+                "numerator": np.bincount(codes[num], minlength=k).astype(np.int64),
+                "n": np.bincount(codes[den], minlength=k).astype(np.int64)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def add_counts(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:
+    """Sum two count tables with the same rows (exact integer addition)."""
+    if a is None:
+        return b.copy()
+    out = a.copy()
+    out["numerator"] = a["numerator"].to_numpy() + b["numerator"].to_numpy()
+    out["n"] = a["n"].to_numpy() + b["n"].to_numpy()
+    return out
+
+
+def wilson(numerator: np.ndarray, n: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, ...]:
+    """Estimate and Wilson interval; NaN where ``n == 0``."""
+    numerator = np.asarray(numerator, dtype=float)
+    n = np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    lo, hi = proportion_confint(numerator, safe, alpha=alpha, method="wilson")
+    est = numerator / safe
+    nan = n == 0
+    return (np.where(nan, np.nan, est), np.where(nan, np.nan, lo), np.where(nan, np.nan, hi))
+
+
+def estimates_from_counts(counts: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Tidy estimates with Wilson intervals from a count table."""
+    est, lo, hi = wilson(counts["numerator"].to_numpy(), counts["n"].to_numpy(), alpha)
+    per = counts["measure"].map({m.name: m.per for m in MEASURES}).to_numpy()
+    den = counts["measure"].map({m.name: m.denominator for m in MEASURES})
+    return pd.DataFrame({
+        "measure": counts["measure"], "denominator": den, "stratum": counts["stratum"],
+        "numerator": counts["numerator"], "n": counts["n"],
+        "estimate": est * per, "lower": lo * per, "upper": hi * per,
+        "interval": "wilson95",
+    })
+
+
+@dataclass
+class Results:
+    """What a run produced: counts, metadata and (optionally) the screens table."""
+
+    scenario: str
+    scenario_hash: str
+    version: str
+    seed: int
+    women: int
+    counts: pd.DataFrame
+    screens: pd.DataFrame | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Every measure with its Wilson interval (one row per measure and stratum)."""
+        return estimates_from_counts(self.counts, alpha)
+
+    def estimate(self, measure: str, stratum: str = "all") -> float:
+        """One point estimate."""
+        e = self.estimates()
+        row = e[(e["measure"] == measure) & (e["stratum"] == stratum)]
+        if row.empty:
+            raise KeyError(f"{measure} / {stratum}")
+        return float(row["estimate"].iloc[0])
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        e = self.estimates()
+        records = []
+        for r in e.itertuples(index=False):
+            records.append({
+                "measure": r.measure, "denominator": r.denominator, "stratum": r.stratum,
+                "numerator": int(r.numerator), "n": int(r.n),
+                "estimate": None if np.isnan(r.estimate) else float(r.estimate),
+                "lower": None if np.isnan(r.lower) else float(r.lower),
+                "upper": None if np.isnan(r.upper) else float(r.upper),
+            })
+        return {"scenario": self.scenario, "scenario_hash": self.scenario_hash,
+                "version": self.version, "seed": self.seed, "women": self.women,
+                "interval": "Wilson 95% (binomial, within this run)", "estimates": records}

@@ -1,0 +1,202 @@
+"""The pipeline, top to bottom.
+
+::
+
+    scenario = load_scenario("nl-biennial")           # validated, cited parameters
+    model = build_model(scenario)                     # baseline rescaling, tables
+    for each block of BLOCK_SIZE women:
+        cohort = draw_cohort(...)                     # risk factors
+        history = draw_natural_history(...)           # death, cancer, calcifications
+        screens = screen_block(...)                   # rounds: attend, read, work up
+        counts += count_screens(screens)              # integer counts per measure
+    Results(counts).estimates()                        # proportions, Wilson intervals
+
+Blocks are independent given the seed (see :mod:`analysis.streams`), so any
+subset of blocks can run anywhere and their integer counts add up to the same
+total.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
+from .errors import CalcsimInputError
+from .natural_history import HazardModel, draw_natural_history, hazard_model
+from .programme import screen_block
+from .results import SCREEN_COLUMNS, Frame, Results, add_counts, check_strata, count_screens
+from .scenario import Scenario, load_scenario
+from .streams import BLOCK_SIZE
+
+#: Seed of the fixed reference population used to rescale the baseline incidence.
+REFERENCE_SEED = 0
+REFERENCE_WOMEN = 2**17
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Everything derived from a scenario that all blocks share."""
+
+    scenario: Scenario
+    hazards: HazardModel
+    density_grid: np.ndarray
+    profiles: pd.DataFrame | None = None
+    reference_age: float = 0.0
+
+    def cohort(self, seed: int, block: int, n: int) -> Cohort:
+        """Draw the women of one block."""
+        if self.profiles is None:
+            return draw_cohort(self.scenario, seed, block, n)
+        return draw_cohort_bcsc(self.scenario, self.profiles, self.reference_age, seed, block, n)
+
+
+def build_model(scenario: Scenario, cohort_data: str | os.PathLike[str] | None = None) -> Model:
+    """Prepare a scenario for simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    cohort_data : path, optional
+        A BCSC Risk Estimation Dataset file (``risk.txt`` or its zip) to resample
+        risk-factor profiles from, instead of the parametric cohort.
+    """
+    grid = density_grid(scenario.tables["density"])
+    profiles, ref_age = None, 0.0
+    if cohort_data is not None:
+        from .bcsc import read_risk_estimation, risk_profiles
+
+        start = scenario.programme.start_age_years
+        lower = int(5 * ((start - 35) // 5) + 35)
+        profiles = risk_profiles(read_risk_estimation(cohort_data), lower, lower + 4)
+        ref_age = lower + 2.5
+    model = Model(scenario, hazards=None, density_grid=grid, profiles=profiles,  # type: ignore[arg-type]
+                  reference_age=ref_age)
+    reference = model.cohort(REFERENCE_SEED, 0, REFERENCE_WOMEN)
+    return Model(scenario, hazards=hazard_model(scenario, reference), density_grid=grid,
+                 profiles=profiles, reference_age=ref_age)
+
+
+def block_sizes(women: int) -> list[int]:
+    """Women in each block: full blocks of :data:`BLOCK_SIZE` and a remainder."""
+    full, rest = divmod(women, BLOCK_SIZE)
+    return [BLOCK_SIZE] * full + ([rest] if rest else [])
+
+
+def simulate_block(model: Model, seed: int, block: int, n: int) -> Frame:
+    """Simulate one block of ``n`` women; return its screens (columns of arrays)."""
+    s = model.scenario
+    cohort = model.cohort(seed, block, n)
+    history = draw_natural_history(s, model.hazards, cohort, seed, block)
+    return screen_block(s, cohort, history, seed, block, model.density_grid,
+                        first_woman=block * BLOCK_SIZE)
+
+
+def screens_frame(frame: Frame) -> pd.DataFrame:
+    """A screens frame (dict of arrays) as a DataFrame with the documented dtypes."""
+    return pd.DataFrame({k: frame[k].astype(v, copy=False) for k, v in SCREEN_COLUMNS.items()})
+
+
+def _check_run_args(women: int, seed: int) -> None:
+    if isinstance(women, bool) or not isinstance(women, int | np.integer) or women < 1:
+        raise CalcsimInputError(f"--women: {women!r}: a whole number >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise CalcsimInputError(f"--seed: {seed!r}: a whole number between 0 and 2**63 - 1")
+
+
+def simulate(
+    scenario: Scenario | str = "nl-biennial",
+    women: int = 100_000,
+    seed: int = 2026,
+    *,
+    by: Sequence[str] = (),
+    cohort_data: str | os.PathLike[str] | None = None,
+    keep_screens: bool = False,
+    screens_path: str | os.PathLike[str] | None = None,
+    blocks: Iterable[int] | None = None,
+    progress: bool = False,
+    model: Model | None = None,
+) -> Results:
+    """Simulate a screening programme and count every measure.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario or the name/path of one.
+    women : int
+        Women in the cohort.
+    seed : int
+        Run seed: the same seed gives bit-identical results.
+    by : sequence of str
+        Stratify the counts (see :data:`analysis.results.STRATA`).
+    cohort_data : path, optional
+        BCSC Risk Estimation Dataset file to resample the cohort from.
+    keep_screens : bool
+        Keep the screens table in ``Results.screens`` (memory grows with women).
+    screens_path : path, optional
+        Stream the screens table to this Parquet file, block by block.
+    blocks : iterable of int, optional
+        Simulate only these block indices (for scale-out); counts from disjoint
+        block sets add up to the full run's.
+    progress : bool
+        Show a progress bar (tqdm) on stderr.
+    model : Model, optional
+        A prepared model (skips :func:`build_model`).
+
+    Returns
+    -------
+    Results
+    """
+    _check_run_args(women, seed)
+    by = check_strata(by)
+    s = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    model = model or build_model(s, cohort_data)
+    sizes = block_sizes(int(women))
+    todo = list(range(len(sizes))) if blocks is None else sorted(set(blocks))
+    counts = None
+    kept: list[pd.DataFrame] = []
+    writer = None
+    try:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(todo, desc=s.name, unit="block", disable=not progress, leave=False)
+        for b in iterator:
+            frame = simulate_block(model, seed, b, sizes[b])
+            counts = add_counts(counts, count_screens(frame, by))
+            if keep_screens or screens_path is not None:
+                df = screens_frame(frame)
+                if keep_screens:
+                    kept.append(df)
+                if screens_path is not None:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    table = pa.Table.from_pandas(df, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(Path(screens_path), table.schema)
+                    writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if counts is None:
+        counts = count_screens(screens_frame_empty(), by)
+    return Results(
+        scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
+        counts=counts, screens=pd.concat(kept, ignore_index=True) if keep_screens and kept else None,
+        meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": list(by),
+              "cohort": "bcsc" if cohort_data is not None else "parametric"},
+    )
+
+
+def screens_frame_empty() -> Frame:
+    """A frame with no screens (all documented columns)."""
+    from .results import empty_screens
+
+    return empty_screens()
