@@ -1,0 +1,13 @@
+"""Regenerate the exact regression baseline (run deliberately when the model changes on purpose).
+
+    .venv/bin/python tests/baselines/make_baseline.py
+"""
+
+from pathlib import Path
+
+from analysis.simulate import simulate
+
+if __name__ == "__main__":
+    out = Path(__file__).parent / "nl-biennial-women3000-seed7.csv"
+    simulate("nl-biennial", women=3000, seed=7).counts.to_csv(out, index=False)
+    print(f"written {out}")
