@@ -141,7 +141,10 @@ def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     cum = np.cumsum(probs, axis=-1)
     if cum.ndim == 1:
         return np.searchsorted(cum[:-1], u, side="right").astype(np.int8)
-    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)
+    out = np.zeros(len(u), dtype=np.int8)
+    for j in range(cum.shape[1] - 1):
+        out += u >= cum[:, j]
+    return out
 
 
 # ----------------------------------------------------------------------------- parametric
@@ -220,10 +223,20 @@ def density_grid(table: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def density_category(grid: np.ndarray, age: np.ndarray, postmenopausal: np.ndarray,
+def density_category(grid: np.ndarray, age: float | np.ndarray, postmenopausal: np.ndarray,
                      density_u: np.ndarray) -> np.ndarray:
-    """BI-RADS density (0=a ... 3=d) at ``age`` from the woman's fixed percentile ``density_u``."""
-    g = np.clip(((age - 35) // 5).astype(np.intp), 0, grid.shape[0] - 1)
+    """BI-RADS density (0=a ... 3=d) at ``age`` from the woman's fixed percentile ``density_u``.
+
+    ``age`` is a scalar (all women screened at the same age: the fast path used by
+    the programme loop) or an array aligned with the women.
+    """
+    if np.ndim(age) == 0:
+        g = int(np.clip((float(age) - 35) // 5, 0, grid.shape[0] - 1))
+        thresholds = np.cumsum(grid[g], axis=-1)[:, :3]  # (menopause status, 3 cut points)
+        t = thresholds[postmenopausal.astype(np.intp)]
+        return ((density_u >= t[:, 0]).view(np.int8) + (density_u >= t[:, 1]).view(np.int8)
+                + (density_u >= t[:, 2]).view(np.int8))
+    g = np.clip(((np.asarray(age) - 35) // 5).astype(np.intp), 0, grid.shape[0] - 1)
     cum = np.cumsum(grid[g, postmenopausal.astype(np.intp)], axis=-1)
     return (density_u[:, None] >= cum[:, :3]).sum(axis=1).astype(np.int8)
 

@@ -162,8 +162,8 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
     rr = relative_risk(s, c)
     onset = _invert(hm.baseline_cum, hm.ages, e / rr)
     for k in (1, 2):
-        carrier = c.brca == k
-        onset = np.where(carrier, _invert(hm.carrier_cum[k - 1], hm.ages, e), onset)
+        carrier = np.flatnonzero(c.brca == k)
+        onset[carrier] = _invert(hm.carrier_cum[k - 1], hm.ages, e[carrier])
     onset = np.where(onset < death, onset, NO_EVENT)
     has = np.isfinite(onset)
 

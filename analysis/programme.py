@@ -110,17 +110,24 @@ def reading_table(s: Scenario) -> pd.DataFrame:
 
 
 def _programme_p(logits: np.ndarray, readers: int) -> np.ndarray:
+    """Probability that at least one of ``readers`` independent readers recalls."""
     p = expit(logits)
-    return p if readers == 1 else 1.0 - (1.0 - p) ** readers
+    if readers == 1:
+        return p
+    if readers == 2:
+        return p * (2.0 - p)
+    return 1.0 - (1.0 - p) ** readers
 
 
 def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: int,
-                 density_grid: np.ndarray, first_woman: int = 0) -> dict[str, np.ndarray]:
+                 density_grid: np.ndarray, first_woman: int = 0,
+                 detail: bool = True) -> dict[str, np.ndarray]:
     """Run the programme over one block of women; return its screens as columns.
 
     One row per attended screen; see :data:`analysis.results.SCREEN_COLUMNS` for
     the columns. Women are advanced round by round (a loop over the handful of
-    rounds, vectorised over women).
+    rounds, vectorised over women). With ``detail=False`` only the columns that
+    the measures and strata need are returned (same draws, same counts; faster).
     """
     n = c.n
     pg, rd, wk, cal = s.programme, s.reading, s.workup, s.calcifications
@@ -128,16 +135,23 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
     lg = reading_logits(s)
     calc_lg = lg[:3]  # nonsuspicious, benign cluster, malignant
     other_lg = lg[3:]  # benign, mass malignant, other malignant
-    morph_lor = np.log(np.asarray(rd.morphology_odds_ratio))
+    # morphology log odds ratio, indexed by morphology code; the extra last entry (index -1) is 0
+    morph_lor_ext = np.append(np.log(np.asarray(rd.morphology_odds_ratio)), 0.0)
     readers = rd.readers
 
     menopause = c.menopause_age
     z = normals(seed, "programme.attendance_propensity", block, n)
     p_attend = expit(logit(pg.attendance) + pg.attendance_logit_sd * z)
+    # propensities on the logit scale: present when logit(u) < the woman's log-odds of prevalence
+    cluster_lu = logit(nh.cluster_u)
+    nonsusp_lu = logit(nh.nonsuspicious_u)
     cluster_base = (logit(cal.cluster_prevalence_age50)
                     + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
                     + math.log(cal.cluster_or_per_birth) * c.births)
     bf12 = c.breastfeeding_months > 12.0
+    lor_post = math.log(cal.cluster_or_postmenopausal)
+    lor_bf = math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal)
+    lor_dense = math.log(cal.cluster_or_dense)
     ns_base = logit(cal.nonsuspicious_prevalence_age50)
 
     detected_age = np.full(n, np.inf)
@@ -149,6 +163,9 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
     other_cancer_state = np.select([(nh.presentation == CALC_MASS) | (nh.presentation == MASS),
                                     nh.presentation == OTHER], [1, 2], 0).astype(np.int8)
     p_hr = (wk.p_high_risk_calc_benign_biopsy, wk.p_high_risk_other_benign_biopsy)
+    p_biopsy = np.array([wk.p_biopsy_malignant, wk.p_biopsy_calc_benign, wk.p_biopsy_other_benign])
+    p_short = np.array([wk.p_short_interval_malignant, wk.p_short_interval_calc_benign,
+                        wk.p_short_interval_other_benign])
 
     cols: dict[str, list[np.ndarray]] = {}
 
@@ -159,13 +176,11 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         slot = int(round(age * 12))
         alive = (nh.death_age > age) & (nh.clinical_age > age) & (detected_age > age)
         post_all = menopause <= age
-        dens_all = density_category(density_grid, np.full(n, age), post_all, c.density_u)
-        cl_logit = (cluster_base + math.log(cal.cluster_odds_ratio_per_decade) * (age - 50.0) / 10.0
-                    + math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal)
-                    * (bf12 & post_all)
-                    + math.log(cal.cluster_or_dense) * (dens_all >= 2)
-                    + math.log(cal.cluster_or_postmenopausal) * post_all)
-        cluster |= alive & (nh.cluster_u < expit(cl_logit))
+        dens_all = density_category(density_grid, age, post_all, c.density_u)
+        cl_logit = cluster_base + math.log(cal.cluster_odds_ratio_per_decade) * (age - 50.0) / 10.0
+        cl_logit = cl_logit + np.where(post_all, lor_post, 0.0) + np.where(bf12 & post_all, lor_bf, 0.0)
+        cl_logit += np.where(dens_all >= 2, lor_dense, 0.0)
+        cluster |= alive & (cluster_lu < cl_logit)
 
         u = uniforms(seed, "programme.attendance", block, n, slot, out=buf)
         idx = np.flatnonzero(alive & (u < p_attend))
@@ -177,25 +192,19 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         preclin = nh.onset_age[idx] <= age
         mal_calc = preclin & has_calc_cancer[idx]
         benign_cluster = cluster[idx]
-        nonsusp = nh.nonsuspicious_u[idx] < expit(
+        nonsusp = nonsusp_lu[idx] < (
             ns_base + math.log(cal.nonsuspicious_odds_ratio_per_decade) * (age - 50.0) / 10.0)
 
-        # calcification channel
-        calc_state = np.select([mal_calc, benign_cluster, nonsusp], [3, 2, 1], 0).astype(np.int8)
+        # calcification channel: the most suspicious calcification present
+        calc_state = np.where(mal_calc, 3, np.where(benign_cluster, 2, nonsusp.view(np.int8)))
         morph = np.where(mal_calc, nh.malignant_morphology[idx],
                          np.where(benign_cluster, nh.benign_morphology[idx], -1)).astype(np.int8)
-        distribution = np.where(mal_calc, nh.malignant_distribution[idx],
-                                np.where(benign_cluster, nh.benign_distribution[idx], -1)).astype(np.int8)
-        compact = np.where(mal_calc, nh.malignant_compact[idx],
-                           benign_cluster & nh.benign_compact[idx])
-        has_calc = calc_state > 0
-        lgc = calc_lg[np.maximum(calc_state - 1, 0), dens, rnd] + np.where(
-            morph >= 0, morph_lor[np.maximum(morph, 0)], 0.0)
-        p_calc = np.where(has_calc, _programme_p(lgc, readers), 0.0)
+        lgc = calc_lg[np.maximum(calc_state - 1, 0), dens, rnd] + morph_lor_ext[morph]
+        p_calc = np.where(calc_state > 0, _programme_p(lgc, readers), 0.0)
         u = uniforms(seed, "programme.read_calc", block, n, slot, out=buf)
         recall_calc = u[idx] < p_calc
 
-        # other-findings channel
+        # other-findings channel: a malignant mass/distortion, else the benign background
         other_state = np.where(preclin, other_cancer_state[idx], 0)
         p_other = _programme_p(other_lg[other_state, dens, rnd], readers)
         u = uniforms(seed, "programme.read_other", block, n, slot, out=buf)
@@ -203,27 +212,36 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         recalled = recall_calc | recall_other
         malignant_recall = (recall_calc & mal_calc) | (recall_other & (other_state > 0))
 
-        # work-up
-        calc_benign = recall_calc & ~malignant_recall
-        p_b = np.select([malignant_recall, calc_benign, recalled],
-                        [wk.p_biopsy_malignant, wk.p_biopsy_calc_benign, wk.p_biopsy_other_benign], 0.0)
-        p_si = np.select([malignant_recall, calc_benign, recalled],
-                         [wk.p_short_interval_malignant, wk.p_short_interval_calc_benign,
-                          wk.p_short_interval_other_benign], 0.0)
-        u = uniforms(seed, "programme.workup", block, n, slot, out=buf)[idx]
-        workup = np.where(recalled, np.where(u < p_b, 3, np.where(u < p_b + p_si, 2, 1)), 0)
-        u = uniforms(seed, "programme.short_interval", block, n, slot, out=buf)[idx]
-        si_finds = malignant_recall & (workup == 2) & (u < wk.p_short_interval_finds_cancer)
-        biopsy = (workup == 3) | si_finds
-        u = uniforms(seed, "programme.core_inconclusive", block, n, slot, out=buf)[idx]
-        method = np.where(biopsy, np.where(u < wk.p_core_inconclusive, 2, 1), 0).astype(np.int8)
-        detected = malignant_recall & biopsy
-        u = uniforms(seed, "programme.pathology", block, n, slot, out=buf)[idx]
-        high_risk = u < np.where(recall_calc, p_hr[0], p_hr[1])
-        ctype = nh.cancer_type[idx]
-        pathology = np.select([detected & (ctype == DCIS), detected, biopsy & high_risk, biopsy],
-                              [3, 4, 2, 1], 0).astype(np.int8)
-        detected_age[idx[detected]] = age
+        # work-up, evaluated for the recalled women only (draws are still per woman: CRN)
+        r = np.flatnonzero(recalled)
+        ri = idx[r]
+        mal_r, calc_r = malignant_recall[r], recall_calc[r]
+        kind = np.where(mal_r, 0, np.where(calc_r, 1, 2))  # malignant, benign calc, benign other
+        p_b, p_si = p_biopsy[kind], p_short[kind]
+        u = uniforms(seed, "programme.workup", block, n, slot, out=buf)[ri]
+        workup_r = np.where(u < p_b, 3, np.where(u < p_b + p_si, 2, 1)).astype(np.int8)
+        u = uniforms(seed, "programme.short_interval", block, n, slot, out=buf)[ri]
+        si_finds = mal_r & (workup_r == 2) & (u < wk.p_short_interval_finds_cancer)
+        biopsy_r = (workup_r == 3) | si_finds
+        u = uniforms(seed, "programme.core_inconclusive", block, n, slot, out=buf)[ri]
+        method_r = np.where(biopsy_r, np.where(u < wk.p_core_inconclusive, 2, 1), 0).astype(np.int8)
+        detected_r = mal_r & biopsy_r
+        u = uniforms(seed, "programme.pathology", block, n, slot, out=buf)[ri]
+        high_risk = u < np.where(calc_r, p_hr[0], p_hr[1])
+        dcis_r = nh.cancer_type[ri] == DCIS
+        pathology_r = np.where(detected_r, np.where(dcis_r, 3, 4),
+                               np.where(biopsy_r, np.where(high_risk, 2, 1), 0)).astype(np.int8)
+        detected_age[ri[detected_r]] = age
+
+        m = idx.size
+        workup = np.zeros(m, dtype=np.int8)
+        workup[r] = workup_r
+        biopsy = np.zeros(m, dtype=bool)
+        biopsy[r] = biopsy_r
+        detected = np.zeros(m, dtype=bool)
+        detected[r] = detected_r
+        pathology = np.zeros(m, dtype=np.int8)
+        pathology[r] = pathology_r
 
         clinical = nh.clinical_age[idx]
         interval_ca = ~detected & (clinical > age) & (clinical <= age + pg.interval_years)
@@ -232,9 +250,8 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         any_fp[idx] |= fp
         cfp_eligible = n_screens[idx] == pg.cumulative_rounds
 
-        put("woman", (first_woman + idx).astype(np.int64))
-        put("round_index", np.full(idx.size, k, dtype=np.int16))
-        put("age_years", np.full(idx.size, age, dtype=np.float32))
+        # columns needed by the measures and the strata
+        put("age_years", np.full(m, age, dtype=np.float32))
         put("first_round", first)
         put("postmenopausal", post)
         put("density", dens)
@@ -242,31 +259,45 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         put("brca", c.brca[idx])
         put("births", c.births[idx])
         put("breastfeeding_months", c.breastfeeding_months[idx].astype(np.float32))
+        put("any_cluster", benign_cluster | mal_calc)
+        put("recalled", recalled)
+        put("recall_calc", recall_calc)
+        put("calc_only_recall", recall_calc & ~recall_other)
+        put("biopsy", biopsy)
+        put("pathology", pathology)
+        put("screen_detected", detected)
+        put("interval_cancer", interval_ca)
+        put("cfp_eligible", cfp_eligible)
+        put("cfp_event", cfp_eligible & any_fp[idx])
+        if not detail:
+            continue
+        # descriptive columns of the screens table
+        method = np.zeros(m, dtype=np.int8)
+        method[r] = method_r
+        ctype = nh.cancer_type[idx]
+        put("woman", (first_woman + idx).astype(np.int64))
+        put("round_index", np.full(idx.size, k, dtype=np.int16))
         put("nonsuspicious_calc", nonsusp)
         put("benign_cluster", benign_cluster)
         put("malignant_calc", mal_calc)
-        put("any_cluster", benign_cluster | mal_calc)
         put("cancer_present", preclin)
         put("cancer_type", np.where(preclin, ctype, 0).astype(np.int8))
         put("presentation", np.where(preclin, nh.presentation[idx], -1).astype(np.int8))
         put("calc_morphology", morph)
-        put("calc_distribution", distribution)
-        put("calc_compact", compact)
-        put("recalled", recalled)
-        put("recall_calc", recall_calc)
+        put("calc_distribution", np.where(mal_calc, nh.malignant_distribution[idx], np.where(
+            benign_cluster, nh.benign_distribution[idx], -1)).astype(np.int8))
+        put("calc_compact", np.where(mal_calc, nh.malignant_compact[idx],
+                                     benign_cluster & nh.benign_compact[idx]))
         put("recall_other", recall_other)
-        put("calc_only_recall", recall_calc & ~recall_other)
-        put("workup", workup.astype(np.int8))
-        put("biopsy", biopsy)
+        put("workup", workup)
         put("biopsy_method", method)
-        put("pathology", pathology)
-        put("screen_detected", detected)
-        put("interval_cancer", interval_ca)
         put("false_positive", fp)
-        put("cfp_eligible", cfp_eligible)
-        put("cfp_event", cfp_eligible & any_fp[idx])
 
     if not cols:
         from .results import empty_screens
         return empty_screens()
-    return {name: np.concatenate(parts) for name, parts in cols.items()}
+    out = {name: np.concatenate(parts) for name, parts in cols.items()}
+    if detail:
+        from .results import SCREEN_COLUMNS
+        out = {name: out[name] for name in SCREEN_COLUMNS}
+    return out

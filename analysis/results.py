@@ -172,19 +172,31 @@ def count_screens(f: Frame, by: Sequence[str] = ()) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``stratum``, ``measure``, ``numerator``, ``n`` (int64).
     """
-    frames = []
+    rows_stratum: list[np.ndarray] = []
+    rows_measure: list[np.ndarray] = []
+    rows_num: list[np.ndarray] = []
+    rows_n: list[np.ndarray] = []
+    dens = {m.name: m.den(f) for m in MEASURES}
+    nums = {m.name: m.num(f) & dens[m.name] for m in MEASURES}
     for group in ([()] + ([tuple(by)] if by else [])):
-        codes, labels = _stratum_codes(f, group) if group else (np.zeros(len(f["recalled"]), np.intp),
-                                                                ["all"])
+        if group:
+            codes, labels = _stratum_codes(f, group)
+        else:
+            codes, labels = None, ["all"]
         k = len(labels)
         for m in MEASURES:
-            den = m.den(f)
-            num = m.num(f) & den
-            frames.append(pd.DataFrame({
-                "stratum": labels, "measure": m.name,
-                "numerator": np.bincount(codes[num], minlength=k).astype(np.int64),
-                "n": np.bincount(codes[den], minlength=k).astype(np.int64)}))
-    return pd.concat(frames, ignore_index=True)
+            if codes is None:
+                num = np.array([np.count_nonzero(nums[m.name])], dtype=np.int64)
+                n = np.array([np.count_nonzero(dens[m.name])], dtype=np.int64)
+            else:
+                num = np.bincount(codes[nums[m.name]], minlength=k).astype(np.int64)
+                n = np.bincount(codes[dens[m.name]], minlength=k).astype(np.int64)
+            rows_stratum.append(np.asarray(labels, dtype=object))
+            rows_measure.append(np.full(k, m.name, dtype=object))
+            rows_num.append(num)
+            rows_n.append(n)
+    return pd.DataFrame({"stratum": np.concatenate(rows_stratum), "measure": np.concatenate(rows_measure),
+                         "numerator": np.concatenate(rows_num), "n": np.concatenate(rows_n)})
 
 
 def add_counts(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:

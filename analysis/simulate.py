@@ -90,13 +90,16 @@ def block_sizes(women: int) -> list[int]:
     return [BLOCK_SIZE] * full + ([rest] if rest else [])
 
 
-def simulate_block(model: Model, seed: int, block: int, n: int) -> Frame:
-    """Simulate one block of ``n`` women; return its screens (columns of arrays)."""
+def simulate_block(model: Model, seed: int, block: int, n: int, detail: bool = True) -> Frame:
+    """Simulate one block of ``n`` women; return its screens (columns of arrays).
+
+    With ``detail=False`` only the columns the measures need are built (same counts).
+    """
     s = model.scenario
     cohort = model.cohort(seed, block, n)
     history = draw_natural_history(s, model.hazards, cohort, seed, block)
     return screen_block(s, cohort, history, seed, block, model.density_grid,
-                        first_woman=block * BLOCK_SIZE)
+                        first_woman=block * BLOCK_SIZE, detail=detail)
 
 
 def screens_frame(frame: Frame) -> pd.DataFrame:
@@ -163,12 +166,13 @@ def simulate(
     counts = None
     kept: list[pd.DataFrame] = []
     writer = None
+    detail = keep_screens or screens_path is not None
     try:
         from tqdm.auto import tqdm
 
         iterator = tqdm(todo, desc=s.name, unit="block", disable=not progress, leave=False)
         for b in iterator:
-            frame = simulate_block(model, seed, b, sizes[b])
+            frame = simulate_block(model, seed, b, sizes[b], detail=detail)
             counts = add_counts(counts, count_screens(frame, by))
             if keep_screens or screens_path is not None:
                 df = screens_frame(frame)

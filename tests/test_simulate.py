@@ -218,3 +218,13 @@ def test_screens_frame_dtypes(block):
     _, _, f = block
     df = screens_frame({k: f[k].to_numpy() for k in f})
     assert {k: str(v) for k, v in df.dtypes.items()} == SCREEN_COLUMNS
+
+
+def test_counts_only_fast_path_leaves_counts_unchanged(nl, nl_model, run):
+    """The speed path (no descriptive columns) must give exactly the same counts."""
+    fast = simulate(nl, women=WOMEN, seed=42, model=nl_model, by=["density", "age_group"])
+    full = simulate(nl, women=WOMEN, seed=42, model=nl_model, by=["density", "age_group"],
+                    keep_screens=True)
+    pd.testing.assert_frame_equal(fast.counts, full.counts)
+    pd.testing.assert_frame_equal(fast.counts[fast.counts["stratum"] == "all"].reset_index(drop=True),
+                                  run.counts)
