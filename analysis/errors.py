@@ -40,4 +40,8 @@ def input_error(where: str, key: str, value: object, allowed: str) -> CalcsimInp
     allowed : str
         What would have been accepted.
     """
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # show numpy scalars as plain numbers
+    elif isinstance(value, list):
+        value = [v.item() if hasattr(v, "item") and getattr(v, "ndim", 1) == 0 else v for v in value]
     return CalcsimInputError(f"{where}: {key} = {value!r}: {allowed}")
