@@ -63,11 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scenario(args: argparse.Namespace, name: str):
+def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario"):
     from .scenario import load_scenario, parse_set_option
 
     overrides = dict(parse_set_option(o) for o in args.overrides)
-    return load_scenario(name, overrides)
+    return load_scenario(name, overrides, option=option)
 
 
 def _format_summary(results) -> str:
@@ -175,7 +175,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``calcsim check FILE``."""
     from .scenario import references, undocumented_sources
 
-    s = _scenario(args, args.file)
+    s = _scenario(args, args.file, option="check")
     missing = undocumented_sources(s, references())
     if missing:
         raise CalcsimInputError(f"{s.origin}: source: {missing[0]!r}: not a key of data/references.toml")

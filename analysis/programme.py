@@ -34,7 +34,7 @@ from scipy.special import expit, logit
 
 from .cohort import Cohort, density_category
 from .natural_history import CALC_MASS, CALC_ONLY, DCIS, MASS, OTHER, NaturalHistory
-from .scenario import DENSITIES, Scenario
+from .scenario import DENSITIES, Scenario, cumulative_rounds, scheduled_rounds
 from .streams import normals, uniforms
 
 READING_STATES = (
@@ -55,8 +55,7 @@ BIOPSY_METHOD = ("none", "core", "surgical")
 def schedule(s: Scenario) -> np.ndarray:
     """Invitation ages: start, start + interval, ... up to the stop age."""
     pg = s.programme
-    n = int(math.floor((pg.stop_age_years - pg.start_age_years) / pg.interval_years + 1e-9)) + 1
-    return pg.start_age_years + pg.interval_years * np.arange(n)
+    return pg.start_age_years + pg.interval_years * np.arange(scheduled_rounds(pg))
 
 
 def reading_logits(s: Scenario) -> np.ndarray:
@@ -132,6 +131,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
     n = c.n
     pg, rd, wk, cal = s.programme, s.reading, s.workup, s.calcifications
     ages = schedule(s)
+    n_cumulative = cumulative_rounds(pg)
     lg = reading_logits(s)
     calc_lg = lg[:3]  # nonsuspicious, benign cluster, malignant
     other_lg = lg[3:]  # benign, mass malignant, other malignant
@@ -248,7 +248,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         fp = recalled & ~(detected | interval_ca)
         n_screens[idx] += 1
         any_fp[idx] |= fp
-        cfp_eligible = n_screens[idx] == pg.cumulative_rounds
+        cfp_eligible = n_screens[idx] == n_cumulative
 
         # columns needed by the measures and the strata
         put("age_years", np.full(m, age, dtype=np.float32))

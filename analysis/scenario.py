@@ -262,25 +262,26 @@ def list_scenarios() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.toml"))
 
 
-def resolve_scenario_path(name_or_path: str | Path) -> Path:
+def resolve_scenario_path(name_or_path: str | Path, option: str = "--scenario") -> Path:
     """Turn a shipped scenario name or a file path into a path, or fail in one line."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
-            raise CalcsimInputError(f"--scenario: {str(p)!r}: file not found")
+            raise CalcsimInputError(f"{option}: {str(p)!r}: file not found")
         return p
     shipped = scenarios_dir() / f"{name_or_path}.toml"
     if shipped.is_file():
         return shipped
     names = list_scenarios()
     raise CalcsimInputError(
-        f"--scenario: {str(name_or_path)!r}: unknown scenario{did_you_mean(str(name_or_path), names)};"
+        f"{option}: {str(name_or_path)!r}: unknown scenario{did_you_mean(str(name_or_path), names)};"
         f" shipped scenarios are {', '.join(names)}, or give a .toml path"
     )
 
 
 def load_scenario(
-    name_or_path: str | Path = "nl-biennial", overrides: Mapping[str, Any] | None = None
+    name_or_path: str | Path = "nl-biennial", overrides: Mapping[str, Any] | None = None,
+    option: str = "--scenario",
 ) -> Scenario:
     """Load, resolve ``extends``, apply overrides and validate a scenario.
 
@@ -301,7 +302,7 @@ def load_scenario(
     CalcsimInputError
         One line naming the file, key, value and what is allowed.
     """
-    path = resolve_scenario_path(name_or_path)
+    path = resolve_scenario_path(name_or_path, option)
     raw = _read_with_extends(path, seen=())
     for key, value in (overrides or {}).items():
         _set_dotted(raw, key, value, "--set")
@@ -342,6 +343,7 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
                 f" allowed: {', '.join(TOP_LEVEL_KEYS)}"
             )
     own = _annotate(data, str(path), path.parent)
+    own.setdefault("name", path.stem)  # a file that does not name itself is named after the file
     parent_name = data.get("extends")
     if parent_name is None:
         return own
@@ -350,10 +352,8 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     parent_path = Path(parent_name)
     if not parent_path.is_absolute() and parent_path.suffix == ".toml":
         parent_path = path.parent / parent_path
-    try:
-        parent_path = resolve_scenario_path(parent_path if parent_path.suffix else parent_name)
-    except CalcsimInputError as exc:
-        raise CalcsimInputError(f"{path}: extends: {exc}") from None
+    parent_path = resolve_scenario_path(parent_path if parent_path.suffix else parent_name,
+                                        option=f"{path}: extends")
     base = _read_with_extends(parent_path, seen=(*seen, path.resolve()))
     for section, values in own.items():
         if section in SECTIONS:
@@ -390,6 +390,10 @@ def _entry(origin: str, key: str, entry: Any, base_dir: Path | None) -> tuple[An
     if "value" not in entry:
         raise input_error(origin, key, entry, "needs a 'value'")
     source, status = entry.get("source"), entry.get("status")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise input_error(origin, f"{key}.source", source, "a citation key (non-empty string) of data/references.toml")
+    if "note" in entry and not isinstance(entry["note"], str):
+        raise input_error(origin, f"{key}.note", entry["note"], "a string")
     if source is None and status is None:
         raise input_error(origin, key, entry, "needs a 'source' (citation key) or a 'status'"
                           " ('calibrated' or 'assumption')")
@@ -398,7 +402,8 @@ def _entry(origin: str, key: str, entry: Any, base_dir: Path | None) -> tuple[An
     rng = entry.get("range")
     if rng is not None:
         if (not isinstance(rng, list) or len(rng) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in rng)):
+                or not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                           for x in rng)):
             raise input_error(origin, f"{key}.range", rng, "a list of two numbers [low, high]")
         if rng[0] > rng[1]:
             raise input_error(origin, f"{key}.range", rng, "low must not exceed high")
@@ -412,11 +417,13 @@ def _entry(origin: str, key: str, entry: Any, base_dir: Path | None) -> tuple[An
 def _set_dotted(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     parts = key.split(".")
     if len(parts) != 2 or parts[0] not in SECTIONS:
+        hint = "" if parts[0] in SECTIONS else did_you_mean(parts[0], SECTIONS)
         raise input_error(origin, key, value, "expected section.key with section one of "
-                          + ", ".join(SECTIONS) + did_you_mean(parts[0], SECTIONS))
+                          + ", ".join(SECTIONS) + hint)
     section, name = parts
     old = raw.get(section, {}).get(name)
-    base_dir = old[2] if old is not None else None
+    # tables named on the command line are looked for in the working folder first
+    base_dir = Path.cwd() if origin == "--set" else (old[2] if old is not None else None)
     if old is not None and old[1].range is not None:
         prov = dataclasses.replace(old[1], status="user", source=None, origin=origin)
     else:
@@ -489,10 +496,11 @@ def _build(raw: dict[str, Any], origin: str, base_dir: Path | None) -> Scenario:
             value, prov, bd = given[f.name]
             where = prov.origin or origin
             value = _check_value(where, key, f.metadata["kind"], value)
-            if prov.range is not None and isinstance(value, float) and prov.status != "user":
+            if prov.range is not None and prov.status != "user" and not isinstance(value, str):
                 lo, hi = prov.range
-                if not lo <= value <= hi:
-                    raise input_error(where, key, value, f"outside its stated range [{lo:g}, {hi:g}]")
+                for v in (value if isinstance(value, list) else [value]):
+                    if not lo <= v <= hi:
+                        raise input_error(where, key, value, f"outside its stated range [{lo:g}, {hi:g}]")
             kwargs[f.name] = value
             provenance[key] = prov
             if f.metadata["kind"].startswith("table:"):
@@ -504,7 +512,13 @@ def _build(raw: dict[str, Any], origin: str, base_dir: Path | None) -> Scenario:
         cached = tables.get(kind)
         if cached is not None and cached.attrs.get("file") == fname:
             continue
-        tables[kind] = load_table(kind, fname, bd, where, key)
+        try:
+            tables[kind] = load_table(kind, fname, bd, where, key)
+        except CalcsimInputError as exc:
+            text = str(exc)
+            if not text.startswith(where):
+                text += f" (table named by {key} in {where})"
+            raise CalcsimInputError(text) from None
 
     name = raw.get("name", Path(origin).stem if origin else "scenario")
     for k in ("name", "description", "setting"):
@@ -524,34 +538,63 @@ def _build(raw: dict[str, Any], origin: str, base_dir: Path | None) -> Scenario:
 
 
 def _cross_checks(s: Scenario) -> None:
-    """Checks that involve more than one parameter."""
-    pv = s.provenance
+    """Checks that involve more than one parameter.
 
-    def fail(key: str, value: Any, allowed: str) -> None:
-        raise input_error(pv[key].origin or s.origin, key, value, allowed)
+    The error names the parameter the user changed (``--set`` or a user file) when
+    one of the parameters involved was changed, and shows the other one's value.
+    """
+    pv = s.provenance
+    values = s.values()
+
+    def fail(keys: tuple[str, ...], allowed: str) -> None:
+        changed = [k for k in keys if pv[k].status == "user"] or list(keys)
+        blame = changed[-1]
+        others = ", ".join(f"{k} = {values[k]!r}" for k in keys if k != blame)
+        raise input_error(pv[blame].origin or s.origin, blame, values[blame],
+                          f"{allowed}" + (f" (with {others})" if others else ""))
 
     pg, co, wk = s.programme, s.cohort, s.workup
     if pg.stop_age_years < pg.start_age_years:
-        fail("programme.stop_age_years", pg.stop_age_years,
-             f"must be >= programme.start_age_years ({pg.start_age_years:g})")
+        fail(("programme.start_age_years", "programme.stop_age_years"),
+             "programme.stop_age_years must be >= programme.start_age_years")
     if co.model_start_age_years > pg.start_age_years:
-        fail("cohort.model_start_age_years", co.model_start_age_years,
-             f"must be <= programme.start_age_years ({pg.start_age_years:g})")
+        fail(("programme.start_age_years", "cohort.model_start_age_years"),
+             "cohort.model_start_age_years must be <= programme.start_age_years")
     if co.model_end_age_years < pg.stop_age_years + pg.interval_years:
-        fail("cohort.model_end_age_years", co.model_end_age_years,
-             f"must be >= programme stop age + interval ({pg.stop_age_years + pg.interval_years:g})"
-             " so that interval cancers after the last screen are followed")
+        fail(("programme.stop_age_years", "programme.interval_years", "cohort.model_end_age_years"),
+             f"cohort.model_end_age_years must be >= programme stop age + interval "
+             f"({pg.stop_age_years + pg.interval_years:g}) so that interval cancers after the last screen"
+             " are followed")
     if co.brca1_share + co.brca2_share >= 1:
-        fail("cohort.brca2_share", co.brca2_share, "brca1_share + brca2_share must be < 1")
+        fail(("cohort.brca1_share", "cohort.brca2_share"), "brca1_share + brca2_share must be < 1")
     for prefix in ("malignant", "calc_benign", "other_benign"):
         b, si = getattr(wk, f"p_biopsy_{prefix}"), getattr(wk, f"p_short_interval_{prefix}")
         if b + si > 1 + 1e-12:
-            fail(f"workup.p_short_interval_{prefix}", si,
+            fail((f"workup.p_biopsy_{prefix}", f"workup.p_short_interval_{prefix}"),
                  f"p_biopsy_{prefix} + p_short_interval_{prefix} must be <= 1 (is {b + si:g})")
-    rounds = int(math.floor((pg.stop_age_years - pg.start_age_years) / pg.interval_years + 1e-9)) + 1
-    if pg.cumulative_rounds > rounds:
-        fail("programme.cumulative_rounds", pg.cumulative_rounds,
+    rounds = scheduled_rounds(pg)
+    if pg.cumulative_rounds > rounds and pv["programme.cumulative_rounds"].status == "user":
+        fail(("programme.cumulative_rounds",),
              f"at most the number of scheduled rounds ({rounds})")
+    inc = s.tables["incidence"]
+    if inc["age_lower"].iloc[0] > co.model_start_age_years or inc["age_upper"].iloc[-1] < co.model_end_age_years:
+        fail(("cancer.incidence_table", "cohort.model_start_age_years", "cohort.model_end_age_years"),
+             f"the incidence table must cover ages {co.model_start_age_years:g} to {co.model_end_age_years:g}"
+             f" (it covers {inc['age_lower'].iloc[0]:g} to {inc['age_upper'].iloc[-1]:g})")
+
+
+def scheduled_rounds(pg: ProgrammeParams) -> int:
+    """Number of invitations from the start to the stop age."""
+    return int(math.floor((pg.stop_age_years - pg.start_age_years) / pg.interval_years + 1e-9)) + 1
+
+
+def cumulative_rounds(pg: ProgrammeParams) -> int:
+    """Screens over which the cumulative false-positive risk is counted.
+
+    ``programme.cumulative_rounds``, or all scheduled rounds when an inherited
+    value exceeds them (e.g. after ``--set programme.interval_years=3``).
+    """
+    return min(pg.cumulative_rounds, scheduled_rounds(pg))
 
 
 # --------------------------------------------------------------------------- tables
@@ -579,7 +622,8 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
     candidates.append(parameters_dir() / fname)
     path = next((c for c in candidates if c.is_file()), None)
     if path is None:
-        raise input_error(where, key, fname, f"table file not found (looked in {parameters_dir()})")
+        looked = ", ".join(dict.fromkeys(str(c.parent) for c in candidates))
+        raise input_error(where, key, fname, f"table file not found (looked in {looked})")
     try:
         df = pd.read_csv(path, comment="#")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -619,6 +663,9 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
         if sorted(got) != sorted(spec["rows"]):
             raise input_error(str(path), label, got, f"exactly the rows {', '.join(spec['rows'])}")
         df = df.set_index(label).loc[spec["rows"]].reset_index()
+    if kind == "density" and not df["postmenopausal"].isin([0, 1]).all():
+        bad = df.loc[~df["postmenopausal"].isin([0, 1]), "postmenopausal"].iloc[0]
+        raise input_error(str(path), "postmenopausal", bad, "0 (premenopausal) or 1 (postmenopausal)")
     if "age_lower" in df.columns:
         if (df["age_upper"] <= df["age_lower"]).any():
             i = int(np.argmax((df["age_upper"] <= df["age_lower"]).to_numpy()))
@@ -651,4 +698,4 @@ def undocumented_sources(s: Scenario, refs: Iterable[str]) -> list[str]:
     for t in s.tables.values():
         for src in t["source"].astype(str):
             used.update(x.strip() for x in src.split(";") if x.strip() not in STATUSES)
-    return sorted(u for u in used if u not in known)
+    return sorted(str(u) for u in used if u not in known)
