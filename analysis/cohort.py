@@ -232,10 +232,12 @@ def density_category(grid: np.ndarray, age: float | np.ndarray, postmenopausal: 
     """
     if np.ndim(age) == 0:
         g = int(np.clip((float(age) - 35) // 5, 0, grid.shape[0] - 1))
-        thresholds = np.cumsum(grid[g], axis=-1)[:, :3]  # (menopause status, 3 cut points)
-        t = thresholds[postmenopausal.astype(np.intp)]
-        return ((density_u >= t[:, 0]).view(np.int8) + (density_u >= t[:, 1]).view(np.int8)
-                + (density_u >= t[:, 2]).view(np.int8))
+        thresholds = np.cumsum(grid[g], axis=-1)  # (menopause status, category)
+        status = postmenopausal.view(np.int8) if postmenopausal.dtype == bool else postmenopausal
+        out = np.zeros(len(density_u), dtype=np.int8)
+        for j in range(3):
+            np.add(out, density_u >= thresholds[:, j][status], out=out, casting="unsafe")
+        return out
     g = np.clip(((np.asarray(age) - 35) // 5).astype(np.intp), 0, grid.shape[0] - 1)
     cum = np.cumsum(grid[g, postmenopausal.astype(np.intp)], axis=-1)
     return (density_u[:, None] >= cum[:, :3]).sum(axis=1).astype(np.int8)

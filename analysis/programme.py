@@ -133,11 +133,14 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
     ages = schedule(s)
     n_cumulative = cumulative_rounds(pg)
     lg = reading_logits(s)
-    calc_lg = lg[:3]  # nonsuspicious, benign cluster, malignant
-    other_lg = lg[3:]  # benign, mass malignant, other malignant
-    # morphology log odds ratio, indexed by morphology code; the extra last entry (index -1) is 0
-    morph_lor_ext = np.append(np.log(np.asarray(rd.morphology_odds_ratio)), 0.0)
-    readers = rd.readers
+    # Programme recall probabilities looked up per screen (no per-screen expit):
+    # calcification channel (state 0 none .. 3 malignant, morphology 0..3 or 4 = none, density, round)
+    # and other-findings channel (benign, mass malignant, other malignant; density; round).
+    morph_lor = np.append(np.log(np.asarray(rd.morphology_odds_ratio)), 0.0)
+    calc_p = np.zeros((4, 5, 4, 2))
+    calc_p[1:] = _programme_p(lg[:3, None, :, :] + morph_lor[None, :, None, None], rd.readers)
+    calc_p = calc_p.ravel()
+    other_p = _programme_p(lg[3:], rd.readers).ravel()
 
     menopause = c.menopause_age
     z = normals(seed, "programme.attendance_propensity", block, n)
@@ -145,13 +148,14 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
     # propensities on the logit scale: present when logit(u) < the woman's log-odds of prevalence
     cluster_lu = logit(nh.cluster_u)
     nonsusp_lu = logit(nh.nonsuspicious_u)
-    cluster_base = (logit(cal.cluster_prevalence_age50)
-                    + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
-                    + math.log(cal.cluster_or_per_birth) * c.births)
-    bf12 = c.breastfeeding_months > 12.0
-    lor_post = math.log(cal.cluster_or_postmenopausal)
-    lor_bf = math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal)
-    lor_dense = math.log(cal.cluster_or_dense)
+    # a woman's cluster log-odds before and after menopause, without the age and density terms
+    cluster_pre = (logit(cal.cluster_prevalence_age50)
+                   + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
+                   + math.log(cal.cluster_or_per_birth) * c.births)
+    cluster_post = (cluster_pre + math.log(cal.cluster_or_postmenopausal)
+                    + math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal)
+                    * (c.breastfeeding_months > 12.0))
+    dense_lor = np.array([0.0, 0.0, 1.0, 1.0]) * math.log(cal.cluster_or_dense)  # BI-RADS c/d
     ns_base = logit(cal.nonsuspicious_prevalence_age50)
 
     detected_age = np.full(n, np.inf)
@@ -177,9 +181,9 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         alive = (nh.death_age > age) & (nh.clinical_age > age) & (detected_age > age)
         post_all = menopause <= age
         dens_all = density_category(density_grid, age, post_all, c.density_u)
-        cl_logit = cluster_base + math.log(cal.cluster_odds_ratio_per_decade) * (age - 50.0) / 10.0
-        cl_logit = cl_logit + np.where(post_all, lor_post, 0.0) + np.where(bf12 & post_all, lor_bf, 0.0)
-        cl_logit += np.where(dens_all >= 2, lor_dense, 0.0)
+        cl_logit = np.where(post_all, cluster_post, cluster_pre)
+        cl_logit += dense_lor[dens_all]
+        cl_logit += math.log(cal.cluster_odds_ratio_per_decade) * (age - 50.0) / 10.0
         cluster |= alive & (cluster_lu < cl_logit)
 
         u = uniforms(seed, "programme.attendance", block, n, slot, out=buf)
@@ -199,14 +203,15 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         calc_state = np.where(mal_calc, 3, np.where(benign_cluster, 2, nonsusp.view(np.int8)))
         morph = np.where(mal_calc, nh.malignant_morphology[idx],
                          np.where(benign_cluster, nh.benign_morphology[idx], -1)).astype(np.int8)
-        lgc = calc_lg[np.maximum(calc_state - 1, 0), dens, rnd] + morph_lor_ext[morph]
-        p_calc = np.where(calc_state > 0, _programme_p(lgc, readers), 0.0)
+        dr = dens.astype(np.intp) * 2 + rnd  # (density, round) cell
+        cell = (calc_state.astype(np.intp) * 5 + np.where(morph < 0, 4, morph)) * 8 + dr  # no int8 overflow
+        p_calc = calc_p[cell]
         u = uniforms(seed, "programme.read_calc", block, n, slot, out=buf)
         recall_calc = u[idx] < p_calc
 
         # other-findings channel: a malignant mass/distortion, else the benign background
         other_state = np.where(preclin, other_cancer_state[idx], 0)
-        p_other = _programme_p(other_lg[other_state, dens, rnd], readers)
+        p_other = other_p[other_state.astype(np.intp) * 8 + dr]
         u = uniforms(seed, "programme.read_other", block, n, slot, out=buf)
         recall_other = u[idx] < p_other
         recalled = recall_calc | recall_other

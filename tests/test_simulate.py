@@ -228,3 +228,18 @@ def test_counts_only_fast_path_leaves_counts_unchanged(nl, nl_model, run):
     pd.testing.assert_frame_equal(fast.counts, full.counts)
     pd.testing.assert_frame_equal(fast.counts[fast.counts["stratum"] == "all"].reset_index(drop=True),
                                   run.counts)
+
+
+def test_calcification_recall_matches_table_and_morphology(run, nl):
+    """Malignant and benign-cluster calcifications are recalled at the table rate x morphology odds ratio."""
+    s = run.screens
+    lg = reading_logits(nl)
+    morph_lor = np.log(np.asarray(nl.reading.morphology_odds_ratio))
+    for state, sel in ((2, s["malignant_calc"]), (1, s["benign_cluster"] & ~s["malignant_calc"])):
+        sub = s[sel]
+        logits = (lg[state, sub["density"].to_numpy(), (~sub["first_round"]).to_numpy().astype(int)]
+                  + morph_lor[sub["calc_morphology"].to_numpy()])
+        p = 1 - (1 - expit(logits)) ** nl.reading.readers
+        observed, expected, var = int(sub["recall_calc"].sum()), p.sum(), (p * (1 - p)).sum()
+        assert observed > 30, state
+        assert abs(observed - expected) <= 4 * np.sqrt(var), (state, observed, expected)
