@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .errors import CalcsimInputError
 
@@ -50,6 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
                           "family_history, brca, breastfeeding, density, parity")
     run.add_argument("--cohort-data", type=Path,
                      help="BCSC Risk Estimation Dataset file (risk.txt or its zip) to resample women from")
+    run.add_argument("--replicates", type=int, default=1, metavar="R",
+                     help="run R independent replicates (seeds spawned from --seed) and report the "
+                          "across-replicate range and replicate CI beside the pooled Wilson interval")
+
+    cmp_ = sub.add_parser("compare", help="paired differences between two scenarios on the same women (CRN)")
+    cmp_.add_argument("scenario_a", help="scenario A (name or TOML path)")
+    cmp_.add_argument("scenario_b", help="scenario B (name or TOML path)")
+    cmp_.add_argument("--women", type=int, default=100_000)
+    cmp_.add_argument("--seed", type=int, default=2026)
+    cmp_.add_argument("--by", action="append", default=[], metavar="COLUMN")
+    cmp_.add_argument("--json", action="store_true")
+    cmp_.add_argument("--out", type=Path, help="write comparison.csv into this folder")
+
+    q = sub.add_parser("calc-only", help="the 12.7-41.2%% question: both calcification-only shares with intervals")
+    _add_scenario_args(q)
+    q.add_argument("--women", type=int, default=100_000)
+    q.add_argument("--seed", type=int, default=2026)
+    q.add_argument("--replicates", type=int, default=1, metavar="R")
+    q.add_argument("--json", action="store_true")
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
 
@@ -72,21 +93,36 @@ def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario"):
 
 def _format_summary(results) -> str:
     e = results.estimates()
-    lines = [f"calcsim {results.version} | scenario {results.scenario} ({results.scenario_hash}) | "
-             f"seed {results.seed} | {results.women:,} women",
-             "Intervals: Wilson 95% (binomial, within this run).", ""]
-    header = f"{'measure':<36} {'stratum':<28} {'estimate':>10} {'95% interval':>22} {'numerator / n':>24}"
+    pooled = getattr(results, "pooled", results)
+    replicated = "replicate_lower" in e.columns
+    lines = [f"calcsim {pooled.version} | scenario {pooled.scenario} ({pooled.scenario_hash}) | "
+             f"seed {pooled.seed} | {pooled.women:,} women"
+             + (f" in {len(results.replicates)} replicates" if replicated else "")]
+    if replicated:
+        lines += ["Intervals: 'Wilson 95%' of the pooled counts; 'replicate range' = 2.5-97.5% of the",
+                  "single-replicate estimates; 'replicate CI' = mean +/- t SD/sqrt(R) (does not assume",
+                  "independent screens)."]
+    else:
+        lines += ["Intervals: Wilson 95% (binomial, within this run)."]
+    lines.append("")
+    header = f"{'measure':<36} {'stratum':<28} {'estimate':>10} {'Wilson 95%':>20}"
+    header += f" {'replicate range':>20} {'replicate CI':>20}" if replicated else f" {'numerator / n':>24}"
     lines += [header, "-" * len(header)]
     for r in e.itertuples(index=False):
         per = "‰" if r.measure.endswith("per_1000") else "%"
         scale = 1.0 if per == "‰" else 100.0
-        if r.n == 0:
-            est, ci = "—", "(no denominator)"
+
+        def ci(lo: float, hi: float, scale: float = scale, per: str = per) -> str:
+            return "—" if np.isnan(lo) else f"{lo * scale:.2f}–{hi * scale:.2f}{per}"
+
+        est = "—" if r.n == 0 else f"{r.estimate * scale:.2f}{per}"
+        line = f"{r.measure:<36} {r.stratum:<28} {est:>10} {ci(r.lower, r.upper):>20}"
+        if replicated:
+            line += (f" {ci(r.replicate_lower, r.replicate_upper):>20}"
+                     f" {ci(r.replicate_ci_lower, r.replicate_ci_upper):>20}")
         else:
-            est = f"{r.estimate * scale:.2f}{per}"
-            ci = f"{r.lower * scale:.2f}–{r.upper * scale:.2f}{per}"
-        lines.append(f"{r.measure:<36} {r.stratum:<28} {est:>10} {ci:>22} "
-                     f"{f'{r.numerator:,} / {r.n:,}':>24}")
+            line += f" {f'{r.numerator:,} / {r.n:,}':>24}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -110,19 +146,42 @@ def _prepare_out(out: Path) -> None:
         raise CalcsimInputError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """``calcsim run``."""
-    from .simulate import simulate
-
-    scenario = _scenario(args, args.scenario)
+def _check_counts(args: argparse.Namespace) -> None:
     if args.women < 1:
         raise CalcsimInputError(f"--women: {args.women}: a whole number >= 1")
     if args.seed < 0:
         raise CalcsimInputError(f"--seed: {args.seed}: a whole number >= 0")
+    if getattr(args, "replicates", 1) < 1:
+        raise CalcsimInputError(f"--replicates: {args.replicates}: a whole number >= 1")
+
+
+def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress=False):
+    """A single run, or R replicates when ``--replicates`` > 1."""
+    from .simulate import simulate
+    from .uncertainty import run_replicates
+
+    cohort_data = getattr(args, "cohort_data", None)
+    by = getattr(args, "by", [])
+    if args.replicates > 1:
+        return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
+                              cohort_data=cohort_data, progress=progress)
+    return simulate(scenario, women=args.women, seed=args.seed, by=by, cohort_data=cohort_data,
+                    screens_path=screens_path, progress=progress)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``calcsim run``."""
+    scenario = _scenario(args, args.scenario)
+    _check_counts(args)
     if args.screens and args.out is None:
         raise CalcsimInputError("--screens: needs --out DIR to write screens.parquet into")
+    if args.screens and args.replicates > 1:
+        raise CalcsimInputError("--screens: not available with --replicates > 1 (write one run's screens)")
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
+    from .results import check_strata
+
+    check_strata(args.by)
     if args.out is not None:
         _prepare_out(args.out)
     screens_tmp = None
@@ -130,17 +189,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         fd, screens_tmp = tempfile.mkstemp(dir=args.out, prefix=".screens.", suffix=".parquet.tmp")
         os.close(fd)
     try:
-        results = simulate(scenario, women=args.women, seed=args.seed, by=args.by,
-                           cohort_data=args.cohort_data, screens_path=screens_tmp,
-                           progress=sys.stderr.isatty() and not args.json)
+        results = _run_results(args, scenario, screens_path=screens_tmp,
+                               progress=sys.stderr.isatty() and not args.json)
         doc = results.to_json_dict()
         if args.out is not None:
+            pooled = getattr(results, "pooled", results)
             table = results.estimates()
-            table.insert(0, "scenario", results.scenario)
-            table.insert(1, "scenario_hash", results.scenario_hash)
-            table.insert(2, "version", results.version)
-            table.insert(3, "seed", results.seed)
-            table.insert(4, "women", results.women)
+            table.insert(0, "scenario", pooled.scenario)
+            table.insert(1, "scenario_hash", pooled.scenario_hash)
+            table.insert(2, "version", pooled.version)
+            table.insert(3, "seed", pooled.seed)
+            table.insert(4, "women", pooled.women)
             _atomic_write_text(args.out / "estimates.csv", table.to_csv(index=False))
             _atomic_write_text(args.out / "run.json", json.dumps(doc, indent=2) + "\n")
             if screens_tmp is not None:
@@ -156,6 +215,54 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.out is not None:
             print(f"\nwritten: {args.out / 'estimates.csv'}, {args.out / 'run.json'}"
                   + (f", {args.out / 'screens.parquet'}" if args.screens else ""))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``calcsim compare A B``."""
+    from .results import check_strata
+    from .scenario import load_scenario
+    from .uncertainty import compare
+
+    args.replicates = 1
+    _check_counts(args)
+    check_strata(args.by)
+    a = load_scenario(args.scenario_a, option="scenario A")
+    b = load_scenario(args.scenario_b, option="scenario B")
+    if args.out is not None:
+        _prepare_out(args.out)
+    df = compare(a, b, args.women, args.seed, by=args.by, progress=sys.stderr.isatty() and not args.json)
+    if args.out is not None:
+        _atomic_write_text(args.out / "comparison.csv", df.to_csv(index=False))
+    if args.json:
+        print(json.dumps({"a": a.name, "b": b.name, "a_hash": a.hash, "b_hash": b.hash, "seed": args.seed,
+                          "women": args.women, "interval": df.attrs["interval"],
+                          "differences": json.loads(df.to_json(orient="records"))}, indent=2))
+        return 0
+    print(f"{a.name} ({a.hash}) minus {b.name} ({b.hash}) | same {args.women:,} women, seed {args.seed}")
+    print(f"Intervals: {df.attrs['interval']}. se_unpaired shows what ignoring the pairing would give.\n")
+    header = f"{'measure':<36} {'stratum':<24} {'A':>10} {'B':>10} {'A - B':>10} {'95% interval':>24}"
+    print(header)
+    print("-" * len(header))
+    for r in df.itertuples(index=False):
+        print(f"{r.measure:<36} {r.stratum:<24} {r.estimate_a:>10.4g} {r.estimate_b:>10.4g} "
+              f"{r.difference:>10.4g} {f'{r.lower:.4g} to {r.upper:.4g}':>24}")
+    return 0
+
+
+def cmd_calc_only(args: argparse.Namespace) -> int:
+    """``calcsim calc-only``: the 12.7-41.2% question."""
+    from .question import calc_only_question, format_question
+
+    scenario = _scenario(args, args.scenario)
+    _check_counts(args)
+    args.by, args.cohort_data = [], None
+    results = _run_results(args, scenario, progress=sys.stderr.isatty() and not args.json)
+    q = calc_only_question(results)
+    if args.json:
+        print(json.dumps({**q.attrs, "rows": json.loads(q.to_json(orient="records"))}, indent=2))
+    else:
+        print(format_question(q))
     return 0
 
 
@@ -199,7 +306,8 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table}
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table,
+            "compare": cmd_compare, "calc-only": cmd_calc_only}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -256,6 +256,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         cfp_eligible = n_screens[idx] == n_cumulative
 
         # columns needed by the measures and the strata
+        put("woman", (first_woman + idx).astype(np.int64))
         put("age_years", np.full(m, age, dtype=np.float32))
         put("first_round", first)
         put("postmenopausal", post)
@@ -280,7 +281,6 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         method = np.zeros(m, dtype=np.int8)
         method[r] = method_r
         ctype = nh.cancer_type[idx]
-        put("woman", (first_woman + idx).astype(np.int64))
         put("round_index", np.full(idx.size, k, dtype=np.int16))
         put("nonsuspicious_calc", nonsusp)
         put("benign_cluster", benign_cluster)

@@ -1,0 +1,107 @@
+"""Published targets (MODEL.md §7): values, count-based uncertainty, setting and source.
+
+``data/targets/targets.csv`` holds one row per published figure. A target with
+counts gets a Wilson interval from them; one with a published interval keeps it;
+guideline maxima are ``upper_bound``; the literature's "12.7–41.2%" is a ``band``
+because its denominator is not stated.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import CalcsimInputError, did_you_mean, input_error
+from .paths import data_dir
+from .results import MEASURE_NAMES, MEASURES, wilson
+
+COLUMNS = ("target", "setting", "scenario", "measure", "kind", "value", "numerator", "denominator",
+           "lower", "upper", "source", "note")
+KINDS = ("point", "upper_bound", "band")
+
+
+def default_targets_path() -> Path:
+    """The shipped targets file."""
+    return data_dir() / "targets" / "targets.csv"
+
+
+def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read and validate a targets file; add ``interval_lower``/``interval_upper``.
+
+    The interval is the Wilson 95% interval of the counts when the source gives
+    counts, else the published interval, else empty.
+
+    Raises
+    ------
+    CalcsimInputError
+        One line naming the file, row, column, value and what is allowed.
+    """
+    p = Path(path) if path is not None else default_targets_path()
+    try:
+        df = pd.read_csv(p, comment="#", dtype={"scenario": str, "measure": str, "note": str})
+    except FileNotFoundError:
+        raise CalcsimInputError(f"{p}: targets file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CalcsimInputError(f"{p}: not a readable CSV: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise input_error(str(p), "columns", list(df.columns), f"needs {', '.join(COLUMNS)} (missing "
+                          f"{', '.join(missing)})")
+    df = df[list(COLUMNS)].copy()
+    for c in ("scenario", "measure", "note", "setting"):
+        df[c] = df[c].fillna("").astype(str)
+    for c in ("value", "numerator", "denominator", "lower", "upper"):
+        col = pd.to_numeric(df[c], errors="coerce")
+        bad = col.isna() & df[c].notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise input_error(str(p), f"row {i + 1} {c}", df[c].iloc[i], "a number or empty")
+        df[c] = col
+    if df["target"].duplicated().any():
+        dup = df.loc[df["target"].duplicated(), "target"].iloc[0]
+        raise input_error(str(p), "target", dup, "unique target names")
+    per = {m.name: m.per for m in MEASURES}
+    for i, row in enumerate(df.itertuples(index=False)):
+        where = f"row {i + 1} ({row.target})"
+        if row.kind not in KINDS:
+            raise input_error(str(p), f"{where} kind", row.kind,
+                              f"one of {', '.join(KINDS)}{did_you_mean(str(row.kind), KINDS)}")
+        if row.kind == "band":
+            if not (np.isfinite(row.lower) and np.isfinite(row.upper)) or row.lower > row.upper:
+                raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper],
+                                  "a band needs lower <= upper")
+            continue
+        if row.measure not in MEASURE_NAMES:
+            raise input_error(str(p), f"{where} measure", row.measure,
+                              f"a calcsim measure{did_you_mean(row.measure, MEASURE_NAMES)}")
+        scale = per[row.measure]
+        if not np.isfinite(row.value) or not 0 <= row.value <= scale:
+            raise input_error(str(p), f"{where} value", row.value, f"a number in [0, {scale:g}]")
+        has_num, has_den = np.isfinite(row.numerator), np.isfinite(row.denominator)
+        if has_num != has_den:
+            raise input_error(str(p), f"{where} numerator/denominator", [row.numerator, row.denominator],
+                              "both counts or neither")
+        if has_den and (row.denominator <= 0 or not 0 <= row.numerator <= row.denominator
+                        or row.numerator != int(row.numerator) or row.denominator != int(row.denominator)):
+            raise input_error(str(p), f"{where} numerator/denominator", [row.numerator, row.denominator],
+                              "whole numbers with 0 <= numerator <= denominator, denominator > 0")
+        if has_den and abs(row.numerator / row.denominator * scale - row.value) > 5e-4 * scale:
+            raise input_error(str(p), f"{where} value", row.value,
+                              f"must equal numerator/denominator ({row.numerator / row.denominator * scale:.6g})")
+        if np.isfinite(row.lower) and np.isfinite(row.upper) and not row.lower <= row.value <= row.upper:
+            raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "an interval around value")
+    lo = df["lower"].to_numpy(dtype=float).copy()
+    hi = df["upper"].to_numpy(dtype=float).copy()
+    counts = df["denominator"].notna().to_numpy()
+    if counts.any():
+        _, wl, wu = wilson(df.loc[counts, "numerator"].to_numpy(), df.loc[counts, "denominator"].to_numpy())
+        scale = df.loc[counts, "measure"].map(per).to_numpy()
+        lo[counts], hi[counts] = wl * scale, wu * scale
+    df["interval_lower"], df["interval_upper"] = lo, hi
+    df["interval_kind"] = np.where(counts, "wilson95 (counts)",
+                                   np.where(df["lower"].notna() & (df["kind"] != "band"), "published", ""))
+    df.attrs["path"] = str(p)
+    return df
