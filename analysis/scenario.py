@@ -281,7 +281,7 @@ def resolve_scenario_path(name_or_path: str | Path, option: str = "--scenario") 
 
 def load_scenario(
     name_or_path: str | Path = "nl-biennial", overrides: Mapping[str, Any] | None = None,
-    option: str = "--scenario",
+    option: str = "--scenario", calibrated: bool = True,
 ) -> Scenario:
     """Load, resolve ``extends``, apply overrides and validate a scenario.
 
@@ -292,6 +292,12 @@ def load_scenario(
         or a path to a TOML file.
     overrides : mapping, optional
         ``{"section.key": value}`` pairs (as from ``--set``), applied last.
+    option : str
+        The option name used in error messages.
+    calibrated : bool
+        Use the calibrated parameter sets in ``data/calibration/<name>.csv`` (the
+        accepted draw nearest to the targets) for every file of the ``extends``
+        chain that has one; ``False`` keeps the prior values written in the files.
 
     Returns
     -------
@@ -303,7 +309,7 @@ def load_scenario(
         One line naming the file, key, value and what is allowed.
     """
     path = resolve_scenario_path(name_or_path, option)
-    raw = _read_with_extends(path, seen=())
+    raw = _read_with_extends(path, seen=(), calibrated=calibrated)
     for key, value in (overrides or {}).items():
         _set_dotted(raw, key, value, "--set")
     return _build(raw, origin=str(path), base_dir=path.parent)
@@ -331,7 +337,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CalcsimInputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _read_with_extends(path: Path, seen: tuple[Path, ...], calibrated: bool = True) -> dict[str, Any]:
     """Read a file, recursively merging it over the scenario it extends."""
     if path.resolve() in seen:
         raise CalcsimInputError(f"{path}: extends: circular chain {' -> '.join(map(str, seen))}")
@@ -346,7 +352,7 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     own.setdefault("name", path.stem)  # a file that does not name itself is named after the file
     parent_name = data.get("extends")
     if parent_name is None:
-        return own
+        return _apply_calibration(own, path) if calibrated else own
     if not isinstance(parent_name, str):
         raise input_error(str(path), "extends", parent_name, "a scenario name or path (string)")
     parent_path = Path(parent_name)
@@ -354,13 +360,52 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         parent_path = path.parent / parent_path
     parent_path = resolve_scenario_path(parent_path if parent_path.suffix else parent_name,
                                         option=f"{path}: extends")
-    base = _read_with_extends(parent_path, seen=(*seen, path.resolve()))
+    base = _read_with_extends(parent_path, seen=(*seen, path.resolve()), calibrated=calibrated)
     for section, values in own.items():
         if section in SECTIONS:
             base.setdefault(section, {}).update(values)
         elif section != "extends":
             base[section] = values
-    return base
+    return _apply_calibration(base, path) if calibrated else base
+
+
+def read_commented_csv(path: Path) -> tuple[dict[str, str], pd.DataFrame]:
+    """Read a CSV whose leading ``# key: value`` lines are metadata."""
+    import io
+
+    meta: dict[str, str] = {}
+    body: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not body and line.startswith("# ") and ":" in line:
+            k, v = line[2:].split(":", 1)
+            meta[k.strip()] = v.strip()
+        else:
+            body.append(line)
+    return meta, (pd.read_csv(io.StringIO("".join(body))) if body else pd.DataFrame())
+
+
+def _apply_calibration(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Replace calibrated values by the best accepted draw of ``data/calibration/<stem>.csv``, if any."""
+    cal_path = parameters_dir().parent / "calibration" / f"{path.stem}.csv"
+    if not cal_path.is_file():
+        return raw
+    meta, df = read_commented_csv(cal_path)
+    keys = meta.get("parameters", "").split()
+    if df.empty or "accepted" not in df.columns or not keys:
+        raise CalcsimInputError(f"{cal_path}: not a calibration file (needs a parameters header and an "
+                                "accepted column)")
+    acc = df[df["accepted"].astype(str).str.lower().isin(["true", "1"])]
+    if acc.empty:
+        return raw
+    best = acc.sort_values(["distance", "draw"]).iloc[0]
+    for key in keys:
+        section, name = key.split(".", 1)
+        if section not in raw or name not in raw[section]:
+            raise CalcsimInputError(f"{cal_path}: parameters: {key!r}: not a parameter of {path.name}")
+        value, prov, bd = raw[section][name]
+        note = f"calibrated set {cal_path.name}, draw {int(best['draw'])} (nearest accepted)"
+        raw[section][name] = (float(best[key]), dataclasses.replace(prov, status="calibrated", note=note), bd)
+    return raw
 
 
 def _annotate(data: Mapping[str, Any], origin: str, base_dir: Path) -> dict[str, Any]:

@@ -1,0 +1,324 @@
+"""Calibration: Latin hypercube draws, a count-based distance, and ABC acceptance.
+
+The free parameters of a scenario are those with status ``calibrated`` (each has
+a prior range). :func:`calibrate`:
+
+1. draws ``N`` parameter sets by Latin hypercube sampling over the ranges
+   (``scipy.stats.qmc.LatinHypercube``, seeded);
+2. simulates each set on the same women (common random numbers: the same run
+   seed for every draw, so differences between draws are not noise);
+3. scores each set against the scenario's targets (``data/targets/targets.csv``)
+   with a chi-square distance ``sum(z_k^2)``, ``z_k = (model_k - target_k) / sd_k``
+   where ``sd_k^2`` = target variance + model Monte Carlo variance. The target
+   variance is binomial from the source's counts when it gives counts, from its
+   published interval when it gives one, and otherwise a relative SD of
+   :data:`DEFAULT_RELATIVE_SD` (an assumption, stated in the output). Guideline
+   maxima (``upper_bound``) only penalise values above the bound;
+4. accepts (approximate Bayesian computation, rejection step) every draw whose
+   distance is below the chi-square 95% point with one degree of freedom per
+   target; if fewer than ``min_accepted`` draws pass, the ``min_accepted`` nearest
+   draws are kept and the file says so (``acceptance = nearest``).
+
+Every finished draw is appended (and flushed to disk) to
+``<scenario>.csv.partial`` as soon as it is done, so an interrupted calibration
+resumes where it stopped; the final ``data/calibration/<scenario>.csv`` is written
+atomically with the seed, version, targets and settings in its header.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from . import __version__
+from .errors import CalcsimInputError
+from .paths import data_dir
+from .results import MEASURES
+from .scenario import Scenario, load_scenario, read_commented_csv
+from .simulate import simulate
+from .targets import load_targets
+
+#: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
+DEFAULT_RELATIVE_SD = 0.10
+HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "targets_sha256", "targets",
+               "parameters")
+
+
+def calibration_dir() -> Path:
+    """Folder of calibrated parameter sets."""
+    return data_dir() / "calibration"
+
+
+def calibrated_parameters(s: Scenario) -> list[tuple[str, float, float]]:
+    """``(key, low, high)`` of every scalar parameter with status ``calibrated``."""
+    out = []
+    for key, prov in s.provenance.items():
+        value = s.values()[key]
+        if prov.status == "calibrated" and prov.range is not None and isinstance(value, float):
+            out.append((key, *prov.range))
+    return sorted(out)
+
+
+def scenario_targets(s: Scenario, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The point and upper-bound targets that apply to this scenario, with their SDs."""
+    t = load_targets() if targets is None else targets
+    t = t[(t["scenario"] == s.name) & t["kind"].isin(["point", "upper_bound"])].copy()
+    per = {m.name: m.per for m in MEASURES}
+    sd = np.full(len(t), np.nan)
+    how = np.empty(len(t), dtype=object)
+    for i, r in enumerate(t.itertuples(index=False)):
+        scale = per[r.measure]
+        if np.isfinite(r.denominator):
+            p = r.numerator / r.denominator
+            sd[i], how[i] = math.sqrt(max(p * (1 - p), 1e-12) / r.denominator) * scale, "binomial (counts)"
+        elif np.isfinite(r.lower) and np.isfinite(r.upper):
+            sd[i], how[i] = (r.upper - r.lower) / (2 * 1.959964), "published interval"
+        else:
+            sd[i], how[i] = DEFAULT_RELATIVE_SD * r.value, f"assumed {DEFAULT_RELATIVE_SD:.0%} relative SD"
+    t["target_sd"], t["target_sd_basis"] = sd, how
+    return t.reset_index(drop=True)
+
+
+def lhs_draws(params: Sequence[tuple[str, float, float]], draws: int, seed: int) -> pd.DataFrame:
+    """Latin hypercube sample of ``draws`` parameter sets over the prior ranges."""
+    sampler = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed))
+    unit = sampler.random(draws)
+    lo = np.array([p[1] for p in params])
+    hi = np.array([p[2] for p in params])
+    values = qmc.scale(unit, lo, hi) if np.all(hi > lo) else lo + unit * (hi - lo)
+    df = pd.DataFrame(values, columns=[p[0] for p in params])
+    df.insert(0, "draw", np.arange(draws))
+    return df
+
+
+def evaluate(s: Scenario, values: dict[str, float], targets: pd.DataFrame, women: int, seed: int) -> dict[str, Any]:
+    """Simulate one parameter set and score it against the targets.
+
+    Returns
+    -------
+    dict
+        ``distance`` and, per target, the model estimate (``<target>__model``) and
+        its z-score (``<target>__z``).
+    """
+    try:
+        scenario = s.replace(values, origin="calibration") if values else s
+    except CalcsimInputError as exc:  # a combination the model does not allow: rejected
+        out = {f"{r.target}__{k}": np.nan for r in targets.itertuples(index=False) for k in ("model", "z")}
+        return {**out, "distance": np.inf, "invalid": str(exc)}
+    e = simulate(scenario, women=women, seed=seed).estimates()
+    e = e[e["stratum"] == "all"].set_index("measure")
+    per = {m.name: m.per for m in MEASURES}
+    out: dict[str, Any] = {}
+    distance = 0.0
+    for r in targets.itertuples(index=False):
+        est, n = float(e.loc[r.measure, "estimate"]), int(e.loc[r.measure, "n"])
+        scale = per[r.measure]
+        p = est / scale if np.isfinite(est) else np.nan
+        model_sd = math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1)) * scale if np.isfinite(p) else np.inf
+        sd = math.sqrt(r.target_sd**2 + model_sd**2)
+        if not np.isfinite(est):
+            z = 10.0  # no denominator in the model (e.g. no screen-detected cancers): a bad fit
+        elif r.kind == "upper_bound":
+            z = max(0.0, (est - r.value) / sd)
+        else:
+            z = (est - r.value) / sd
+        out[f"{r.target}__model"] = est
+        out[f"{r.target}__z"] = z
+        distance += z * z
+    out["distance"] = distance
+    return out
+
+
+def _targets_sha(targets: pd.DataFrame) -> str:
+    return hashlib.sha256(targets.to_csv(index=False).encode()).hexdigest()[:16]
+
+
+def _header(meta: dict[str, Any]) -> str:
+    return "".join(f"# {k}: {meta[k]}\n" for k in meta)
+
+
+def _read_with_header(path: Path) -> tuple[dict[str, str], pd.DataFrame]:
+    return read_commented_csv(path)
+
+
+def calibrate(
+    scenario: str | os.PathLike[str] = "nl-biennial",
+    *,
+    draws: int = 200,
+    women: int = 50_000,
+    seed: int = 2026,
+    targets: pd.DataFrame | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    min_accepted: int = 10,
+    map_fn: Callable[[Callable, list], list] | None = None,
+    progress: bool = False,
+    restart: bool = False,
+    stop_after: int | None = None,
+    params: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Calibrate a scenario's ``calibrated`` parameters to its targets (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : str or path
+        Scenario name or TOML path; calibration starts from its prior (uncalibrated) values.
+    draws, women, seed : int
+        Latin hypercube draws, women per simulation, seed (LHS and simulations).
+    targets : DataFrame, optional
+        Targets (default: the shipped file).
+    out_dir : path, optional
+        Where ``<scenario>.csv`` goes (default ``data/calibration``).
+    min_accepted : int
+        Keep at least this many draws.
+    map_fn : callable, optional
+        ``map_fn(fn, items) -> list`` to evaluate draws in parallel (e.g. Dask); each
+        item's result is still saved as soon as the batch it belongs to finishes.
+    restart : bool
+        Discard saved progress instead of resuming.
+    stop_after : int, optional
+        Stop after this many new draws (for tests of interruption).
+    params : sequence of str, optional
+        Calibrate only these ``calibrated`` parameters (the others keep their prior values).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All draws with their distance and ``accepted`` flag (header metadata in ``attrs``).
+    """
+    if draws < 2 or women < 1:
+        raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
+    s = load_scenario(scenario, calibrated=False)
+    all_params = calibrated_parameters(s)
+    if params is not None:
+        known = {p[0] for p in all_params}
+        unknown = [k for k in params if k not in known]
+        if unknown:
+            raise CalcsimInputError(f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
+                                    f"calibrated: {', '.join(sorted(known))}")
+        all_params = [p for p in all_params if p[0] in set(params)]
+    free = all_params
+    if not free:
+        raise CalcsimInputError(f"{s.origin}: no parameter has status 'calibrated': nothing to calibrate")
+    t = scenario_targets(s, load_targets() if targets is None else targets)
+    if t.empty:
+        raise CalcsimInputError(f"--scenario: {s.name!r}: no targets for this scenario in the targets file")
+    out = Path(out_dir) if out_dir is not None else calibration_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
+    meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
+            "draws": draws, "targets_sha256": _targets_sha(t), "targets": " ".join(t["target"]),
+            "parameters": " ".join(p[0] for p in free)}
+    design = lhs_draws(free, draws, seed)
+
+    done = pd.DataFrame()
+    if partial.exists() and not restart:
+        old_meta, done = _read_with_header(partial)
+        mismatch = [k for k in HEADER_KEYS if str(old_meta.get(k)) != str(meta[k])]
+        if mismatch:
+            raise CalcsimInputError(
+                f"{partial}: saved progress was made with different {', '.join(mismatch)}; "
+                "rerun with --restart to discard it, or use the same settings to resume")
+    if restart or not partial.exists():
+        partial.write_text(_header(meta), encoding="utf-8")
+    todo = [d for d in design["draw"] if done.empty or d not in set(done["draw"])]
+    if stop_after is not None:
+        todo = todo[:stop_after]
+
+    columns = ["draw", *[p[0] for p in free], "distance",
+               *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
+    write_header = done.empty
+    mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
+    batch = 8 if map_fn is not None else 1
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        items = [(s, dict(design.loc[d, [p[0] for p in free]]), t, women, seed) for d in chunk]
+        results = mapper(_evaluate_item, items)
+        rows = [{"draw": d, **items[i][1], **results[i]} for i, d in enumerate(chunk)]
+        with partial.open("a", encoding="utf-8") as fh:
+            pd.DataFrame(rows)[columns].to_csv(fh, header=write_header, index=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        write_header = False
+        bar.update(len(chunk))
+    bar.close()
+
+    _, all_rows = _read_with_header(partial)
+    if len(all_rows) < draws:
+        all_rows.attrs.update(meta)
+        return all_rows  # interrupted on purpose (stop_after): resume later
+    result = accept(all_rows.sort_values("draw").reset_index(drop=True), n_targets=len(t),
+                    min_accepted=min_accepted)
+    meta.update({"acceptance": result.attrs["acceptance"], "tolerance": f"{result.attrs['tolerance']:.6g}",
+                 "accepted": int(result["accepted"].sum()),
+                 "target_sd": "; ".join(f"{r.target}={r.target_sd:.4g} ({r.target_sd_basis})"
+                                        for r in t.itertuples(index=False)),
+                 "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    tmp = final.with_suffix(".csv.tmp")
+    tmp.write_text(_header(meta) + result.to_csv(index=False), encoding="utf-8")
+    os.replace(tmp, final)
+    partial.unlink(missing_ok=True)
+    result.attrs.update(meta)
+    return result
+
+
+def _evaluate_item(item: tuple) -> dict[str, Any]:
+    s, values, t, women, seed = item
+    return evaluate(s, values, t, women, seed)
+
+
+def accept(df: pd.DataFrame, n_targets: int, min_accepted: int = 10, level: float = 0.95) -> pd.DataFrame:
+    """ABC rejection: accept distances below the chi-square ``level`` point (df = targets)."""
+    tol = float(stats.chi2.ppf(level, n_targets))
+    accepted = df["distance"].to_numpy() <= tol
+    kind = f"chi-square {level:.0%} (df={n_targets})"
+    if accepted.sum() < min(min_accepted, len(df)):
+        k = min(min_accepted, len(df))
+        order = np.argsort(df["distance"].to_numpy(), kind="stable")
+        accepted = np.zeros(len(df), dtype=bool)
+        accepted[order[:k]] = True
+        tol = float(df["distance"].to_numpy()[order[k - 1]])
+        kind = f"nearest {k} (none or too few within the chi-square {level:.0%} point)"
+    out = df.copy()
+    out["accepted"] = accepted
+    out.attrs.update({"acceptance": kind, "tolerance": tol})
+    return out
+
+
+def load_calibration(name: str, directory: str | os.PathLike[str] | None = None) -> pd.DataFrame | None:
+    """The calibrated sets of a scenario (``None`` when it has not been calibrated)."""
+    path = (Path(directory) if directory is not None else calibration_dir()) / f"{name}.csv"
+    if not path.is_file():
+        return None
+    meta, df = _read_with_header(path)
+    needed = {"draw", "distance", "accepted"}
+    if not needed <= set(df.columns):
+        raise CalcsimInputError(f"{path}: columns = {list(df.columns)}: needs draw, distance, accepted")
+    df.attrs.update(meta)
+    df.attrs["path"] = str(path)
+    return df
+
+
+def best_accepted(cal: pd.DataFrame) -> pd.Series:
+    """The accepted draw with the smallest distance (the point values a default run uses)."""
+    acc = cal[cal["accepted"].astype(bool)]
+    return acc.sort_values(["distance", "draw"]).iloc[0]
+
+
+def accepted_sets(cal: pd.DataFrame) -> list[dict[str, float]]:
+    """Every accepted parameter set as ``{key: value}``."""
+    keys = cal.attrs.get("parameters", "").split()
+    acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
+    return [{k: float(r[k]) for k in keys} for _, r in acc.iterrows()]

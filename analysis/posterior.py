@@ -1,0 +1,145 @@
+"""Parameter uncertainty: runs over the accepted calibrated parameter sets, and the calibration fit.
+
+``calcsim run --posterior`` simulates every accepted parameter set of the
+scenario's calibration on the same women (common random numbers) and reports,
+beside the default run's Wilson interval, the 2.5–97.5% range of the estimates
+across the accepted sets. That range contains parameter uncertainty (what the
+calibration could not pin down) plus the Monte Carlo noise of one run; it is
+labelled as such.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .calibration import accepted_sets, load_calibration, scenario_targets
+from .errors import CalcsimInputError
+from .results import Results
+from .scenario import Scenario, load_scenario
+from .simulate import simulate
+
+POSTERIOR_INTERVAL = ("2.5-97.5% of the estimates across the accepted calibrated parameter sets "
+                      "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)")
+
+
+@dataclass
+class PosteriorResults:
+    """The default (best-set) run and one run per accepted parameter set."""
+
+    best: Results
+    runs: list[Results]
+    sets: list[dict[str, float]]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def pooled(self) -> Results:
+        """The default run (for metadata shared with other result kinds)."""
+        return self.best
+
+    def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Default-run estimates (Wilson) with the posterior median and 95% range across sets."""
+        out = self.best.estimates(alpha)
+        per = np.vstack([r.estimates(alpha)["estimate"].to_numpy() for r in self.runs])
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out["posterior_median"] = np.nanmedian(per, axis=0)
+            out["posterior_lower"] = np.nanpercentile(per, 100 * alpha / 2, axis=0)
+            out["posterior_upper"] = np.nanpercentile(per, 100 * (1 - alpha / 2), axis=0)
+        out.attrs["intervals"] = {"lower/upper": "Wilson 95% of the default (nearest accepted) parameter set",
+                                  "posterior_lower/posterior_upper": POSTERIOR_INTERVAL}
+        out.attrs["parameter_sets"] = len(self.runs)
+        return out
+
+    def to_json_dict(self) -> dict:
+        """The ``--json`` document of a posterior run."""
+        e = self.estimates()
+        doc = self.best.to_json_dict()
+        for rec, row in zip(doc["estimates"], e.itertuples(index=False), strict=True):
+            for col in ("posterior_median", "posterior_lower", "posterior_upper"):
+                v = getattr(row, col)
+                rec[col] = None if np.isnan(v) else float(v)
+        doc["parameter_sets"] = len(self.runs)
+        doc["intervals"] = e.attrs["intervals"]
+        doc.pop("interval", None)
+        return doc
+
+
+def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int = 100_000, seed: int = 2026, *,
+                  by: Sequence[str] = (), directory: str | os.PathLike[str] | None = None,
+                  map_fn: Callable | None = None, progress: bool = False) -> PosteriorResults:
+    """Simulate every accepted parameter set of the scenario's calibration.
+
+    Parameters
+    ----------
+    scenario : str or path
+        Scenario name or TOML file (its calibration file is ``data/calibration/<name>.csv``).
+    women, seed : int
+        Women and seed of every run (the same for all sets: common random numbers).
+    by : sequence of str
+        Strata.
+    directory : path, optional
+        Folder of calibration files (default ``data/calibration``).
+    map_fn : callable, optional
+        ``map_fn(fn, items)`` to run the sets in parallel (Dask).
+    """
+    s = load_scenario(scenario)
+    cal = load_calibration(s.name, directory)
+    if cal is None:
+        raise CalcsimInputError(f"--posterior: scenario {s.name!r} has no calibration file; run "
+                                f"`calcsim calibrate --scenario {s.name}` first")
+    sets = accepted_sets(cal)
+    if not sets:
+        raise CalcsimInputError(f"{cal.attrs.get('path')}: no accepted parameter set")
+    best = simulate(s, women=women, seed=seed, by=by, progress=progress)
+    items = [(s, values, women, seed, tuple(by)) for values in sets]
+    mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
+    runs = mapper(_run_item, items)
+    return PosteriorResults(best=best, runs=runs, sets=sets, meta={"calibration": cal.attrs.get("path")})
+
+
+def _run_item(item: tuple) -> Results:
+    s, values, women, seed, by = item
+    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by)
+
+
+def calibration_fit(post: PosteriorResults, scenario: Scenario | None = None,
+                    targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each target against the model's prediction, both with intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target, measure, kind, target_value, target_lower, target_upper, target_interval,
+        model, model_lower, model_upper (Wilson, default set), posterior_lower, posterior_upper,
+        within`` — ``within`` says whether the model's posterior range overlaps the
+        target's interval (or, for an upper bound, lies below it).
+    """
+    s = scenario or load_scenario(post.best.scenario)
+    t = scenario_targets(s, targets)
+    e = post.estimates()
+    e = e[e["stratum"] == "all"].set_index("measure")
+    rows = []
+    for r in t.itertuples(index=False):
+        m = e.loc[r.measure]
+        lo = r.interval_lower if np.isfinite(r.interval_lower) else r.value - 1.96 * r.target_sd
+        hi = r.interval_upper if np.isfinite(r.interval_upper) else r.value + 1.96 * r.target_sd
+        if r.kind == "upper_bound":
+            lo, within = np.nan, bool(m["posterior_lower"] <= r.value)
+        else:
+            within = bool(m["posterior_lower"] <= hi and m["posterior_upper"] >= lo)
+        rows.append({"target": r.target, "measure": r.measure, "kind": r.kind, "target_value": r.value,
+                     "target_lower": lo, "target_upper": hi if r.kind != "upper_bound" else r.value,
+                     "target_interval": r.interval_kind or r.target_sd_basis, "source": r.source,
+                     "model": m["estimate"], "model_lower": m["lower"], "model_upper": m["upper"],
+                     "posterior_lower": m["posterior_lower"], "posterior_upper": m["posterior_upper"],
+                     "within": within})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"scenario": s.name, "parameter_sets": len(post.runs), "posterior_interval": POSTERIOR_INTERVAL})
+    return out
