@@ -224,7 +224,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         kind = np.where(mal_r, 0, np.where(calc_r, 1, 2))  # malignant, benign calc, benign other
         p_b, p_si = p_biopsy[kind], p_short[kind]
         u = uniforms(seed, "programme.workup", block, n, slot, out=buf)[ri]
-        workup_r = np.where(u < p_b, 3, np.where(u < p_b + p_si, 2, 1)).astype(np.int8)
+        workup_r = np.where(u < p_b, 3, np.where(u < p_b + (1.0 - p_b) * p_si, 2, 1)).astype(np.int8)
         u = uniforms(seed, "programme.short_interval", block, n, slot, out=buf)[ri]
         si_finds = mal_r & (workup_r == 2) & (u < wk.p_short_interval_finds_cancer)
         biopsy_r = (workup_r == 3) | si_finds

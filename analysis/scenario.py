@@ -140,14 +140,19 @@ class ReadingParams:
 
 @dataclass(frozen=True)
 class WorkupParams:
-    """Work-up after recall (MODEL.md §3.5)."""
+    """Work-up after recall (MODEL.md §3.5).
+
+    A recall goes to biopsy with ``p_biopsy_*``; a recall that is not biopsied gets
+    short-interval follow-up (BI-RADS 3) with ``p_short_interval_*`` and is otherwise
+    cleared — conditional probabilities, so every combination in [0, 1] is valid.
+    """
 
     p_biopsy_malignant: float = _p("probability", "biopsy after recall for a malignant finding")
-    p_short_interval_malignant: float = _p("probability", "BI-RADS 3 after recall, malignant finding")
+    p_short_interval_malignant: float = _p("probability", "BI-RADS 3 among non-biopsied malignant recalls")
     p_biopsy_calc_benign: float = _p("probability", "biopsy after recall for benign calcs")
-    p_short_interval_calc_benign: float = _p("probability", "BI-RADS 3 after recall for benign calcs")
+    p_short_interval_calc_benign: float = _p("probability", "BI-RADS 3 among non-biopsied benign calc recalls")
     p_biopsy_other_benign: float = _p("probability", "biopsy after recall for a benign other finding")
-    p_short_interval_other_benign: float = _p("probability", "BI-RADS 3, benign other finding")
+    p_short_interval_other_benign: float = _p("probability", "BI-RADS 3 among non-biopsied other recalls")
     p_short_interval_finds_cancer: float = _p("probability", "cancer found at the 6-month follow-up")
     p_core_inconclusive: float = _p("probability", "core biopsy inconclusive -> surgical biopsy")
     p_high_risk_calc_benign_biopsy: float = _p("probability", "high-risk lesion, benign calc biopsy")
@@ -598,7 +603,7 @@ def _cross_checks(s: Scenario) -> None:
         raise input_error(pv[blame].origin or s.origin, blame, values[blame],
                           f"{allowed}" + (f" (with {others})" if others else ""))
 
-    pg, co, wk = s.programme, s.cohort, s.workup
+    pg, co = s.programme, s.cohort
     if pg.stop_age_years < pg.start_age_years:
         fail(("programme.start_age_years", "programme.stop_age_years"),
              "programme.stop_age_years must be >= programme.start_age_years")
@@ -612,11 +617,6 @@ def _cross_checks(s: Scenario) -> None:
              " are followed")
     if co.brca1_share + co.brca2_share >= 1:
         fail(("cohort.brca1_share", "cohort.brca2_share"), "brca1_share + brca2_share must be < 1")
-    for prefix in ("malignant", "calc_benign", "other_benign"):
-        b, si = getattr(wk, f"p_biopsy_{prefix}"), getattr(wk, f"p_short_interval_{prefix}")
-        if b + si > 1 + 1e-12:
-            fail((f"workup.p_biopsy_{prefix}", f"workup.p_short_interval_{prefix}"),
-                 f"p_biopsy_{prefix} + p_short_interval_{prefix} must be <= 1 (is {b + si:g})")
     rounds = scheduled_rounds(pg)
     if pg.cumulative_rounds > rounds and pv["programme.cumulative_rounds"].status == "user":
         fail(("programme.cumulative_rounds",),

@@ -258,7 +258,6 @@ def test_set_errors_name_set_key_value_and_rule(overrides, fragments):
 @pytest.mark.parametrize("via", ["--set", "file"])
 @pytest.mark.parametrize("overrides", [
     pytest.param({"programme.start_age_years": 80}, id="start-after-stop"),
-    pytest.param({"workup.p_biopsy_other_benign": 0.9}, id="biopsy-vs-short-interval"),
     pytest.param({"cohort.brca1_share": 0.999}, id="brca1-vs-brca2"),
 ])
 def test_cross_check_error_names_what_caused_it(tmp_path, via, overrides):
@@ -359,9 +358,6 @@ VALUE_ERRORS = [
                  ["cohort.brca2_share = 0.5", "brca1_share + brca2_share must be < 1"], id="brca-above-1"),
     pytest.param("[cohort]\nbrca1_share = 0.5\nbrca2_share = 0.5\n",
                  ["cohort.brca2_share = 0.5", "brca1_share + brca2_share must be < 1"], id="brca-equal-1"),
-    pytest.param("[workup]\np_short_interval_malignant = 0.2\n",
-                 ["workup.p_short_interval_malignant = 0.2", "p_biopsy_malignant + p_short_interval_malignant",
-                  "must be <= 1 (is 1.1)"], id="biopsy-plus-short-interval"),
     pytest.param('[programme]\nattendance = { value = 0.95, status = "assumption", range = [0.7, 0.85] }\n',
                  ["programme.attendance = 0.95", "outside its stated range [0.7, 0.85]"], id="outside-range"),
     pytest.param('[cohort]\nfamily_history_any_share = { value = 0.3, source = "cghfbc2001", range = [0.06, 0.16] }\n',

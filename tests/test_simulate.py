@@ -186,7 +186,8 @@ def test_benign_recall_matches_the_reading_table(run, nl):
 def test_workup_of_malignant_recalls_matches_configuration(run, nl):
     s = run.screens
     w = nl.workup
-    expected = w.p_biopsy_malignant + w.p_short_interval_malignant * w.p_short_interval_finds_cancer
+    not_biopsied = 1 - w.p_biopsy_malignant
+    expected = w.p_biopsy_malignant + not_biopsied * w.p_short_interval_malignant * w.p_short_interval_finds_cancer
     # recalls whose recalled finding was malignant (presentation 1-3 have a non-calcification sign)
     truly = (s["recall_calc"] & s["malignant_calc"]) | (
         s["recall_other"] & s["cancer_present"] & s["presentation"].isin([1, 2, 3]))
