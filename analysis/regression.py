@@ -9,9 +9,10 @@ cluster-robust errors) when a woman contributes several screens. Two methods:
   exchangeable working correlation and robust (sandwich) standard errors.
 
 The GEE is solved by a vectorised implementation of exactly the algorithm of
-statsmodels ``GEE(..., cov_struct=Exchangeable())`` (same starting values, the
-same moment estimator of the working correlation, the same Fisher-scoring
-updates, stopping rule and sandwich covariance; see :func:`gee_exchangeable_logit`).
+statsmodels ``GEE(..., cov_struct=Exchangeable())`` (started from the same GLM
+estimate, with the same moment estimator of the working correlation, the same
+Fisher-scoring updates, stopping rule and sandwich covariance; see
+:func:`gee_exchangeable_logit`).
 statsmodels loops over women in Python, which takes 15-20 s for 400,000 screens;
 the vectorised version uses group sums and the closed-form inverse of the
 exchangeable matrix and takes well under a second. ``engine="statsmodels"`` runs
@@ -242,9 +243,48 @@ _derive_covariates = covariates  # fit_odds_ratios has an argument called ``cova
 
 
 # ----------------------------------------------------------------------------- GEE engine
+def logistic_mle(y: np.ndarray, x: np.ndarray, maxiter: int = 50, tol: float = 1e-10) -> np.ndarray:
+    """Maximum-likelihood logistic regression by Newton's method (the GEE's starting values).
+
+    statsmodels' GEE starts from a statsmodels GLM fit; both converge to the same
+    estimate, and this one solves the ``p x p`` normal equations directly instead of
+    a least-squares problem on all screens (3 s -> 0.3 s for 400,000 screens).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When Newton's method does not converge (separation).
+    """
+    beta = np.zeros(x.shape[1])
+    for _ in range(maxiter):
+        mu = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        w = mu * (1.0 - mu)
+        step = np.linalg.solve((x * w[:, None]).T @ x, x.T @ (y - mu))
+        beta = beta + step
+        if not np.all(np.isfinite(beta)):
+            break
+        if np.max(np.abs(step)) < tol:
+            return beta
+    raise np.linalg.LinAlgError("logistic regression diverges: coefficients run off to infinity")
+
+
 @dataclass(frozen=True)
 class GEEFit:
-    """Result of :func:`gee_exchangeable_logit`."""
+    """Result of :func:`gee_exchangeable_logit`.
+
+    Attributes
+    ----------
+    params : numpy.ndarray
+        Estimated coefficients (log odds scale, intercept first).
+    cov_robust : numpy.ndarray
+        Robust (sandwich) covariance of ``params``; NaN when not converged.
+    dep_param : float
+        Estimated exchangeable working correlation.
+    iterations : int
+        Fisher-scoring steps taken.
+    converged : bool
+        Whether the score norm fell below the tolerance.
+    """
 
     params: np.ndarray
     cov_robust: np.ndarray
@@ -361,26 +401,26 @@ class _Design:
     owners: list[str]  # covariate of each term
     dropped_levels: list[str]
     references: dict[str, str]
+    separation: str | None  # the first separated level or covariate, reported after the size checks
 
 
 def _fail(message: str) -> CalcsimInputError:
     return CalcsimInputError(f"fit_odds_ratios: {message}")
 
 
-def _check_separation_levels(cov: str, labels: Sequence[str], codes: np.ndarray, y: np.ndarray,
-                             outcome: str) -> None:
-    """Error when a level's screens are all events or all non-events (quasi-complete separation)."""
+def _separated_level(cov: str, labels: Sequence[str], codes: np.ndarray, y: np.ndarray,
+                     outcome: str) -> str | None:
+    """Message for the first level whose screens are all events or all non-events (quasi-complete separation)."""
     k = len(labels)
     n = np.bincount(codes, minlength=k)
     ev = np.bincount(codes, weights=y.astype(float), minlength=k).astype(np.int64)
     for j, label in enumerate(labels):
-        if n[j] == 0:
-            continue
-        if ev[j] == 0 or ev[j] == n[j]:
+        if n[j] > 0 and (ev[j] == 0 or ev[j] == n[j]):
             what = "non-events" if ev[j] == 0 else "events"
-            raise _fail(f"{cov} = {label!r}: all {n[j]:,} screens at this level are {what} for {outcome}"
-                        " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
-                        f" {cov!r} from covariates, merge its levels, or widen the subset")
+            return (f"{cov} = {label!r}: all {n[j]:,} screens at this level are {what} for {outcome}"
+                    " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
+                    f" {cov!r} from covariates, merge its levels, or widen the subset")
+    return None
 
 
 def _build_design(frame: pd.DataFrame, names: Sequence[str], y: np.ndarray, outcome: str) -> _Design:
@@ -390,6 +430,7 @@ def _build_design(frame: pd.DataFrame, names: Sequence[str], y: np.ndarray, outc
     owners: list[str] = []
     dropped: list[str] = []
     refs: dict[str, str] = {}
+    separation: list[str | None] = []
     for name in names:
         cov = COVARIATES[name]
         values = frame[name]
@@ -407,7 +448,7 @@ def _build_design(frame: pd.DataFrame, names: Sequence[str], y: np.ndarray, outc
             if counts[ref_code] == 0:
                 raise _fail(f"{name}: the reference level {ref!r} has no screens (empty stratum) in the screens"
                             f" fitted; drop {name!r} from covariates, merge levels, or widen the subset")
-            _check_separation_levels(name, cov.levels, codes, y, outcome)
+            separation.append(_separated_level(name, cov.levels, codes, y, outcome))
             refs[name] = ref
             formula.append(f"C({name}, Treatment({ref!r}))")
             for j, level in enumerate(cov.levels):
@@ -425,40 +466,44 @@ def _build_design(frame: pd.DataFrame, names: Sequence[str], y: np.ndarray, outc
                 raise _fail(f"covariate {name!r} is constant (every screen has {v[0]:g}) in the screens fitted;"
                             " drop it from covariates")
             if cov.kind == "binary":
-                _check_separation_levels(name, ("0", "1"), v.astype(np.intp), y, outcome)
+                separation.append(_separated_level(name, ("0", "1"), v.astype(np.intp), y, outcome))
             else:
                 ev, ne = v[y], v[~y]
                 if ev.max() <= ne.min() or ev.min() >= ne.max():
-                    raise _fail(f"{name} separates the outcome: every {outcome} event is at one end of its range"
-                                " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
-                                f" {name!r} from covariates or widen the subset")
+                    separation.append(f"{name} separates the outcome: every {outcome} event is at one end of its"
+                                      " range (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
+                                      f" {name!r} from covariates or widen the subset")
             cols.append(v)
             terms.append(name)
             formula.append(name)
             owners.append(name)
     x = np.column_stack(cols)
-    # collinearity: the first term that adds nothing to the span of the earlier ones
-    scaled = x / np.maximum(np.sqrt((x**2).mean(axis=0)), 1e-300)
-    rank = np.linalg.matrix_rank(scaled)
-    if rank < x.shape[1]:
+    # collinearity: the first term that adds nothing to the span of the earlier ones (on the
+    # Gram matrix of the RMS-scaled columns: p x p, cheap however many screens)
+    rms = np.maximum(np.sqrt((x**2).mean(axis=0)), 1e-300)
+    gram = (x.T @ x) / len(x) / np.outer(rms, rms)
+
+    def rank(j: int) -> int:
+        return int(np.linalg.matrix_rank(gram[:j, :j], rtol=1e-10, hermitian=True))
+
+    if rank(x.shape[1]) < x.shape[1]:
         for j in range(2, x.shape[1] + 1):
-            if np.linalg.matrix_rank(scaled[:, :j]) < j:
+            if rank(j) < j:
                 term = terms[j - 2]
                 raise _fail(f"term {term!r} is a linear combination of the intercept and earlier terms (collinear"
                             " covariates, e.g. family_history with family_history_any); drop"
                             f" {owners[j - 2]!r} or the covariate it duplicates")
     return _Design(x=x, terms=terms, formula_terms=formula, owners=owners, dropped_levels=dropped,
-                   references=refs)
+                   references=refs, separation=next((m for m in separation if m), None))
 
 
 # ----------------------------------------------------------------------------- fitting
 def _subset_mask(screens: pd.DataFrame, subset: Any) -> np.ndarray:
     if isinstance(subset, pd.Series):
         if not subset.index.equals(screens.index):
-            if len(subset) == len(screens) and not subset.index.isin(screens.index).all():
-                raise _fail("subset: a boolean Series whose index does not match the screens; pass"
-                            " screens[...] conditions or a numpy array of the same length")
-            subset = subset.reindex(screens.index)
+            if not subset.index.is_unique:
+                raise _fail("subset: a Series with a duplicated index; pass a boolean numpy array, one per screen")
+            subset = subset.reindex(screens.index)  # align on the index, like screens.loc[subset]
         if subset.isna().any():
             raise _fail("subset: missing values (a Series not covering every screen); pass a boolean mask with"
                         " one True/False per screen")
@@ -474,8 +519,8 @@ def _subset_mask(screens: pd.DataFrame, subset: Any) -> np.ndarray:
 
 def _fit_error(message: str) -> CalcsimInputError:
     first = str(message).strip().splitlines()[0] if str(message).strip() else "no message"
-    return _fail(f"the fit failed ({first}); this usually means quasi-separation among several covariates"
-                 " together or too few events: drop or merge covariates, or use more screens")
+    return _fail(f"the fit did not converge ({first}): usually quasi-separation among several covariates"
+                 " together or too few events; drop or merge covariates, or use more screens")
 
 
 def _run_quietly(fn: Any) -> Any:
@@ -616,6 +661,8 @@ def fit_odds_ratios(
     if method == "gee" and n_women <= p:
         raise _fail(f"too few women ({n_women}) for {p} parameters: robust GEE errors need many more women than"
                     " parameters — drop covariates or simulate more women")
+    if design.separation:
+        raise _fail(design.separation)
 
     import statsmodels.api as sm
 
@@ -645,8 +692,8 @@ def fit_odds_ratios(
             params, cov = np.asarray(res.params), np.asarray(res.cov_params())
             rho = float(np.asarray(res.model.cov_struct.dep_params).ravel()[0]) if not single else 0.0
         else:
-            start = _run_quietly(lambda: sm.GLM(ys, xs, family=sm.families.Binomial()).fit())
-            fit = _run_quietly(lambda: gee_exchangeable_logit(ys, xs, groups, np.asarray(start.params)))
+            start = _run_quietly(lambda: logistic_mle(ys, xs))
+            fit = _run_quietly(lambda: gee_exchangeable_logit(ys, xs, groups, start))
             if not fit.converged:
                 raise _fit_error(f"GEE did not converge in {fit.iterations} iterations"
                                  f" (working correlation {fit.dep_param:.3g})")
