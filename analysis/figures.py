@@ -101,7 +101,7 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
         ax.set_yticks(y, [f"{p}  [{lo:g}–{hi:g}]" for p, lo, hi in
                           zip(d["parameter"], d["low_value"], d["high_value"], strict=True)], fontsize=8)
         ax.set_xlabel(output.replace("_", " "))
-        ax.set_title(f"One-way sensitivity — {output}")
+        ax.set_title(f"One-way sensitivity: {output.replace('_', ' ')}", loc="left", fontsize=10)
         ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=PALETTE["sky"], label="parameter at low end"),
                            plt.Rectangle((0, 0), 1, 1, color=PALETTE["orange"], label="parameter at high end")],
                   loc="lower right", fontsize=8)
