@@ -31,6 +31,13 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
                    help="override a parameter, e.g. --set programme.interval_years=3 (repeatable)")
 
 
+def _add_scaleout_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, metavar="K",
+                   help="run on a local Dask cluster of K worker processes (default 1: serial)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask scheduler, e.g. tcp://host:8786")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -55,6 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replicates", type=int, default=1, metavar="R",
                      help="run R independent replicates (seeds spawned from --seed) and report the "
                           "across-replicate range and replicate CI beside the pooled Wilson interval")
+    run.add_argument("--posterior", action="store_true",
+                     help="also run every accepted calibrated parameter set and report intervals that "
+                          "include parameter uncertainty")
+    run.add_argument("--uncalibrated", action="store_true",
+                     help="use the prior values written in the scenario files, not the calibrated set")
+    _add_scaleout_args(run)
+
+    cal = sub.add_parser("calibrate", help="calibrate a scenario's free parameters to its targets (LHS + ABC)")
+    cal.add_argument("--scenario", default="nl-biennial")
+    cal.add_argument("--draws", type=int, default=200, help="Latin hypercube draws (default 200)")
+    cal.add_argument("--women", type=int, default=50_000, help="women per draw (default 50000)")
+    cal.add_argument("--seed", type=int, default=2026)
+    cal.add_argument("--params", nargs="+", metavar="KEY", help="calibrate only these calibrated parameters")
+    cal.add_argument("--restart", action="store_true", help="discard saved progress instead of resuming")
+    cal.add_argument("--out-dir", type=Path, help="folder for <scenario>.csv (default data/calibration)")
+    _add_scaleout_args(cal)
+
+    fit = sub.add_parser("fit", help="calibration fit: each target against the model, with both intervals")
+    fit.add_argument("--scenario", default="nl-biennial")
+    fit.add_argument("--women", type=int, default=50_000)
+    fit.add_argument("--seed", type=int, default=2026)
+    fit.add_argument("--out", type=Path, help="write calibration_fit.csv and calibration_fit.png here")
+    _add_scaleout_args(fit)
+
+    sens = sub.add_parser("sensitivity", help="one-way (tornado) and Sobol sensitivity of recall and calc-only shares")
+    _add_scenario_args(sens)
+    sens.add_argument("--method", choices=["one-way", "sobol", "both"], default="both")
+    sens.add_argument("--women", type=int, default=10_000, help="women per run (default 10000)")
+    sens.add_argument("--seed", type=int, default=2026)
+    sens.add_argument("--samples", type=int, default=32, help="Sobol base samples, a power of 2 (default 32)")
+    sens.add_argument("--params", nargs="+", metavar="KEY", help="parameters to vary (default: all with ranges; "
+                      "for Sobol the calibrated ones)")
+    sens.add_argument("--out", type=Path, help="write one_way.csv, sobol.csv and tornado PNGs here")
+    _add_scaleout_args(sens)
 
     cmp_ = sub.add_parser("compare", help="paired differences between two scenarios on the same women (CRN)")
     cmp_.add_argument("scenario_a", help="scenario A (name or TOML path)")
@@ -84,11 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario"):
+def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario", calibrated: bool = True):
     from .scenario import load_scenario, parse_set_option
 
     overrides = dict(parse_set_option(o) for o in args.overrides)
-    return load_scenario(name, overrides, option=option)
+    return load_scenario(name, overrides, option=option, calibrated=calibrated)
 
 
 def _format_summary(results) -> str:
@@ -155,28 +196,60 @@ def _check_counts(args: argparse.Namespace) -> None:
         raise CalcsimInputError(f"--replicates: {args.replicates}: a whole number >= 1")
 
 
-def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress=False):
-    """A single run, or R replicates when ``--replicates`` > 1."""
+def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress=False, client=None):
+    """A single run, R replicates (``--replicates``) or the accepted parameter sets (``--posterior``)."""
     from .simulate import simulate
     from .uncertainty import run_replicates
 
     cohort_data = getattr(args, "cohort_data", None)
     by = getattr(args, "by", [])
+    if getattr(args, "posterior", False):
+        from .posterior import run_posterior
+
+        return run_posterior(scenario.origin, args.women, args.seed, by=by, map_fn=_mapper(client),
+                             progress=progress)
     if args.replicates > 1:
         return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
                               cohort_data=cohort_data, progress=progress)
+    if client is not None and screens_path is None:
+        from .scaleout import simulate_distributed
+
+        return simulate_distributed(client, scenario, args.women, args.seed, by=by, cohort_data=cohort_data,
+                                    progress=progress)
     return simulate(scenario, women=args.women, seed=args.seed, by=by, cohort_data=cohort_data,
                     screens_path=screens_path, progress=progress)
 
 
+def _mapper(client):
+    """``map_fn(fn, items)`` running on the Dask client, or serially."""
+    if client is None:
+        return None
+    from .scaleout import map_parameter_sets
+
+    return lambda fn, items: map_parameter_sets(client, fn, items)
+
+
+def _client(args: argparse.Namespace):
+    """Context manager: a Dask client for ``--workers``/``--scheduler``, or ``None`` (serial)."""
+    import contextlib
+
+    if getattr(args, "workers", 1) == 1 and getattr(args, "scheduler", None) is None:
+        return contextlib.nullcontext(None)
+    from .scaleout import dask_client
+
+    return dask_client(workers=args.workers, scheduler=args.scheduler)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``calcsim run``."""
-    scenario = _scenario(args, args.scenario)
+    scenario = _scenario(args, args.scenario, calibrated=not args.uncalibrated)
     _check_counts(args)
     if args.screens and args.out is None:
         raise CalcsimInputError("--screens: needs --out DIR to write screens.parquet into")
-    if args.screens and args.replicates > 1:
-        raise CalcsimInputError("--screens: not available with --replicates > 1 (write one run's screens)")
+    if args.screens and (args.replicates > 1 or args.posterior):
+        raise CalcsimInputError("--screens: not available with --replicates or --posterior (write one run's screens)")
+    if args.posterior and args.replicates > 1:
+        raise CalcsimInputError("--posterior: not combined with --replicates (choose one kind of uncertainty)")
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
     from .results import check_strata
@@ -189,8 +262,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         fd, screens_tmp = tempfile.mkstemp(dir=args.out, prefix=".screens.", suffix=".parquet.tmp")
         os.close(fd)
     try:
-        results = _run_results(args, scenario, screens_path=screens_tmp,
-                               progress=sys.stderr.isatty() and not args.json)
+        with _client(args) as client:
+            results = _run_results(args, scenario, screens_path=screens_tmp,
+                                   progress=sys.stderr.isatty() and not args.json, client=client)
         doc = results.to_json_dict()
         if args.out is not None:
             pooled = getattr(results, "pooled", results)
@@ -306,8 +380,100 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``calcsim calibrate``."""
+    from .calibration import calibrate
+
+    if args.draws < 2:
+        raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
+    args.replicates = 1
+    _check_counts(args)
+    with _client(args) as client:
+        df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out_dir,
+                       map_fn=_mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
+                       params=args.params)
+    acc = df[df["accepted"]]
+    print(f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
+          f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}")
+    keys = df.attrs["parameters"].split()
+    for k in keys:
+        print(f"  {k:<58} accepted range {acc[k].min():.4g} – {acc[k].max():.4g}")
+    out = (args.out_dir or Path("data/calibration")) / f"{df.attrs['scenario']}.csv"
+    print(f"written: {out}")
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """``calcsim fit``: the calibration-fit table (and figure)."""
+    from .posterior import calibration_fit, run_posterior
+
+    args.replicates = 1
+    _check_counts(args)
+    with _client(args) as client:
+        post = run_posterior(args.scenario, args.women, args.seed, map_fn=_mapper(client))
+    fit = calibration_fit(post)
+    if args.out is not None:
+        from .figures import calibration_fit as fit_figure
+
+        _prepare_out(args.out)
+        _atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
+        fit_figure(fit).savefig(args.out / "calibration_fit.png")
+    import pandas as pd
+
+    print(f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
+          f"model range = {fit.attrs['posterior_interval']}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(fit[["target", "measure", "target_value", "target_lower", "target_upper", "model",
+                   "posterior_lower", "posterior_upper", "within"]].to_string(index=False))
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``calcsim sensitivity``."""
+    import pandas as pd
+
+    from .calibration import calibrated_parameters
+    from .sensitivity import OUTPUTS, one_way, sobol
+
+    scenario = _scenario(args, args.scenario)
+    args.replicates = 1
+    _check_counts(args)
+    if args.out is not None:
+        _prepare_out(args.out)
+    results = {}
+    with _client(args) as client:
+        if args.method in ("one-way", "both"):
+            results["one_way"] = one_way(scenario, args.women, args.seed, params=args.params,
+                                         map_fn=_mapper(client))
+        if args.method in ("sobol", "both"):
+            keys = args.params or [k for k, _, _ in calibrated_parameters(scenario)]
+            results["sobol"] = sobol(scenario, args.women, args.seed, samples=args.samples, params=keys,
+                                     map_fn=_mapper(client))
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        if "one_way" in results:
+            ow = results["one_way"]
+            print(f"One-way sensitivity ({scenario.name}, {args.women:,} women per run, seed {args.seed}):")
+            for out in OUTPUTS:
+                print(ow[ow["output"] == out].head(8)[["output", "parameter", "low_value", "high_value", "at_low",
+                                                         "at_high", "swing"]].to_string(index=False))
+        if "sobol" in results:
+            so = results["sobol"]
+            print(f"\nSobol indices ({so.attrs['runs']} runs; conf = 95% bootstrap half-width):")
+            print(so.to_string(index=False))
+    if args.out is not None:
+        from .figures import tornado
+
+        for name, df in results.items():
+            _atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
+        if "one_way" in results:
+            for out in OUTPUTS:
+                tornado(results["one_way"], out).savefig(args.out / f"tornado_{out}.png")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table,
-            "compare": cmd_compare, "calc-only": cmd_calc_only}
+            "compare": cmd_compare, "calc-only": cmd_calc_only, "calibrate": cmd_calibrate, "fit": cmd_fit,
+            "sensitivity": cmd_sensitivity}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ RECOVERY_SEED = 7
 
 @pytest.fixture(scope="module")
 def recovery_scenario():
-    return load_scenario("nl-biennial", RECOVERY_OVERRIDES)
+    return load_scenario("nl-biennial", RECOVERY_OVERRIDES, calibrated=False)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_no_breastfeeding_effect_before_menopause(recovery_screens):
 # ----------------------------------------------------------------------------- the GEE engine
 @pytest.fixture(scope="module")
 def small_screens():
-    return simulate("nl-biennial", 3_000, seed=5, keep_screens=True).screens
+    return simulate(load_scenario("nl-biennial", calibrated=False), 3_000, seed=5, keep_screens=True).screens
 
 
 @pytest.mark.parametrize(("outcome", "names"), [
@@ -176,7 +176,7 @@ def test_density_null_recall_odds_ratios_cover_one():
     """
     s = load_scenario("nl-biennial", {"reading.density_odds_ratio_benign": [1.0, 1.0, 1.0, 1.0],
                                       "reading.density_odds_ratio_malignant": [1.0, 1.0, 1.0, 1.0],
-                                      "calcifications.cluster_or_dense": 1.0})
+                                      "calcifications.cluster_or_dense": 1.0}, calibrated=False)
     screens = simulate(s, 40_000, seed=12, keep_screens=True).screens
     fit = fit_odds_ratios(screens, "recalled")
     assert fit.attrs["n_events"] > 5_000
@@ -192,7 +192,7 @@ def test_density_positive_control_recall():
     """Benign findings in BI-RADS d read with doubled odds of recall: the fit finds d > b, a and c = b."""
     s = load_scenario("nl-biennial", {"reading.density_odds_ratio_benign": [1.0, 1.0, 1.0, 2.0],
                                       "reading.density_odds_ratio_malignant": [1.0, 1.0, 1.0, 1.0],
-                                      "calcifications.cluster_or_dense": 1.0})
+                                      "calcifications.cluster_or_dense": 1.0}, calibrated=False)
     screens = simulate(s, 40_000, seed=12, keep_screens=True).screens
     fit = fit_odds_ratios(screens, "recalled")
     d = _row(fit, "density=d")

@@ -5,9 +5,10 @@
 
 from pathlib import Path
 
+from analysis import load_scenario
 from analysis.simulate import simulate
 
 if __name__ == "__main__":
     out = Path(__file__).parent / "nl-biennial-women3000-seed7.csv"
-    simulate("nl-biennial", women=3000, seed=7).counts.to_csv(out, index=False)
+    simulate(load_scenario("nl-biennial", calibrated=False), women=3000, seed=7).counts.to_csv(out, index=False)
     print(f"written {out}")

@@ -1,0 +1,141 @@
+"""Calibration (recovery, resume), calibrated defaults, posterior runs, sensitivity analysis."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import cli, load_scenario
+from analysis.calibration import calibrate, calibrated_parameters, load_calibration
+from analysis.errors import CalcsimInputError
+from analysis.paths import data_dir
+from analysis.posterior import calibration_fit, run_posterior
+from analysis.sensitivity import one_way, sobol
+from analysis.simulate import simulate
+from analysis.targets import load_targets
+
+TRUE = {"reading.threshold_logit_shift": 0.8, "calcifications.cluster_prevalence_age50": 0.06}
+TARGET_MEASURES = ("recall_rate", "calc_recall_rate", "cluster_prevalence")
+
+
+@pytest.fixture()
+def data_copy(tmp_path, monkeypatch):
+    """A private copy of data/ (without calibration files) used through CALCSIM_DATA."""
+    dst = tmp_path / "data"
+    shutil.copytree(data_dir(), dst, ignore=shutil.ignore_patterns("calibration"))
+    monkeypatch.setenv("CALCSIM_DATA", str(dst))
+    return dst
+
+
+def synthetic_targets(path: Path, women: int = 40_000, seed: int = 101) -> pd.DataFrame:
+    """Targets with counts, generated from known parameter values (not the calibration's seed)."""
+    s = load_scenario("nl-biennial", TRUE, calibrated=False)
+    e = simulate(s, women=women, seed=seed).estimates().set_index("measure")
+    rows = [{"target": f"synthetic_{m}", "setting": "synthetic", "scenario": "nl-biennial", "measure": m,
+             "kind": "point", "value": e.loc[m, "numerator"] / e.loc[m, "n"], "numerator": e.loc[m, "numerator"],
+             "denominator": e.loc[m, "n"], "lower": "", "upper": "", "source": "synthetic", "note": ""}
+            for m in TARGET_MEASURES]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return load_targets(path)
+
+
+def test_recovery_known_parameters_lie_within_the_accepted_set(tmp_path):
+    targets = synthetic_targets(tmp_path / "targets.csv")
+    df = calibrate("nl-biennial", draws=64, women=20_000, seed=5, targets=targets, out_dir=tmp_path,
+                   params=list(TRUE))
+    acc = df[df["accepted"]]
+    assert 1 <= len(acc) < len(df)  # the targets are informative: not everything is accepted
+    assert df.attrs["acceptance"].startswith(("chi-square", "nearest"))
+    for key, value in TRUE.items():
+        assert acc[key].min() <= value <= acc[key].max(), (key, acc[key].describe())
+    # and the accepted set is much narrower than the prior range
+    lo, hi = next((lo, hi) for k, lo, hi in calibrated_parameters(load_scenario(calibrated=False))
+                  if k == "reading.threshold_logit_shift")
+    assert acc["reading.threshold_logit_shift"].max() - acc["reading.threshold_logit_shift"].min() < 0.5 * (hi - lo)
+
+
+def test_interrupted_calibration_resumes_and_equals_an_uninterrupted_one(tmp_path):
+    targets = synthetic_targets(tmp_path / "targets.csv", women=5_000)
+    kw = {"draws": 6, "women": 3_000, "seed": 9, "targets": targets, "params": list(TRUE)}
+    part = calibrate("nl-biennial", out_dir=tmp_path / "a", stop_after=4, **kw)
+    assert len(part) == 4 and (tmp_path / "a" / "nl-biennial.csv.partial").exists()
+    assert not (tmp_path / "a" / "nl-biennial.csv").exists()
+    resumed = calibrate("nl-biennial", out_dir=tmp_path / "a", **kw)
+    whole = calibrate("nl-biennial", out_dir=tmp_path / "b", **kw)
+    assert not (tmp_path / "a" / "nl-biennial.csv.partial").exists()
+    pd.testing.assert_frame_equal(resumed.reset_index(drop=True), whole.reset_index(drop=True))
+    # changed settings cannot silently resume
+    calibrate("nl-biennial", out_dir=tmp_path / "c", stop_after=2, **kw)
+    with pytest.raises(CalcsimInputError, match="different women") as info:
+        calibrate("nl-biennial", out_dir=tmp_path / "c", **{**kw, "women": 3_001})
+    assert "\n" not in str(info.value) and "--restart" in str(info.value)
+
+
+def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(data_copy, tmp_path):
+    targets = synthetic_targets(tmp_path / "targets.csv", women=10_000)
+    calibrate("nl-biennial", draws=12, women=4_000, seed=2, targets=targets, params=list(TRUE),
+              out_dir=data_copy / "calibration", min_accepted=3)
+    cal = load_calibration("nl-biennial")
+    best = cal[cal["accepted"]].sort_values("distance").iloc[0]
+    s, prior = load_scenario("nl-biennial"), load_scenario("nl-biennial", calibrated=False)
+    for key in TRUE:
+        section, name = key.split(".")
+        assert getattr(getattr(s, section), name) == pytest.approx(best[key])
+        assert s.provenance[key].status == "calibrated" and "nl-biennial.csv" in s.provenance[key].note
+    assert s.hash != prior.hash
+    # children of nl-biennial inherit its calibrated values unless they set their own
+    eng = load_scenario("england-triennial")
+    assert eng.calcifications.cluster_prevalence_age50 == pytest.approx(best["calcifications.cluster_prevalence_age50"])
+
+    post = run_posterior("nl-biennial", women=3_000, seed=4)
+    assert len(post.runs) == int(cal["accepted"].sum()) >= 3
+    e = post.estimates()
+    ok = e.dropna(subset=["posterior_lower"])
+    assert ((ok["posterior_lower"] <= ok["posterior_median"]) & (ok["posterior_median"] <= ok["posterior_upper"])).all()
+    fit = calibration_fit(post, targets=load_targets())
+    assert set(fit["measure"]) <= set(e["measure"]) and len(fit) >= 3
+
+
+def test_one_way_and_sobol_sensitivity():
+    s = load_scenario("nl-biennial", calibrated=False)
+    params = ["reading.threshold_logit_shift", "calcifications.cluster_prevalence_age50"]
+    ow = one_way(s, women=4_000, seed=3, params=params).set_index(["output", "parameter"])
+    thr = ow.loc[("recall_rate", "reading.threshold_logit_shift")]
+    assert thr["at_low"] < thr["base"] < thr["at_high"]  # a higher threshold shift recalls more
+    # common random numbers: benign clusters cannot change which cancers are recalled for calcification alone
+    assert ow.loc[("calc_only_share_of_screen_detected", "calcifications.cluster_prevalence_age50"), "swing"] == 0
+    so = sobol(s, women=2_000, seed=3, samples=8, params=params).set_index(["output", "parameter"])
+    assert so.attrs["runs"] == 8 * (len(params) + 2)
+    assert so.loc[("recall_rate", "reading.threshold_logit_shift"), "ST"] > so.loc[
+        ("recall_rate", "calcifications.cluster_prevalence_age50"), "ST"]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["calibrate", "--draws", "1"], "--draws: 1"),
+    (["calibrate", "--params", "reading.nope"], "--params: 'reading.nope'"),
+    (["sensitivity", "--method", "sobol", "--samples", "3"], "--samples: 3"),
+    (["run", "--workers", "0", "--women", "10"], "--workers: 0"),
+    (["run", "--posterior", "--replicates", "2"], "--posterior"),
+])
+def test_cli_errors_are_one_line(capsys, argv, fragment):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("calcsim: error:") and fragment in err and err.count("\n") == 1
+
+
+def test_fit_without_calibration_is_a_clear_error(data_copy, capsys):
+    assert cli.main(["fit", "--scenario", "nl-biennial", "--women", "100"]) == 2
+    assert "calcsim calibrate --scenario nl-biennial" in capsys.readouterr().err
+
+
+def test_calibration_file_columns_are_checked(data_copy):
+    (data_copy / "calibration").mkdir(exist_ok=True)
+    (data_copy / "calibration" / "nl-biennial.csv").write_text("# parameters: reading.threshold_logit_shift\n"
+                                                              "draw,distance\n0,1.0\n")
+    with pytest.raises(CalcsimInputError, match="accepted"):
+        load_scenario("nl-biennial")
+    assert np.isfinite(load_scenario("nl-biennial", calibrated=False).reading.threshold_logit_shift)
