@@ -3,8 +3,10 @@
 The free parameters of a scenario are those with status ``calibrated`` (each has
 a prior range). :func:`calibrate`:
 
-1. draws ``N`` parameter sets by Latin hypercube sampling over the ranges
-   (``scipy.stats.qmc.LatinHypercube``, seeded);
+1. draws parameter sets by Latin hypercube sampling (``scipy.stats.qmc``, seeded)
+   in sequential rounds: the first over the prior ranges, each later one over a box
+   around the draws accepted so far, with importance weights (prior / proposal
+   density) so that the accepted set remains a valid ABC sample;
 2. simulates each set on the same women (common random numbers: the same run
    seed for every draw, so differences between draws are not noise);
 3. scores each set against the scenario's targets (``data/targets/targets.csv``)
@@ -50,8 +52,8 @@ from .targets import load_targets
 
 #: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
 DEFAULT_RELATIVE_SD = 0.10
-HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "targets_sha256", "targets",
-               "parameters")
+HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "rounds", "targets_sha256",
+               "targets", "parameters")
 
 
 def calibration_dir() -> Path:
@@ -165,6 +167,7 @@ def calibrate(
     restart: bool = False,
     stop_after: int | None = None,
     params: Sequence[str] | None = None,
+    rounds: int = 3,
 ) -> pd.DataFrame:
     """Calibrate a scenario's ``calibrated`` parameters to its targets (see the module docstring).
 
@@ -189,6 +192,11 @@ def calibrate(
         Stop after this many new draws (for tests of interruption).
     params : sequence of str, optional
         Calibrate only these ``calibrated`` parameters (the others keep their prior values).
+    rounds : int
+        Sequential rounds: round 1 samples the prior ranges; each later round samples a
+        box around the draws accepted so far. Importance weights (prior density over
+        the mixture of the rounds' proposal densities) keep the accepted set a valid
+        ABC sample; they are written in the ``weight`` column.
 
     Returns
     -------
@@ -197,6 +205,8 @@ def calibrate(
     """
     if draws < 2 or women < 1:
         raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
+    if rounds < 1 or draws < 2 * rounds:
+        raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
     s = load_scenario(scenario, calibrated=False)
     all_params = calibrated_parameters(s)
     if params is not None:
@@ -216,10 +226,8 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
     meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
-            "draws": draws, "targets_sha256": _targets_sha(t), "targets": " ".join(t["target"]),
+            "draws": draws, "rounds": rounds, "targets_sha256": _targets_sha(t), "targets": " ".join(t["target"]),
             "parameters": " ".join(p[0] for p in free)}
-    design = lhs_draws(free, draws, seed)
-
     done = pd.DataFrame()
     if partial.exists() and not restart:
         old_meta, done = _read_with_header(partial)
@@ -230,39 +238,61 @@ def calibrate(
                 "rerun with --restart to discard it, or use the same settings to resume")
     if restart or not partial.exists():
         partial.write_text(_header(meta), encoding="utf-8")
-    todo = [d for d in design["draw"] if done.empty or d not in set(done["draw"])]
-    if stop_after is not None:
-        todo = todo[:stop_after]
+        done = pd.DataFrame()
 
-    columns = ["draw", *[p[0] for p in free], "distance",
-               *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
-    write_header = done.empty
+    keys = [p[0] for p in free]
+    columns = ["draw", "round", *keys, "distance", *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
     mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
     batch = 8 if map_fn is not None else 1
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(todo), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        items = [(s, dict(design.loc[d, [p[0] for p in free]]), t, women, seed) for d in chunk]
-        results = mapper(_evaluate_item, items)
-        rows = [{"draw": d, **items[i][1], **results[i]} for i, d in enumerate(chunk)]
-        with partial.open("a", encoding="utf-8") as fh:
-            pd.DataFrame(rows)[columns].to_csv(fh, header=write_header, index=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        write_header = False
-        bar.update(len(chunk))
+    bar = tqdm(total=draws - len(done), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
+    budget = np.inf if stop_after is None else stop_after
+    sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
+    boxes: list[np.ndarray] = []
+    first_id = 0
+    for r, n_r in enumerate(sizes):
+        # the proposal box of round r depends only on the draws of earlier rounds: resumable
+        earlier = done[done["round"] < r] if not done.empty else done
+        box = _proposal_box(free, earlier, n_targets=len(t), min_accepted=min_accepted) if r else \
+            np.array([[p[1], p[2]] for p in free])
+        boxes.append(box)
+        design = lhs_draws([(k, lo, hi) for k, (lo, hi) in zip(keys, box, strict=True)], n_r, seed + r)
+        design["draw"] += first_id
+        first_id += n_r
+        have = set(done["draw"]) if not done.empty else set()
+        todo = [d for d in design["draw"] if d not in have]
+        design = design.set_index("draw")
+        for start in range(0, len(todo), batch):
+            if budget <= 0:
+                break
+            chunk = todo[start:start + min(batch, int(min(budget, batch)))]
+            items = [(s, {k: float(design.loc[d, k]) for k in keys}, t, women, seed) for d in chunk]
+            results = mapper(_evaluate_item, items)
+            rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
+            with partial.open("a", encoding="utf-8") as fh:
+                rows[columns].to_csv(fh, header=done.empty, index=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            done = pd.concat([done, rows[columns]], ignore_index=True) if not done.empty else rows[columns].copy()
+            budget -= len(chunk)
+            bar.update(len(chunk))
+        if budget <= 0:
+            break
     bar.close()
 
     _, all_rows = _read_with_header(partial)
     if len(all_rows) < draws:
         all_rows.attrs.update(meta)
         return all_rows  # interrupted on purpose (stop_after): resume later
-    result = accept(all_rows.sort_values("draw").reset_index(drop=True), n_targets=len(t),
-                    min_accepted=min_accepted)
+    all_rows = all_rows.sort_values("draw").reset_index(drop=True)
+    all_rows["weight"] = _importance_weights(all_rows[keys].to_numpy(), boxes, sizes, free)
+    result = accept(all_rows, n_targets=len(t), min_accepted=min_accepted)
+    w = np.where(result["accepted"], result["weight"], 0.0)
+    result["weight"] = w / w.sum()
     meta.update({"acceptance": result.attrs["acceptance"], "tolerance": f"{result.attrs['tolerance']:.6g}",
                  "accepted": int(result["accepted"].sum()),
+                 "effective_sample_size": f"{1.0 / np.sum(result['weight'] ** 2):.1f}",
                  "target_sd": "; ".join(f"{r.target}={r.target_sd:.4g} ({r.target_sd_basis})"
                                         for r in t.itertuples(index=False)),
                  "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
@@ -272,6 +302,30 @@ def calibrate(
     partial.unlink(missing_ok=True)
     result.attrs.update(meta)
     return result
+
+
+def _proposal_box(free: Sequence[tuple[str, float, float]], rows: pd.DataFrame, n_targets: int,
+                  min_accepted: int) -> np.ndarray:
+    """Box around the draws accepted so far, widened by half its width (at least 5% of the prior), in the prior."""
+    prior = np.array([[p[1], p[2]] for p in free])
+    acc = accept(rows.reset_index(drop=True), n_targets=n_targets, min_accepted=min_accepted)
+    x = acc.loc[acc["accepted"], [p[0] for p in free]].to_numpy()
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = np.maximum(0.5 * (hi - lo), 0.05 * (prior[:, 1] - prior[:, 0]))
+    return np.column_stack([np.maximum(lo - pad, prior[:, 0]), np.minimum(hi + pad, prior[:, 1])])
+
+
+def _importance_weights(x: np.ndarray, boxes: list[np.ndarray], sizes: list[int],
+                        free: Sequence[tuple[str, float, float]]) -> np.ndarray:
+    """Prior / proposal density of every draw (uniform prior; the proposal mixes the rounds' uniform boxes)."""
+    prior = np.array([[p[1], p[2]] for p in free])
+    width = prior[:, 1] - prior[:, 0]
+    density = np.zeros(len(x))
+    for box, n in zip(boxes, sizes, strict=True):
+        vol = float(np.prod((box[:, 1] - box[:, 0]) / width))
+        inside = np.all((x >= box[:, 0] - 1e-12) & (x <= box[:, 1] + 1e-12), axis=1)
+        density += inside * (n / sum(sizes)) / vol
+    return 1.0 / density
 
 
 def _evaluate_item(item: tuple) -> dict[str, Any]:
@@ -318,7 +372,7 @@ def best_accepted(cal: pd.DataFrame) -> pd.Series:
 
 
 def accepted_sets(cal: pd.DataFrame) -> list[dict[str, float]]:
-    """Every accepted parameter set as ``{key: value}``."""
+    """Every accepted parameter set as ``{key: value}`` (in draw order; weights in ``cal["weight"]``)."""
     keys = cal.attrs.get("parameters", "").split()
     acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
     return [{k: float(r[k]) for k in keys} for _, r in acc.iterrows()]

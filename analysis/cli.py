@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--women", type=int, default=50_000, help="women per draw (default 50000)")
     cal.add_argument("--seed", type=int, default=2026)
     cal.add_argument("--params", nargs="+", metavar="KEY", help="calibrate only these calibrated parameters")
+    cal.add_argument("--rounds", type=int, default=3,
+                     help="sequential rounds; later rounds sample around the draws accepted so far (default 3)")
     cal.add_argument("--restart", action="store_true", help="discard saved progress instead of resuming")
     cal.add_argument("--out-dir", type=Path, help="folder for <scenario>.csv (default data/calibration)")
     _add_scaleout_args(cal)
@@ -391,7 +393,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     with _client(args) as client:
         df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out_dir,
                        map_fn=_mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
-                       params=args.params)
+                       params=args.params, rounds=args.rounds)
     acc = df[df["accepted"]]
     print(f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
           f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}")

@@ -23,7 +23,7 @@ from .results import Results
 from .scenario import Scenario, load_scenario
 from .simulate import simulate
 
-POSTERIOR_INTERVAL = ("2.5-97.5% of the estimates across the accepted calibrated parameter sets "
+POSTERIOR_INTERVAL = ("weighted 2.5-97.5% of the estimates across the accepted calibrated parameter sets "
                       "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)")
 
 
@@ -34,6 +34,7 @@ class PosteriorResults:
     best: Results
     runs: list[Results]
     sets: list[dict[str, float]]
+    weights: np.ndarray | None = None  # ABC importance weights of the sets (None: equal)
     meta: dict = field(default_factory=dict)
 
     @property
@@ -47,11 +48,12 @@ class PosteriorResults:
         per = np.vstack([r.estimates(alpha)["estimate"].to_numpy() for r in self.runs])
         import warnings
 
+        w = np.ones(per.shape[0]) if self.weights is None else np.asarray(self.weights, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            out["posterior_median"] = np.nanmedian(per, axis=0)
-            out["posterior_lower"] = np.nanpercentile(per, 100 * alpha / 2, axis=0)
-            out["posterior_upper"] = np.nanpercentile(per, 100 * (1 - alpha / 2), axis=0)
+            q = np.array([weighted_quantiles(per[:, j], w, [alpha / 2, 0.5, 1 - alpha / 2])
+                          for j in range(per.shape[1])])
+        out["posterior_lower"], out["posterior_median"], out["posterior_upper"] = q[:, 0], q[:, 1], q[:, 2]
         out.attrs["intervals"] = {"lower/upper": "Wilson 95% of the default (nearest accepted) parameter set",
                                   "posterior_lower/posterior_upper": POSTERIOR_INTERVAL}
         out.attrs["parameter_sets"] = len(self.runs)
@@ -69,6 +71,18 @@ class PosteriorResults:
         doc["intervals"] = e.attrs["intervals"]
         doc.pop("interval", None)
         return doc
+
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """Quantiles of ``x`` under weights ``w`` (NaNs dropped; inverse of the weighted empirical CDF)."""
+    ok = np.isfinite(x) & (w > 0)
+    if not ok.any():
+        return np.full(len(qs), np.nan)
+    order = np.argsort(x[ok], kind="stable")
+    xs, ws = x[ok][order], w[ok][order]
+    cdf = np.cumsum(ws) / ws.sum()
+    idx = np.minimum(np.searchsorted(cdf, np.asarray(qs) - 1e-12, side="left"), len(xs) - 1)
+    return xs[idx]
 
 
 def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int = 100_000, seed: int = 2026, *,
@@ -101,7 +115,10 @@ def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int =
     items = [(s, values, women, seed, tuple(by)) for values in sets]
     mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
     runs = mapper(_run_item, items)
-    return PosteriorResults(best=best, runs=runs, sets=sets, meta={"calibration": cal.attrs.get("path")})
+    acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
+    weights = acc["weight"].to_numpy(dtype=float) if "weight" in acc.columns else None
+    return PosteriorResults(best=best, runs=runs, sets=sets, weights=weights,
+                            meta={"calibration": cal.attrs.get("path")})
 
 
 def _run_item(item: tuple) -> Results:

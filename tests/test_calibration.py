@@ -139,3 +139,18 @@ def test_calibration_file_columns_are_checked(data_copy):
     with pytest.raises(CalcsimInputError, match="accepted"):
         load_scenario("nl-biennial")
     assert np.isfinite(load_scenario("nl-biennial", calibrated=False).reading.threshold_logit_shift)
+
+
+def test_importance_weights_and_weighted_quantiles():
+    from analysis.calibration import _importance_weights
+    from analysis.posterior import weighted_quantiles
+
+    free = [("a", 0.0, 1.0), ("b", 0.0, 2.0)]
+    prior = np.array([[0.0, 1.0], [0.0, 2.0]])
+    inner = np.array([[0.0, 0.5], [0.0, 1.0]])  # a quarter of the prior volume
+    x = np.array([[0.2, 0.5], [0.9, 1.9]])  # inside both boxes; inside the prior only
+    w = _importance_weights(x, [prior, inner], [10, 10], free)
+    # proposal density: 0.5 * 1 + 0.5 * 4 = 2.5 inside the inner box, 0.5 outside it
+    np.testing.assert_allclose(w, [1 / 2.5, 1 / 0.5])
+    assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]), [0.5])[0] == 2.0
+    assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0]), [0.025])[0] == 3.0
