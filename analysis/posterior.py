@@ -145,8 +145,9 @@ def calibration_fit(post: PosteriorResults, scenario: Scenario | None = None,
     rows = []
     for r in t.itertuples(index=False):
         m = e.loc[r.measure]
-        lo = r.interval_lower if np.isfinite(r.interval_lower) else r.value - 1.96 * r.target_sd
-        hi = r.interval_upper if np.isfinite(r.interval_upper) else r.value + 1.96 * r.target_sd
+        scale = 1000.0 if r.measure.endswith("per_1000") else 1.0
+        lo = r.interval_lower if np.isfinite(r.interval_lower) else max(r.value - 1.96 * r.target_sd, 0.0)
+        hi = r.interval_upper if np.isfinite(r.interval_upper) else min(r.value + 1.96 * r.target_sd, scale)
         if r.kind == "upper_bound":
             lo, within = np.nan, bool(m["posterior_lower"] <= r.value)
         else:
