@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", type=Path, help="write calibration_fit.csv and calibration_fit.png here")
     _add_scaleout_args(fit)
 
+    val = sub.add_parser("validate", help="held-out validation: model vs BCSC by age group and density")
+    val.add_argument("--scenario", default="us-annual")
+    val.add_argument("--women", type=int, default=200_000)
+    val.add_argument("--seed", type=int, default=2026)
+    val.add_argument("--out", type=Path, help="write validation_bcsc.csv here")
+
     sens = sub.add_parser("sensitivity", help="one-way (tornado) and Sobol sensitivity of recall and calc-only shares")
     _add_scenario_args(sens)
     sens.add_argument("--method", choices=["one-way", "sobol", "both"], default="both")
@@ -473,9 +479,33 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``calcsim validate``: held-out BCSC comparison."""
+    import pandas as pd
+
+    from .scenario import load_scenario
+    from .simulate import simulate
+    from .validation import bcsc_validation
+
+    args.replicates = 1
+    _check_counts(args)
+    s = load_scenario(args.scenario)
+    v = bcsc_validation(simulate(s, women=args.women, seed=args.seed, by=["round", "age_group", "density"],
+                                 progress=sys.stderr.isatty()))
+    if args.out is not None:
+        _prepare_out(args.out)
+        _atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
+    print(f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
+          f"from calibration ({v.attrs['note']}). Wilson 95% intervals.")
+    with pd.option_context("display.width", 200, "display.max_rows", 100):
+        print(v[["age_group", "density", "measure", "observed", "observed_lower", "observed_upper", "model",
+                 "model_lower", "model_upper", "ratio"]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table,
             "compare": cmd_compare, "calc-only": cmd_calc_only, "calibrate": cmd_calibrate, "fit": cmd_fit,
-            "sensitivity": cmd_sensitivity}
+            "sensitivity": cmd_sensitivity, "validate": cmd_validate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
