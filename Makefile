@@ -32,10 +32,11 @@ bench: install
 # Re-resolve the pinned versions (run by a maintainer, then commit requirements.lock).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet numpy pandas scipy statsmodels pyarrow tqdm pytest ruff hatchling editables
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]' hatchling editables
+	.lock-venv/bin/python -m pip uninstall --quiet -y calcsim
 	{ echo "# Pinned dependencies of calcsim (runtime + test + build backend), Python 3.11."; \
 	  echo "# Regenerate: make lock   (fresh venv, install pyproject deps, pip freeze)"; \
-	  .lock-venv/bin/python -m pip freeze; } > requirements.lock
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
 	rm -rf .lock-venv
 
 clean:
