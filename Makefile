@@ -1,12 +1,13 @@
 # calcsim — the two commands of the README's quick start:
-#   make run    install into .venv (pinned) and run the main job on the embedded default
+#   make report install into .venv (pinned) and build the HTML report (the main job) into reports/
 #   make test   install into .venv (pinned) and run ruff + the test suite
+#   make run    install and run the default scenario in the terminal
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.calcsim-installed
 
-.PHONY: install run test lint bench lock clean
+.PHONY: install run report test lint bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "calcsim needs Python >= 3.11 (found " + sys.version.split()[0] + ")")'
@@ -19,6 +20,9 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/calcsim run
+
+report: install
+	$(BIN)/calcsim report --out reports
 
 lint: install
 	$(BIN)/ruff check analysis tests benchmarks scripts

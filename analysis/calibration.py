@@ -244,7 +244,7 @@ def calibrate(
     columns = ["draw", "round", *keys, "distance", *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
     mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
     batch = 8 if map_fn is not None else 1
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=draws - len(done), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
     budget = np.inf if stop_after is None else stop_after

@@ -127,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="scenario TOML file (or shipped name)")
     check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
+    rep = sub.add_parser("report", help="execute the notebooks and write the standalone HTML report")
+    rep.add_argument("--women", type=int, default=20_000, help="women per notebook (default 20000)")
+    rep.add_argument("--seed", type=int, default=2026, help="seed injected into every notebook (default 2026)")
+    rep.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
+    rep.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                     help="folder of notebooks (default: notebooks/ of the calcsim checkout)")
+    rep.add_argument("--only", action="append", default=None, metavar="NAME",
+                     help="only this notebook (file name or stem; repeatable)")
+    rep.add_argument("--kernel", default=None, metavar="NAME",
+                     help="an installed Jupyter kernel (default: a kernel running this Python)")
+
+    teach = sub.add_parser("teach", help="coursework: synthetic datasets for students and the instructor key")
+    teach_sub = teach.add_subparsers(dest="teach_command", required=True)
+    export = teach_sub.add_parser("export", help="one dataset per student, a README and the instructor key")
+    export.add_argument("dir", type=Path, metavar="DIR", help="folder to create (must be new or empty)")
+    export.add_argument("--students", type=int, required=True, help="number of students")
+    export.add_argument("--seed", type=int, required=True, help="course seed (same seed, identical files)")
+    export.add_argument("--women", type=int, default=5_000, help="women per student (default 5000)")
+    export.add_argument("--scenario", default="nl-biennial", help="base scenario (default nl-biennial)")
+    export.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty")
+
     table = sub.add_parser("table", help="print a model table")
     table.add_argument("which", choices=["reading", "parameters"])
     _add_scenario_args(table)
@@ -218,7 +239,7 @@ def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress
                              progress=progress)
     if args.replicates > 1:
         return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
-                              cohort_data=cohort_data, progress=progress)
+                              cohort_data=cohort_data, progress=progress, map_fn=_mapper(client))
     if client is not None and screens_path is None:
         from .scaleout import simulate_distributed
 
@@ -503,9 +524,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """``calcsim report``: execute the notebooks, write standalone HTML and an index."""
+    from .report import build_report
+
+    args.replicates = 1
+    _check_counts(args)
+    out = build_report(args.out, women=args.women, seed=args.seed, notebooks_dir=args.notebooks,
+                       notebooks=args.only, progress=sys.stderr.isatty(), kernel_name=args.kernel)
+    print(out / "index.html")
+    return 0
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    """``calcsim teach export``: one synthetic dataset per student and the instructor key."""
+    from .teach import export_coursework
+
+    out = export_coursework(args.dir, args.students, args.seed, women=args.women, scenario=args.scenario,
+                            overwrite=args.overwrite, progress=sys.stderr.isatty())
+    print(out)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table,
             "compare": cmd_compare, "calc-only": cmd_calc_only, "calibrate": cmd_calibrate, "fit": cmd_fit,
-            "sensitivity": cmd_sensitivity, "validate": cmd_validate}
+            "sensitivity": cmd_sensitivity, "validate": cmd_validate, "report": cmd_report,
+            "teach": cmd_teach}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

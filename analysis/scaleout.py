@@ -336,7 +336,7 @@ def chunk_blocks_for(n_blocks: int, threads: int, chunk_blocks: int | None = Non
 
 
 def _progress_bar(total: int, desc: str, unit: str, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False)
 

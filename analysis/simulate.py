@@ -168,7 +168,7 @@ def simulate(
     writer = None
     detail = keep_screens or screens_path is not None
     try:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         iterator = tqdm(todo, desc=s.name, unit="block", disable=not progress, leave=False)
         for b in iterator:

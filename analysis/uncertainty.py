@@ -114,7 +114,8 @@ class _quiet_nan_warnings:
 
 def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: int, *,
                    by: Sequence[str] = (), cohort_data: str | os.PathLike[str] | None = None,
-                   model: Model | None = None, progress: bool = False) -> ReplicateResults:
+                   model: Model | None = None, progress: bool = False,
+                   map_fn=None) -> ReplicateResults:
     """Run ``replicates`` independent replicates of ``women`` women each.
 
     Parameters
@@ -129,11 +130,17 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
         Number of replicates (R >= 2 for the replicate CI).
     by, cohort_data, model, progress
         As for :func:`analysis.simulate.simulate`.
+    map_fn : callable, optional
+        ``map_fn(fn, items)`` running the replicates in parallel (e.g. on Dask); the
+        results are the same as serial.
     """
     seeds = replicate_seeds(seed, replicates)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    model = model or build_model(s, cohort_data)
-    runs = [simulate(s, women=women, seed=rs, by=by, model=model, progress=progress) for rs in seeds]
+    if map_fn is not None:
+        runs = map_fn(_replicate, [(s, women, rs, tuple(by), cohort_data) for rs in seeds])
+    else:
+        model = model or build_model(s, cohort_data)
+        runs = [simulate(s, women=women, seed=rs, by=by, model=model, progress=progress) for rs in seeds]
     counts = runs[0].counts.copy()
     counts["numerator"] = np.sum([r.counts["numerator"].to_numpy() for r in runs], axis=0)
     counts["n"] = np.sum([r.counts["n"].to_numpy() for r in runs], axis=0)
@@ -141,6 +148,11 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
                      women=int(women) * len(runs), counts=counts,
                      meta={"replicates": len(runs), "women_per_replicate": int(women)})
     return ReplicateResults(replicates=runs, pooled=pooled, meta={"seeds": seeds})
+
+
+def _replicate(item: tuple) -> Results:
+    s, women, seed, by, cohort_data = item
+    return simulate(s, women=women, seed=seed, by=by, cohort_data=cohort_data)
 
 
 # ----------------------------------------------------------------------------- paired comparison
@@ -174,7 +186,7 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
     acc: dict[tuple[str, int], dict[str, np.ndarray]] = {}
     labels_by_group: list[list[str]] = []
     groups = [()] + ([tuple(by)] if by else [])
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     for blk in tqdm(range(len(sizes)), desc=f"{sa.name} vs {sb.name}", unit="block", disable=not progress,
                     leave=False):

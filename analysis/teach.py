@@ -1,0 +1,408 @@
+"""Coursework: one synthetic screening dataset per student, and the instructor's key.
+
+::
+
+    export_coursework("course/", students=30, seed=7)
+
+writes
+
+* ``student_01.csv`` … one row per attended screen, readable columns only (:data:`COLUMNS`): what a
+  screening programme records — never the hidden truth (preclinical cancer, benign vs malignant
+  cluster, BRCA status, presentation, morphology);
+* ``README.md`` for the students: the columns and what they mean (the same for everyone);
+* ``instructor_key.csv`` and ``instructor_key.md``: per student, the hidden parameter values the
+  dataset was simulated from and the estimates a correct analysis of *that* dataset finds.
+
+Each student's dataset comes from the scenario with three parameters drawn per student
+(:data:`HIDDEN`), and from its own simulation seed, so no two students have the same women or the
+same answers. Everything a student's file contains depends only on ``(seed, student number, women,
+scenario)``: the same call gives byte-identical files, and exporting more students leaves the
+first ones unchanged.
+
+The key is computed from the CSV file as written (values rounded as the student sees them), with
+the package's own tools, so a student who does the analysis right matches it exactly:
+
+* recall rate = recalled screens / screens, Wilson 95% interval;
+* share of recalls for calcification only = ``recall_reason == "calcification only"`` / recalls;
+* share of screen-detected cancers (``outcome`` DCIS or invasive) recalled for calcification only;
+* odds ratio of ``microcalcification_cluster`` for ``breastfeeding_months > 12`` among
+  postmenopausal screens: logistic GEE, groups = ``woman_id``, exchangeable working correlation,
+  robust 95% Wald interval (:func:`analysis.regression.fit_odds_ratios`), crude and adjusted for
+  age per decade ((age − 60)/10), dense breasts (c/d), family history (≥ 1 relative) and parity
+  (births, linear).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import CalcsimInputError
+
+#: Tag mixed into every coursework seed (keeps these streams apart from ``calcsim run --seed``).
+_TEACH_TAG = 0x7EAC4
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A parameter drawn per student.
+
+    ``scale`` ``"logit"``: uniform on the log-odds scale within ``± half_width`` of the scenario's
+    value; ``"additive"``: uniform within ``± half_width``; ``"log-range"``: log-uniform over the
+    parameter's stated range. Draws are clipped to the stated range when there is one.
+    """
+
+    key: str
+    scale: str
+    half_width: float = 0.0
+    doc: str = ""
+
+
+#: The hidden parameters, and the neighbourhood each is drawn from.
+HIDDEN: tuple[Hidden, ...] = (
+    Hidden("reading.threshold_logit_shift", "additive", 0.5,
+           "recall threshold: scenario value ± 0.5 on the logit scale (recall rate roughly ×/÷ 1.6)"),
+    Hidden("calcifications.cluster_prevalence_age50", "logit", math.log(2.0),
+           "benign cluster prevalence at 50: scenario odds ×/÷ 2"),
+    Hidden("calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal", "log-range", 0.0,
+           "cluster odds ratio for > 12 months breastfeeding (postmenopausal): log-uniform over its stated range"),
+)
+
+#: Columns of a student's CSV, with their meaning (the README is built from this).
+COLUMNS: dict[str, str] = {
+    "woman_id": "anonymous number of the woman (1, 2, …); a woman has one row per screen she attended",
+    "screen_number": "1 for the woman's first attended screen in this dataset, 2 for her second, …",
+    "age": "age at the screen (years)",
+    "round": "`first` (the woman's first screen in the programme, no earlier mammogram to compare with)"
+             " or `subsequent`",
+    "density": "BI-RADS breast density at this screen: `a` (almost entirely fatty), `b` (scattered"
+               " fibroglandular), `c` (heterogeneously dense), `d` (extremely dense)",
+    "menopausal_status": "`premenopausal` or `postmenopausal` at the screen",
+    "family_history": "first-degree relatives with breast cancer: `0`, `1` or `>=2`",
+    "breastfeeding_months": "lifetime breastfeeding (months, all children together; 0 = never)",
+    "parity": "number of births",
+    "recalled": "1 if the woman was recalled for further assessment after this screen, else 0",
+    "recall_reason": "why she was recalled: `calcification only`, `calcification + other` (calcifications"
+                     " and another finding such as a mass), `other` (no calcifications among the"
+                     " reasons); empty when not recalled",
+    "biopsy": "1 if the assessment included a biopsy (needle or surgical), else 0",
+    "outcome": "pathology of the biopsy: `benign`, `high-risk` (high-risk lesion), `DCIS`, `invasive`;"
+               " `none` when there was no biopsy. A screen-detected cancer is `DCIS` or `invasive`",
+    "interval_cancer": "1 if a breast cancer surfaced clinically before the next scheduled screen (within"
+                       " one screening interval) after this screen did not detect it, else 0",
+    "microcalcification_cluster": "1 if the mammogram shows a cluster of microcalcifications (whatever the"
+                                  " reader decided and whatever its cause), else 0",
+}
+
+_DENSITY = np.array(["a", "b", "c", "d"])
+_FAMILY = np.array(["0", "1", ">=2"])
+_OUTCOME = np.array(["none", "benign", "high-risk", "DCIS", "invasive"])
+_CALC_ONLY, _CALC_OTHER, _OTHER = "calcification only", "calcification + other", "other"
+
+#: Covariates of the adjusted odds ratio in the key (names of :data:`analysis.regression.COVARIATES`).
+ADJUSTED_COVARIATES: tuple[str, ...] = ("breastfeeding_over_12_months", "age_per_decade", "dense",
+                                        "family_history_any", "births")
+
+
+# ----------------------------------------------------------------------------- draws
+def _seed_sequence(seed: int, student: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence([_TEACH_TAG, int(seed), int(student)])
+
+
+def student_seed(seed: int, student: int) -> int:
+    """The simulation seed of student ``student`` (1-based): a function of ``(seed, student)`` only."""
+    return int(_seed_sequence(seed, student).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def hidden_parameters(base: Any, seed: int, student: int) -> dict[str, float]:
+    """The hidden parameter values of one student, drawn around scenario ``base`` (see :data:`HIDDEN`)."""
+    rng = np.random.default_rng(_seed_sequence(seed, student).spawn(1)[0])
+    values = base.values()
+    out: dict[str, float] = {}
+    for h in HIDDEN:
+        value = float(values[h.key])
+        stated = base.provenance[h.key].range
+        u = rng.uniform()  # one draw per parameter, always, so the draws never shift
+        if h.scale == "additive":
+            v = value + (2 * u - 1) * h.half_width
+        elif h.scale == "logit":
+            lo = math.log(value / (1 - value)) + (2 * u - 1) * h.half_width
+            v = 1.0 / (1.0 + math.exp(-lo))
+        elif h.scale == "log-range":
+            lo_, hi_ = stated if stated is not None else (value / 1.5, value * 1.5)
+            v = math.exp(math.log(lo_) + u * (math.log(hi_) - math.log(lo_)))
+        else:  # pragma: no cover - HIDDEN is fixed above
+            raise ValueError(h.scale)
+        if stated is not None:
+            v = min(max(v, stated[0]), stated[1])
+        out[h.key] = round(v, 6)
+    return out
+
+
+# ----------------------------------------------------------------------------- data
+def _age(values: np.ndarray) -> np.ndarray | pd.Series:
+    a = np.round(values.astype(float), 1)
+    return a.astype(np.int64) if np.all(a == np.round(a)) else a
+
+
+def student_table(screens: pd.DataFrame) -> pd.DataFrame:
+    """The readable student table (:data:`COLUMNS`) from a simulated screens table."""
+    sc = screens.sort_values(["woman", "round_index"], kind="stable").reset_index(drop=True)
+    woman_id = pd.factorize(sc["woman"], sort=True)[0] + 1
+    rc, ro = sc["recall_calc"].to_numpy(), sc["recall_other"].to_numpy()
+    reason = np.select([rc & ~ro, rc & ro, ro], [_CALC_ONLY, _CALC_OTHER, _OTHER], "")
+    return pd.DataFrame({
+        "woman_id": woman_id,
+        "screen_number": sc.groupby(woman_id).cumcount().to_numpy() + 1,
+        "age": _age(sc["age_years"].to_numpy()),
+        "round": np.where(sc["first_round"].to_numpy(), "first", "subsequent"),
+        "density": _DENSITY[sc["density"].to_numpy().astype(np.intp)],
+        "menopausal_status": np.where(sc["postmenopausal"].to_numpy(), "postmenopausal", "premenopausal"),
+        "family_history": _FAMILY[sc["family_history"].to_numpy().astype(np.intp)],
+        "breastfeeding_months": np.round(sc["breastfeeding_months"].to_numpy().astype(float), 1),
+        "parity": sc["births"].to_numpy().astype(np.int64),
+        "recalled": sc["recalled"].to_numpy().astype(np.int8),
+        "recall_reason": reason,
+        "biopsy": sc["biopsy"].to_numpy().astype(np.int8),
+        "outcome": _OUTCOME[sc["pathology"].to_numpy().astype(np.intp)],
+        "interval_cancer": sc["interval_cancer"].to_numpy().astype(np.int8),
+        "microcalcification_cluster": sc["any_cluster"].to_numpy().astype(np.int8),
+    })
+
+
+def read_student_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a student CSV exactly as a student would (``recall_reason`` empty -> "")."""
+    return pd.read_csv(path, dtype={"family_history": str, "density": str, "recall_reason": str},
+                       keep_default_na=False)
+
+
+def screens_from_student_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Map a student table back to screens-table columns that :func:`fit_odds_ratios` reads."""
+    return pd.DataFrame({
+        "woman": df["woman_id"].to_numpy(),
+        "round_index": df["screen_number"].to_numpy(),
+        "age_years": df["age"].to_numpy(dtype=float),
+        "postmenopausal": (df["menopausal_status"] == "postmenopausal").to_numpy(),
+        "density": pd.Series(df["density"]).map({"a": 0, "b": 1, "c": 2, "d": 3}).to_numpy(),
+        "family_history": pd.Series(df["family_history"]).map({"0": 0, "1": 1, ">=2": 2}).to_numpy(),
+        "births": df["parity"].to_numpy(),
+        "breastfeeding_months": df["breastfeeding_months"].to_numpy(dtype=float),
+        "any_cluster": df["microcalcification_cluster"].to_numpy().astype(bool),
+    })
+
+
+def _wilson(k: int, n: int) -> tuple[float, float, float]:
+    from .results import wilson
+
+    est, lo, hi = wilson(np.array([k]), np.array([n]))
+    return float(est[0]), float(lo[0]), float(hi[0])
+
+
+def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
+    """The estimates a correct analysis of one student table finds (the key's columns)."""
+    from .regression import fit_odds_ratios
+
+    recalled = df["recalled"].to_numpy() == 1
+    calc_only = (df["recall_reason"] == _CALC_ONLY).to_numpy()
+    detected = df["outcome"].isin(["DCIS", "invasive"]).to_numpy()
+    out: dict[str, Any] = {"screens": len(df), "women_screened": int(df["woman_id"].nunique())}
+    for name, k, n in (("recall_rate", recalled.sum(), len(df)),
+                       ("calc_only_share_of_recalls", (calc_only & recalled).sum(), recalled.sum()),
+                       ("calc_only_share_of_screen_detected", (calc_only & detected).sum(), detected.sum())):
+        est, lo, hi = _wilson(int(k), int(n))
+        out.update({f"{name}_numerator": int(k), f"{name}_n": int(n), name: est, f"{name}_lower": lo,
+                    f"{name}_upper": hi})
+    screens = screens_from_student_table(df)
+    post = screens["postmenopausal"].to_numpy()
+    for label, covs in (("crude", ("breastfeeding_over_12_months",)), ("adjusted", ADJUSTED_COVARIATES)):
+        prefix = f"bf12_cluster_or_{label}"
+        try:
+            fit = fit_odds_ratios(screens, "any_cluster", method="gee", covariates=covs, subset=post)
+            row = fit.loc[fit["term"] == "breastfeeding_over_12_months"].iloc[0]
+            out.update({prefix: float(row["odds_ratio"]), f"{prefix}_lower": float(row["lower"]),
+                        f"{prefix}_upper": float(row["upper"]), f"{prefix}_screens": int(fit.attrs["n_obs"]),
+                        f"{prefix}_women": int(fit.attrs["n_women"]), f"{prefix}_note": ""})
+        except CalcsimInputError as exc:  # e.g. a tiny cohort: record why, keep the other estimates
+            out.update({prefix: math.nan, f"{prefix}_lower": math.nan, f"{prefix}_upper": math.nan,
+                        f"{prefix}_screens": int(post.sum()), f"{prefix}_women": 0,
+                        f"{prefix}_note": f"not estimable: {exc}"})
+    return out
+
+
+# ----------------------------------------------------------------------------- writing
+def _student_readme(base: Any, women: int, width: int) -> str:
+    rows = "\n".join(f"| `{c}` | {d} |" for c, d in COLUMNS.items())
+    pg = base.programme
+    return f"""# Screening coursework: your dataset
+
+Your file `student_NN.csv` (NN = your number, e.g. `student_{1:0{width}d}.csv`) is a **synthetic**
+dataset, simulated with calcsim {__version__}: the screening histories of the women, out of {women:,}
+invited, who attended a mammography screening programme that invites women every {pg.interval_years:g} years
+from age {pg.start_age_years:g} to {pg.stop_age_years:g} (setting: {base.description or base.name}). It contains
+no real person.
+Every student has a different dataset, simulated from slightly different assumptions, so your
+numbers will differ from your neighbours'.
+
+One row per screen a woman attended; a woman appears once per screen (use `woman_id` to group her
+screens). Women who did not attend an invitation have no row for it.
+
+| column | meaning |
+|---|---|
+{rows}
+
+Notes
+
+* A **recall** is a request to come back for further assessment (extra views, ultrasound, biopsy).
+* A **screen-detected cancer** is a screen with `outcome` `DCIS` or `invasive`.
+* **Repeated measures**: most women contribute several screens; screens of the same woman are not
+  independent. Methods that ignore this give intervals that are too narrow.
+* Read the file with missing values switched off for `recall_reason`, e.g. in pandas
+  `pd.read_csv("student_NN.csv", keep_default_na=False)`, or in R
+  `read.csv("student_NN.csv", na.strings = character(0))`, so that an empty reason stays an empty string.
+"""
+
+
+def _fmt_pct(est: float, lo: float, hi: float) -> str:
+    if math.isnan(est):
+        return "n/a"
+    return f"{100 * est:.2f}% ({100 * lo:.2f}–{100 * hi:.2f}%)"
+
+
+def _fmt_or(est: float, lo: float, hi: float) -> str:
+    return "n/a" if math.isnan(est) else f"{est:.3f} ({lo:.3f}–{hi:.3f})"
+
+
+def _instructor_md(key: pd.DataFrame, scenario: str, scenario_hash: str, seed: int, women: int) -> str:
+    hidden = "\n".join(f"* `{h.key}` — {h.doc}" for h in HIDDEN)
+    lines = [
+        "# Coursework — instructor key", "",
+        f"calcsim {__version__}; base scenario `{scenario}` (scenario_hash `{scenario_hash}`); seed {seed};"
+        f" {women:,} women per student. Regenerate with `calcsim teach export --students {len(key)}"
+        f" --seed {seed} --women {women} --scenario {scenario} DIR` (byte-identical files).", "",
+        "## Hidden parameters (drawn per student)", "", hidden, "",
+        "## What a correct analysis finds", "",
+        "Computed from each student's CSV as written. Proportions: Wilson 95% intervals. Odds ratios:"
+        " logistic GEE on postmenopausal screens (`menopausal_status == \"postmenopausal\"`), outcome"
+        " `microcalcification_cluster`, exposure `breastfeeding_months > 12`, groups `woman_id`,"
+        " exchangeable working correlation, robust 95% Wald interval; *adjusted* adds (age − 60)/10,"
+        " dense (density c/d), family history ≥ 1 and parity (births, linear). A GLM that ignores"
+        " repeated screens gives a similar odds ratio with a narrower interval.", "",
+        "| student | threshold shift (logit) | cluster prev. at 50 | true cluster OR (bf > 12 m) | recall rate |"
+        " calc-only / recalls | calc-only / screen-detected | GEE OR crude | GEE OR adjusted |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    records = key.to_dict("records")
+    for d in records:
+        lines.append(
+            f"| {d['student']} | {d['reading.threshold_logit_shift']:+.3f} |"
+            f" {d['calcifications.cluster_prevalence_age50']:.4f} |"
+            f" {d['calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal']:.3f} |"
+            f" {_fmt_pct(d['recall_rate'], d['recall_rate_lower'], d['recall_rate_upper'])} |"
+            f" {_fmt_pct(d['calc_only_share_of_recalls'], d['calc_only_share_of_recalls_lower'], d['calc_only_share_of_recalls_upper'])}"  # noqa: E501
+            f" ({d['calc_only_share_of_recalls_numerator']}/{d['calc_only_share_of_recalls_n']}) |"
+            f" {_fmt_pct(d['calc_only_share_of_screen_detected'], d['calc_only_share_of_screen_detected_lower'], d['calc_only_share_of_screen_detected_upper'])}"  # noqa: E501
+            f" ({d['calc_only_share_of_screen_detected_numerator']}/{d['calc_only_share_of_screen_detected_n']}) |"
+            f" {_fmt_or(d['bf12_cluster_or_crude'], d['bf12_cluster_or_crude_lower'], d['bf12_cluster_or_crude_upper'])} |"  # noqa: E501
+            f" {_fmt_or(d['bf12_cluster_or_adjusted'], d['bf12_cluster_or_adjusted_lower'], d['bf12_cluster_or_adjusted_upper'])} |")  # noqa: E501
+    notes = [f"* student {d['student']}: {label} OR {d[f'bf12_cluster_or_{label}_note']}"
+             for label in ("crude", "adjusted") for d in records if d[f"bf12_cluster_or_{label}_note"]]
+    lines += ["", "The true cluster OR is the simulator's conditional (woman-level) odds ratio; the GEE"
+              " estimates a population-averaged odds ratio of a persistent (running-maximum) state, so"
+              " it need not cover the true value — grade against the estimate, not the truth.", ""]
+    if notes:
+        lines += ["## Not estimable", "", *notes, ""]
+    lines += ["Full precision: `instructor_key.csv`.", ""]
+    return "\n".join(lines)
+
+
+def _check(students: int, seed: int, women: int) -> None:
+    if isinstance(students, bool) or not isinstance(students, int | np.integer) or not 1 <= students <= 9999:
+        raise CalcsimInputError(f"--students: {students!r}: a whole number between 1 and 9999")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise CalcsimInputError(f"--seed: {seed!r}: a whole number between 0 and 2**63 - 1")
+    if isinstance(women, bool) or not isinstance(women, int | np.integer) or women < 100:
+        raise CalcsimInputError(f"--women: {women!r}: a whole number >= 100 (each student needs enough screens"
+                                " to estimate anything)")
+
+
+def export_coursework(
+    out_dir: str | os.PathLike[str],
+    students: int,
+    seed: int,
+    *,
+    women: int = 5_000,
+    scenario: str = "nl-biennial",
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Write one synthetic dataset per student, a README for them and the instructor's key.
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder to create. An existing non-empty folder is refused unless ``overwrite=True``, which
+        replaces it as a whole (after everything has been written beside it).
+    students : int
+        Number of students (files ``student_01.csv`` …; three digits from 100 students).
+    seed : int
+        Course seed: the same seed gives byte-identical files.
+    women : int
+        Women simulated per student (about 7–8 screens each in ``nl-biennial``).
+    scenario : str
+        Base scenario (shipped name or TOML path); the :data:`HIDDEN` parameters are drawn around it.
+    overwrite : bool
+        Replace a non-empty ``out_dir``.
+    progress : bool
+        Progress bar on stderr.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    CalcsimInputError
+        One line: bad arguments, a non-empty ``out_dir`` without ``overwrite``, a bad scenario.
+    """
+    from tqdm import tqdm
+
+    from .report import staging_folder, swap_into_place
+    from .scenario import load_scenario
+    from .simulate import simulate
+
+    _check(students, seed, women)
+    out = Path(out_dir).absolute()
+    if out.exists() and not out.is_dir():
+        raise CalcsimInputError(f"DIR: {str(out)!r}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise CalcsimInputError(f"DIR: {str(out)!r}: folder exists and is not empty; choose a new folder or pass"
+                                " --overwrite to replace it")
+    base = load_scenario(scenario)
+    width = max(2, len(str(int(students))))
+    rows = []
+    with staging_folder(out, "coursework") as stage:
+        for k in tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress):
+            hidden = hidden_parameters(base, int(seed), k)
+            s = load_scenario(scenario, hidden)
+            sim_seed = student_seed(int(seed), k)
+            res = simulate(s, women=int(women), seed=sim_seed, keep_screens=True)
+            name = f"student_{k:0{width}d}.csv"
+            student_table(res.screens).to_csv(stage / name, index=False, lineterminator="\n")
+            est = analyse_student_table(read_student_csv(stage / name))
+            rows.append({"student": k, "file": name, "simulation_seed": sim_seed, "scenario": base.name,
+                         "student_scenario_hash": s.hash, **hidden, **est})
+        key = pd.DataFrame(rows)
+        key.to_csv(stage / "instructor_key.csv", index=False, lineterminator="\n")
+        (stage / "instructor_key.md").write_text(_instructor_md(key, str(scenario), base.hash, int(seed), int(women)),
+                                                 encoding="utf-8")
+        (stage / "README.md").write_text(_student_readme(base, int(women), width), encoding="utf-8")
+        swap_into_place(stage, out)
+    return out

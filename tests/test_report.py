@@ -1,0 +1,415 @@
+"""``build_report``: executed notebooks -> standalone HTML pages, atomic replacement, offline rendering.
+
+The tests build reports from small throwaway notebooks written here (a ``parameters`` cell and a
+matplotlib figure), so they do not depend on the project's own notebooks; one test builds the real
+``notebooks/`` folder when it holds notebooks. A headless Chromium (Debian package ``chromium``)
+renders the report and must log no console error and fetch nothing but ``file:`` and ``data:`` URLs;
+it is driven over ``--remote-debugging-pipe`` with the standard library only (no extra dependency).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from analysis import __version__, load_scenario
+from analysis.errors import CalcsimInputError
+from analysis.report import (
+    MANIFEST,
+    ReportError,
+    _source_cell_index,
+    build_report,
+    find_notebooks,
+    git_commit,
+    kernel_spec_dict,
+    notebook_title,
+    offline_problems,
+    swap_into_place,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+WOMEN, SEED = 2000, 11
+
+PLOT = """\
+fig, ax = plt.subplots(figsize=(6, 3.2))
+shown = est[est["measure"].isin(["recall_rate", "calc_recall_rate", "calc_only_recall_rate"])]
+ax.errorbar(shown["measure"], shown["estimate"], yerr=[shown["estimate"] - shown["lower"],
+            shown["upper"] - shown["estimate"]], fmt="o", capsize=4)
+ax.set_ylabel("proportion of screens")
+ax.set_title(f"{scenario}: {women:,} women, seed {seed}")
+fig.tight_layout()
+plt.show()"""
+
+
+def make_notebook(title: str, *, fail: bool = False) -> nbformat.NotebookNode:
+    """A small notebook: title, parameters cell, a simulation, a table and a matplotlib figure."""
+    params = new_code_cell("women = 500\nseed = 1\nscenario = \"nl-biennial\"", metadata={"tags": ["parameters"]})
+    if fail:  # raises in its 2nd cell
+        cells = [params, new_code_cell("raise RuntimeError(\"deliberate failure\")\nx = 1"),
+                 new_markdown_cell("# never reached")]
+    else:
+        cells = [
+            new_markdown_cell(f"# {title}\n\nRecall measures with Wilson 95% intervals."),
+            params,
+            new_code_cell("import sys\n\nimport matplotlib.pyplot as plt\n\nfrom analysis.simulate import simulate\n\n"
+                          "res = simulate(scenario, women=women, seed=seed)\nest = res.estimates()\n"
+                          "print(\"kernel python:\", sys.executable)\nprint(f\"women={women} seed={seed}\")"),
+            new_code_cell("est[[\"measure\", \"estimate\", \"lower\", \"upper\"]].head(4)"),
+            new_markdown_cell("## Figure\n\nThe first three measures."),
+            new_code_cell(PLOT),
+        ]
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
+
+
+def write_notebooks(folder: Path) -> dict[str, str]:
+    """Two good notebooks; returns {stem: title}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    titles = {"01-recall": "Recall rates", "02-calc-only": "Calcification-only <shares> & recalls"}
+    for stem, title in titles.items():
+        nbformat.write(make_notebook(title), folder / f"{stem}.ipynb")
+    return titles
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    titles = write_notebooks(base / "notebooks")
+    t0 = time.perf_counter()
+    out = build_report(base / "site", women=WOMEN, seed=SEED, notebooks_dir=base / "notebooks", progress=False)
+    seconds = time.perf_counter() - t0
+    print(f"\nreport of {len(titles)} notebooks ({WOMEN} women) built in {seconds:.1f} s")
+    return base, out, titles
+
+
+# ----------------------------------------------------------------------------- pages
+def test_every_page_exists_with_embedded_figures_and_no_errors(built):
+    _, out, titles = built
+    assert sorted(p.name for p in out.iterdir()) == sorted([*(f"{s}.html" for s in titles), "index.html", MANIFEST])
+    for stem in titles:
+        page = (out / f"{stem}.html").read_text(encoding="utf-8")
+        assert re.search(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/]{200}", page), stem
+        assert "Traceback" not in page and "output_error" not in page, stem
+        assert "application/vnd.jupyter.stderr\"" not in page, stem  # no stderr output (warnings) either
+        assert "plt.subplots" not in page and "from analysis.simulate" not in page, "code cells are hidden"
+        assert f"kernel python: {sys.executable}" in page, "the kernel runs this venv's Python"
+        assert f"women={WOMEN} seed={SEED}" in page, "parameters were injected"
+        assert offline_problems(page) == [], stem
+        assert "<script" not in page.lower(), "no JavaScript at all (RequireJS, MathJax, Mermaid left out)"
+
+
+def test_provenance_header_on_every_page_and_index(built):
+    _, out, titles = built
+    manifest = json.loads((out / MANIFEST).read_text())
+    commit = git_commit()
+    expected_hash = load_scenario("nl-biennial").hash
+    for name in [*(f"{s}.html" for s in titles), "index.html"]:
+        page = (out / name).read_text(encoding="utf-8")
+        header = re.search(r'<header class="calcsim-provenance".*?</header>', page, flags=re.S)
+        assert header, name
+        text = header.group(0)
+        for value in (f"<dd>{__version__}</dd>", f"<dd>{commit}</dd>", f"<dd>{SEED}</dd>", f"<dd>{WOMEN:,}</dd>",
+                      f"nl-biennial (scenario_hash {expected_hash})", manifest["created_utc"]):
+            assert value in text, (name, value)
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
+        # the header comes first in the body, before any notebook content
+        first_content = page.find('<div class="jp-Cell') if name != "index.html" else page.find('<ol class="pages"')
+        assert page.find("<body") < header.start() < header.end() < first_content, name
+    assert manifest["seed"] == SEED and manifest["women"] == WOMEN and manifest["calcsim_version"] == __version__
+    declared = [{"name": "nl-biennial", "scenario_hash": expected_hash}]
+    assert [p["scenarios"] for p in manifest["pages"]] == [declared] * len(titles)
+
+
+def test_index_links_every_page_with_its_title(built):
+    _, out, titles = built
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+)">([^<]*)</a>', index)
+    import html
+
+    assert [(h, html.unescape(t)) for h, t in links] == [(f"{s}.html", t) for s, t in titles.items()]
+    assert offline_problems(index) == []
+    for stem in titles:
+        assert '<a href="index.html">' in (out / f"{stem}.html").read_text(encoding="utf-8")
+        assert (out / f"{stem}.html").stat().st_mode & 0o044 == 0o044  # readable like any new file
+
+
+def test_failing_notebook_keeps_previous_report_byte_identical(built, tmp_path):
+    base, previous, _ = built
+    out = tmp_path / "site"
+    shutil.copytree(previous, out)
+    before = snapshot(out)
+    nbs = tmp_path / "notebooks"
+    shutil.copytree(base / "notebooks", nbs)
+    nbformat.write(make_notebook("fails", fail=True), nbs / "03-fails.ipynb")
+    with pytest.raises(ReportError) as info:
+        build_report(out, women=WOMEN, seed=SEED + 1, notebooks_dir=nbs, progress=False)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "03-fails.ipynb" in msg and "cell 2 (index 1)" in msg
+    assert "raise RuntimeError(\"deliberate failure\")" in msg and "RuntimeError: deliberate failure" in msg
+    assert "left unchanged" in msg
+    assert info.value.cell == 1 and info.value.ename == "RuntimeError"
+    assert isinstance(info.value, CalcsimInputError)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "site"], "no temporary folder left behind"
+
+
+def test_report_from_jupytext_py_files_only(tmp_path):
+    import jupytext
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    jupytext.write(make_notebook("From a percent script"), nbs / "01-script.py", fmt="py:percent")
+    (nbs / "helpers.py").write_text("def f():\n    return 1\n")  # a plain module is not a notebook
+    assert [p.name for p in find_notebooks(nbs)] == ["01-script.py"]
+    out = build_report(tmp_path / "site", women=WOMEN, seed=SEED, notebooks_dir=nbs, progress=False)
+    page = (out / "01-script.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page and "From a percent script" in page
+    assert "Traceback" not in page
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    write_notebooks(tmp_path / "nb")
+    with pytest.raises(CalcsimInputError, match="not a calcsim report"):
+        build_report(out, women=WOMEN, notebooks_dir=tmp_path / "nb", progress=False)
+    assert (out / "notes.txt").read_text() == "keep me"
+    with pytest.raises(CalcsimInputError, match="--women"):
+        build_report(tmp_path / "x", women=0, notebooks_dir=tmp_path / "nb")
+    with pytest.raises(CalcsimInputError, match="no notebooks"):
+        build_report(tmp_path / "x", notebooks_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------- pieces
+def test_helpers():
+    nb = make_notebook("A `code` title")
+    assert notebook_title(nb, "x") == "A code title"
+    assert notebook_title(new_notebook(cells=[new_markdown_cell("```\n# not a heading\n```")]), "stem") == "stem"
+    # papermill inserts its injected cell after the parameters cell (index 1 here -> injected at 2)
+    assert [_source_cell_index(nb, i) for i in (0, 1, 2, 3, 4)] == [0, 1, None, 2, 3]
+    assert offline_problems('<img src="https://x.org/a.png"><a href="https://ok.org">x</a>') == [
+        "<img src='https://x.org/a.png'>"]
+    assert offline_problems("<script src='//cdn/x.js'></script><img src=\"fig.png\">") != []
+    assert offline_problems('<img src="data:image/png;base64,AAAA"><style>a{background:url(data:x)}</style>') == []
+    assert kernel_spec_dict()["argv"][0] == sys.executable
+
+
+def test_swap_restores_the_old_folder_when_the_new_one_cannot_move(tmp_path, monkeypatch):
+    old, new = tmp_path / "site", tmp_path / "new"
+    old.mkdir()
+    (old / "a").write_text("old")
+    new.mkdir()
+    real = os.rename
+    calls = []
+
+    def flaky(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:
+            raise OSError("disk on fire")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", flaky)
+    with pytest.raises(OSError, match="disk on fire"):
+        swap_into_place(new, old)
+    assert (old / "a").read_text() == "old" and new.is_dir()
+
+
+# ----------------------------------------------------------------------------- real notebooks
+@pytest.mark.slow
+def test_real_notebooks_folder(tmp_path):
+    folder = ROOT / "notebooks"
+    try:
+        files = find_notebooks(folder)
+    except CalcsimInputError as exc:
+        pytest.skip(f"no notebooks to build yet: {exc}")
+    t0 = time.perf_counter()
+    out = build_report(tmp_path / "site", women=WOMEN, seed=SEED, notebooks_dir=folder, progress=False)
+    print(f"\nreal notebooks ({len(files)}) built in {time.perf_counter() - t0:.1f} s")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    figures = {}
+    for f in files:
+        page = (out / f"{f.stem}.html").read_text(encoding="utf-8")
+        assert f'href="{f.stem}.html"' in index
+        assert "Traceback" not in page and "output_error" not in page, f.name
+        assert offline_problems(page) == [], f.name
+        figures[f.name] = len(re.findall(r"<img[^>]+src=\"data:image/(?:png|svg\+xml)", page))
+    print("embedded figures per page:", figures)
+    assert sum(figures.values()) > 0, "no notebook shows a figure"  # some notebooks are tables and text only
+
+
+# ----------------------------------------------------------------------------- browser
+def _chromium() -> str | None:
+    for name in (os.environ.get("CALCSIM_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):  # first found
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class Chromium:
+    """Headless Chromium driven over the DevTools protocol on ``--remote-debugging-pipe`` (fds 3/4)."""
+
+    def __init__(self, exe: str, width: int = 1280, height: int = 1000) -> None:
+        import fcntl
+
+        self.profile = tempfile.mkdtemp(prefix="calcsim-chromium-")
+        to_r, self._to_w = os.pipe()
+        self._from_r, from_w = os.pipe()
+
+        def fds() -> None:  # in the child: the protocol's fixed descriptors
+            a, b = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}", "--host-resolver-rules=MAP * ~NOTFOUND", "about:blank"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, preexec_fn=fds, pass_fds=(3, 4))
+        os.close(to_r)
+        os.close(from_w)
+        self._next, self._replies, self.events = 0, {}, queue.Queue()
+        self._cv = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        buf = b""
+        with os.fdopen(self._from_r, "rb", buffering=0) as f:
+            while chunk := f.read(1 << 16):
+                buf += chunk
+                while b"\0" in buf:
+                    raw, buf = buf.split(b"\0", 1)
+                    msg = json.loads(raw)
+                    if "id" in msg:
+                        with self._cv:
+                            self._replies[msg["id"]] = msg
+                            self._cv.notify_all()
+                    else:
+                        self.events.put(msg)
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 60):
+        self._next += 1
+        i = self._next
+        msg = {"id": i, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        os.write(self._to_w, json.dumps(msg).encode() + b"\0")
+        with self._cv:
+            if not self._cv.wait_for(lambda: i in self._replies, timeout):
+                raise TimeoutError(f"chromium did not answer {method} within {timeout} s")
+            reply = self._replies.pop(i)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def open(self, path: Path) -> dict:
+        """Load a file in a new tab; return its console problems, requests, images and a screenshot."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        s = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable", session=s)
+        while not self.events.empty():
+            self.events.get()
+        self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=s)
+        errors, warnings_, urls = [], [], []
+        loaded_at, deadline = None, time.monotonic() + 60
+        while time.monotonic() < deadline and (loaded_at is None or time.monotonic() - loaded_at < 1.5):
+            try:
+                ev = self.events.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if ev.get("sessionId") not in (None, s):
+                continue
+            method, p = ev.get("method"), ev.get("params", {})
+            if method == "Page.loadEventFired":
+                loaded_at = time.monotonic()
+            elif method == "Runtime.consoleAPICalled":
+                text = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+                (errors if p["type"] in ("error", "assert") else warnings_ if p["type"] == "warning" else []).append(
+                    f"console.{p['type']}: {text}")
+            elif method == "Runtime.exceptionThrown":
+                errors.append(f"exception: {p['exceptionDetails'].get('text')}"
+                              f" {p['exceptionDetails'].get('exception', {}).get('description', '')}")
+            elif method == "Log.entryAdded":
+                e = p["entry"]
+                (errors if e["level"] == "error" else warnings_ if e["level"] == "warning" else []).append(
+                    f"log {e['source']}/{e['level']}: {e['text']} {e.get('url', '')}")
+            elif method == "Network.requestWillBeSent":
+                urls.append(p["request"]["url"])
+            elif method == "Network.loadingFailed":
+                errors.append(f"failed to load: {p.get('errorText')}")
+        assert loaded_at is not None, f"{path.name}: no load event within 60 s"
+        images = self.send("Runtime.evaluate", {"returnByValue": True, "expression":
+                           "[...document.images].map(i => [i.complete, i.naturalWidth, i.src.slice(0, 22)])"},
+                           session=s)["result"]["value"]
+        size = self.send("Page.getLayoutMetrics", session=s)["cssContentSize"]
+        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+            "x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000), "scale": 1}}, session=s)
+        self.send("Target.closeTarget", {"targetId": target})
+        return {"errors": errors, "warnings": warnings_, "urls": urls, "images": images,
+                "png": base64.b64decode(shot["data"])}
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=10)
+        except (OSError, RuntimeError, TimeoutError):
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_w)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def test_headless_chromium_renders_without_console_errors(built, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        reason = "chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it)"
+        if os.environ.get("CALCSIM_REQUIRE_CHROMIUM"):  # set by .ci/run: in CI this test must run
+            pytest.fail(reason + " but CALCSIM_REQUIRE_CHROMIUM is set")
+        pytest.skip(reason)
+    _, out, titles = built
+    broken = tmp_path / "broken.html"  # the check must be able to fail
+    broken.write_text('<!DOCTYPE html><html><body><img src="https://example.invalid/x.png">'
+                      '<script>console.error("boom"); notDefined();</script></body></html>')
+    browser = Chromium(exe)
+    try:
+        control = browser.open(broken)
+        index = browser.open(out / "index.html")
+        page = browser.open(out / f"{next(iter(titles))}.html")
+    finally:
+        browser.close()
+    assert any("boom" in e for e in control["errors"]) and any("notDefined" in e for e in control["errors"])
+    assert "https://example.invalid/x.png" in control["urls"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report.png").write_bytes(page["png"])
+    (ARTIFACTS / "report-index.png").write_bytes(index["png"])
+    for name, r in (("index.html", index), ("page", page)):
+        assert r["errors"] == [], (name, r["errors"])
+        offsite = [u for u in r["urls"] if not u.startswith(("file:", "data:"))]
+        assert offsite == [], (name, offsite)
+    assert index["images"] == []
+    assert page["images"] and all(done and width > 0 and src.startswith("data:image/png")
+                                  for done, width, src in page["images"]), page["images"]
+    assert page["png"][:8] == b"\x89PNG\r\n\x1a\n" and len(page["png"]) > 10_000

@@ -1,0 +1,161 @@
+"""Coursework export: one dataset per student, a key a correct analysis reproduces, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis import load_scenario
+from analysis.errors import CalcsimInputError
+from analysis.regression import fit_odds_ratios
+from analysis.results import SCREEN_COLUMNS
+from analysis.teach import COLUMNS, HIDDEN, export_coursework
+
+STUDENTS, SEED, WOMEN = 3, 5, 2000
+HIDDEN_TRUTH = {"cancer_present", "cancer_type", "presentation", "benign_cluster", "malignant_calc", "brca",
+                "nonsuspicious_calc", "calc_morphology", "calc_distribution", "calc_compact", "false_positive",
+                "screen_detected", "cfp_eligible", "cfp_event", "workup", "biopsy_method", "pathology"}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    out = tmp_path_factory.mktemp("teach") / "course"
+    return export_coursework(out, STUDENTS, SEED, women=WOMEN)
+
+
+def files(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_one_dataset_per_student_plus_key_and_readme(course):
+    names = sorted(p.name for p in course.iterdir())
+    assert names == ["README.md", "instructor_key.csv", "instructor_key.md",
+                     *[f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)]]
+    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
+    assert list(key["student"]) == list(range(1, STUDENTS + 1))
+    assert list(key["file"]) == [f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)]
+    md = (course / "instructor_key.md").read_text()
+    assert all(f"| {k} |" in md for k in range(1, STUDENTS + 1))
+
+
+def test_students_see_readable_columns_and_no_hidden_truth(course):
+    readme = (course / "README.md").read_text()
+    for k in range(1, STUDENTS + 1):
+        df = pd.read_csv(course / f"student_{k:02d}.csv", keep_default_na=False, dtype={"family_history": str})
+        assert list(df.columns) == list(COLUMNS)
+        assert not HIDDEN_TRUTH & set(df.columns)
+        assert set(df["round"]) == {"first", "subsequent"}
+        assert set(df["density"]) <= set("abcd") and set(df["family_history"]) <= {"0", "1", ">=2"}
+        assert set(df["menopausal_status"]) == {"premenopausal", "postmenopausal"}
+        assert set(df["outcome"]) <= {"none", "benign", "high-risk", "DCIS", "invasive"}
+        assert {"DCIS", "invasive", "benign"} <= set(df["outcome"])  # the events the key relies on happened
+        reasons = df["recall_reason"]
+        assert set(reasons) == {"", "calcification only", "calcification + other", "other"}
+        assert ((reasons != "") == (df["recalled"] == 1)).all()
+        assert ((df["outcome"] != "none") == (df["biopsy"] == 1)).all()
+        assert (df.loc[df["biopsy"] == 1, "recalled"] == 1).all()
+        assert df.groupby("woman_id")["screen_number"].apply(lambda s: list(s) == list(range(1, len(s) + 1))).all()
+    for c in COLUMNS:
+        assert f"`{c}`" in readme
+    for h in HIDDEN:  # nothing about the hidden parameters leaks into the students' README
+        assert h.key not in readme and h.key.split(".")[-1] not in readme
+
+
+def test_hidden_parameters_differ_between_students_and_stay_in_range(course):
+    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
+    base = load_scenario("nl-biennial")
+    for h in HIDDEN:
+        values = key[h.key].to_numpy(dtype=float)
+        assert len(set(values)) == STUDENTS, h.key
+        lo, hi = base.provenance[h.key].range
+        assert np.all((values >= lo) & (values <= hi)), h.key
+    shift = key["reading.threshold_logit_shift"].to_numpy() - base.reading.threshold_logit_shift
+    assert np.all(np.abs(shift) <= 0.5 + 1e-6)
+    assert key["simulation_seed"].nunique() == STUDENTS
+    assert key["recall_rate"].nunique() == STUDENTS
+
+
+def _wilson(k, n):
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return k / n, lo, hi
+
+
+def test_key_equals_a_correct_analysis_of_each_student_file(course):
+    """Recompute every key estimate from the student's CSV alone, as a student would."""
+    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
+    for row in key.to_dict("records"):
+        df = pd.read_csv(course / row["file"], keep_default_na=False, dtype={"family_history": str})
+        recalled = df["recalled"] == 1
+        calc_only = df["recall_reason"] == "calcification only"
+        detected = df["outcome"].isin(["DCIS", "invasive"])
+        checks = {"recall_rate": (recalled.sum(), len(df)),
+                  "calc_only_share_of_recalls": ((calc_only & recalled).sum(), recalled.sum()),
+                  "calc_only_share_of_screen_detected": ((calc_only & detected).sum(), detected.sum())}
+        for name, (k, n) in checks.items():
+            assert (row[f"{name}_numerator"], row[f"{name}_n"]) == (k, n), name
+            assert n > 30 and 0 < k < n, f"{name}: too few events to test anything"
+            est, lo, hi = _wilson(k, n)
+            assert row[name] == pytest.approx(est, rel=1e-12)
+            assert (row[f"{name}_lower"], row[f"{name}_upper"]) == pytest.approx((lo, hi), rel=1e-12)
+        # the student's GEE: postmenopausal screens, cluster ~ breastfeeding > 12 months (+ adjustment)
+        screens = pd.DataFrame({
+            "woman": df["woman_id"], "age_years": df["age"].astype(float),
+            "breastfeeding_months": df["breastfeeding_months"], "births": df["parity"],
+            "density": df["density"].map(dict(zip("abcd", range(4), strict=True))),
+            "family_history": df["family_history"].map({"0": 0, "1": 1, ">=2": 2}),
+            "postmenopausal": df["menopausal_status"] == "postmenopausal",
+            "any_cluster": df["microcalcification_cluster"] == 1,
+        })
+        post = screens["postmenopausal"].to_numpy()
+        for label, covs in (("crude", ["breastfeeding_over_12_months"]),
+                            ("adjusted", ["breastfeeding_over_12_months", "age_per_decade", "dense",
+                                          "family_history_any", "births"])):
+            fit = fit_odds_ratios(screens, "any_cluster", method="gee", covariates=covs, subset=post)
+            r = fit.set_index("term").loc["breastfeeding_over_12_months"]
+            prefix = f"bf12_cluster_or_{label}"
+            assert row[f"{prefix}_note"] == ""
+            assert row[prefix] == pytest.approx(r["odds_ratio"], rel=1e-10)
+            assert (row[f"{prefix}_lower"], row[f"{prefix}_upper"]) == pytest.approx((r["lower"], r["upper"]),
+                                                                                       rel=1e-10)
+            assert row[f"{prefix}_screens"] == fit.attrs["n_obs"] == post.sum()
+            assert math.isfinite(row[prefix]) and row[f"{prefix}_lower"] < row[prefix] < row[f"{prefix}_upper"]
+
+
+def test_same_seed_identical_files_and_more_students_keep_the_first(course, tmp_path):
+    again = export_coursework(tmp_path / "again", STUDENTS, SEED, women=WOMEN)
+    assert files(again) == files(course)
+    fewer = export_coursework(tmp_path / "fewer", 2, SEED, women=WOMEN)
+    assert files(fewer)["student_01.csv"] == files(course)["student_01.csv"]
+    assert files(fewer)["student_02.csv"] == files(course)["student_02.csv"]
+    other = export_coursework(tmp_path / "other", 1, SEED + 1, women=WOMEN)
+    assert files(other)["student_01.csv"] != files(course)["student_01.csv"]
+
+
+def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
+    out = tmp_path / "course"
+    out.mkdir()
+    (out / "marks.xlsx").write_text("precious")
+    with pytest.raises(CalcsimInputError, match="not empty.*--overwrite") as info:
+        export_coursework(out, 1, 1, women=500)
+    assert "\n" not in str(info.value)
+    assert (out / "marks.xlsx").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
+    export_coursework(out, 1, 1, women=500, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "instructor_key.csv", "instructor_key.md",
+                                                    "student_01.csv"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    export_coursework(empty, 1, 1, women=500)  # an empty folder is fine
+    for bad in ({"students": 0}, {"students": 1.5}, {"seed": -1}, {"women": 10}):
+        args = {"students": 1, "seed": 1, "women": 500, **bad}
+        with pytest.raises(CalcsimInputError):
+            export_coursework(tmp_path / "bad", args.pop("students"), args.pop("seed"), **args)
+
+
+def test_columns_are_documented_against_the_screens_table():
+    # every hidden-truth name is a real screens column, so the check above is not vacuous
+    assert HIDDEN_TRUTH <= set(SCREEN_COLUMNS)
