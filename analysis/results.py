@@ -248,7 +248,10 @@ class Results:
 
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
         """Every measure with its Wilson interval (one row per measure and stratum)."""
-        return estimates_from_counts(self.counts, alpha)
+        out = estimates_from_counts(self.counts, alpha)
+        out.attrs.update({"scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
+                          "women": self.women, "version": self.version})
+        return out
 
     def estimate(self, measure: str, stratum: str = "all") -> float:
         """One point estimate."""
