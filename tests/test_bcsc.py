@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 import zipfile
 from pathlib import Path
@@ -11,21 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _paths import PARAMETERS, REPO, SHARED_DATA
 
 from analysis import bcsc
 from analysis.errors import CalcsimInputError
 
-REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "derive_bcsc_summaries.py"
-PARAMETERS = REPO / "data" / "parameters"
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("CALCSIM_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-SHARED_DATA = _shared_data()
 RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"
 RISK_V2_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset_v2.zip"
 PERF_CSV = (

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from _paths import PARAMETERS, REPO, SHARED_DATA
 
-REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "derive_cbisddsm_morphology.py"
-PARAMETERS = REPO / "data" / "parameters"
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("CALCSIM_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-SHARED_DATA = _shared_data()
 
 
 def _load_script():

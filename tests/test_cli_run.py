@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from _paths import SHARED_DATA
 
 from analysis import cli, load_scenario
 from analysis.results import MEASURE_NAMES
 from analysis.simulate import simulate
 
 BASELINE = Path(__file__).parent / "baselines" / "nl-biennial-women3000-seed7.csv"
-SHARED = Path(os.environ.get("CALCSIM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-RISK_ZIP = SHARED / "bcsc-risk-estimation" / "risk_dataset.zip"
+RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"
 
 
 def test_json_output_contract(capsys):
