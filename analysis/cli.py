@@ -165,6 +165,7 @@ def _format_summary(results) -> str:
     e = results.estimates()
     pooled = getattr(results, "pooled", results)
     replicated = "replicate_lower" in e.columns
+    posterior = "posterior_lower" in e.columns
     lines = [f"calcsim {pooled.version} | scenario {pooled.scenario} ({pooled.scenario_hash}) | "
              f"seed {pooled.seed} | {pooled.women:,} women"
              + (f" in {len(results.replicates)} replicates" if replicated else "")]
@@ -172,11 +173,20 @@ def _format_summary(results) -> str:
         lines += ["Intervals: 'Wilson 95%' of the pooled counts; 'replicate range' = 2.5-97.5% of the",
                   "single-replicate estimates; 'replicate CI' = mean +/- t SD/sqrt(R) (does not assume",
                   "independent screens)."]
+    elif posterior:
+        lines += [f"Intervals: 'Wilson 95%' of the default (nearest accepted) parameter set; 'posterior 95%' = "
+                  f"weighted 2.5-97.5% across {e.attrs.get('parameter_sets')} accepted calibrated sets",
+                  "(parameter uncertainty + Monte Carlo noise of one run)."]
     else:
         lines += ["Intervals: Wilson 95% (binomial, within this run)."]
     lines.append("")
     header = f"{'measure':<36} {'stratum':<28} {'estimate':>10} {'Wilson 95%':>20}"
-    header += f" {'replicate range':>20} {'replicate CI':>20}" if replicated else f" {'numerator / n':>24}"
+    if replicated:
+        header += f" {'replicate range':>20} {'replicate CI':>20}"
+    elif posterior:
+        header += f" {'posterior 95%':>20}"
+    else:
+        header += f" {'numerator / n':>24}"
     lines += [header, "-" * len(header)]
     for r in e.itertuples(index=False):
         per = "‰" if r.measure.endswith("per_1000") else "%"
@@ -190,6 +200,8 @@ def _format_summary(results) -> str:
         if replicated:
             line += (f" {ci(r.replicate_lower, r.replicate_upper):>20}"
                      f" {ci(r.replicate_ci_lower, r.replicate_ci_upper):>20}")
+        elif posterior:
+            line += f" {ci(r.posterior_lower, r.posterior_upper):>20}"
         else:
             line += f" {f'{r.numerator:,} / {r.n:,}':>24}"
         lines.append(line)
@@ -235,8 +247,8 @@ def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress
     if getattr(args, "posterior", False):
         from .posterior import run_posterior
 
-        return run_posterior(scenario.origin, args.women, args.seed, by=by, map_fn=_mapper(client),
-                             progress=progress)
+        return run_posterior(scenario, args.women, args.seed, by=by, map_fn=_mapper(client),
+                             progress=progress, cohort_data=cohort_data)
     if args.replicates > 1:
         return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
                               cohort_data=cohort_data, progress=progress, map_fn=_mapper(client))
@@ -279,6 +291,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CalcsimInputError("--screens: not available with --replicates or --posterior (write one run's screens)")
     if args.posterior and args.replicates > 1:
         raise CalcsimInputError("--posterior: not combined with --replicates (choose one kind of uncertainty)")
+    if args.posterior and args.uncalibrated:
+        raise CalcsimInputError("--posterior: runs the calibrated sets; it cannot be combined with --uncalibrated")
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
     from .results import check_strata

@@ -85,15 +85,18 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.
     return xs[idx]
 
 
-def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int = 100_000, seed: int = 2026, *,
-                  by: Sequence[str] = (), directory: str | os.PathLike[str] | None = None,
-                  map_fn: Callable | None = None, progress: bool = False) -> PosteriorResults:
+def run_posterior(scenario: Scenario | str | os.PathLike[str] = "nl-biennial", women: int = 100_000,
+                  seed: int = 2026, *, by: Sequence[str] = (), directory: str | os.PathLike[str] | None = None,
+                  map_fn: Callable | None = None, progress: bool = False,
+                  cohort_data: str | os.PathLike[str] | None = None) -> PosteriorResults:
     """Simulate every accepted parameter set of the scenario's calibration.
 
     Parameters
     ----------
-    scenario : str or path
-        Scenario name or TOML file (its calibration file is ``data/calibration/<name>.csv``).
+    scenario : Scenario, str or path
+        A scenario (with any overrides already applied) or its name / TOML file; its
+        calibration file is ``data/calibration/<name>.csv``. The accepted sets replace
+        only the calibrated parameters, so other overrides are kept.
     women, seed : int
         Women and seed of every run (the same for all sets: common random numbers).
     by : sequence of str
@@ -103,7 +106,7 @@ def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int =
     map_fn : callable, optional
         ``map_fn(fn, items)`` to run the sets in parallel (Dask).
     """
-    s = load_scenario(scenario)
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     cal = load_calibration(s.name, directory)
     if cal is None:
         raise CalcsimInputError(f"--posterior: scenario {s.name!r} has no calibration file; run "
@@ -111,8 +114,8 @@ def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int =
     sets = accepted_sets(cal)
     if not sets:
         raise CalcsimInputError(f"{cal.attrs.get('path')}: no accepted parameter set")
-    best = simulate(s, women=women, seed=seed, by=by, progress=progress)
-    items = [(s, values, women, seed, tuple(by)) for values in sets]
+    best = simulate(s, women=women, seed=seed, by=by, progress=progress, cohort_data=cohort_data)
+    items = [(s, values, women, seed, tuple(by), cohort_data) for values in sets]
     mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
     runs = mapper(_run_item, items)
     acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
@@ -122,8 +125,9 @@ def run_posterior(scenario: str | os.PathLike[str] = "nl-biennial", women: int =
 
 
 def _run_item(item: tuple) -> Results:
-    s, values, women, seed, by = item
-    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by)
+    s, values, women, seed, by, cohort_data = item
+    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by,
+                    cohort_data=cohort_data)
 
 
 def calibration_fit(post: PosteriorResults, scenario: Scenario | None = None,

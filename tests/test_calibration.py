@@ -154,3 +154,14 @@ def test_importance_weights_and_weighted_quantiles():
     np.testing.assert_allclose(w, [1 / 2.5, 1 / 0.5])
     assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]), [0.5])[0] == 2.0
     assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0]), [0.025])[0] == 3.0
+
+
+def test_posterior_keeps_user_overrides(data_copy, tmp_path):
+    targets = synthetic_targets(tmp_path / "targets.csv", women=5_000)
+    calibrate("nl-biennial", draws=8, women=2_000, seed=2, targets=targets, params=list(TRUE),
+              out_dir=data_copy / "calibration", min_accepted=2, rounds=2)
+    s = load_scenario("nl-biennial", {"programme.interval_years": 3})
+    post = run_posterior(s, women=2_000, seed=1)
+    assert post.best.scenario_hash == s.hash
+    assert all(r.counts.equals(simulate(s.replace(v), women=2_000, seed=1).counts)
+               for r, v in zip(post.runs, post.sets, strict=True))
