@@ -11,11 +11,14 @@ All ages are drawn once per woman by inverting cumulative hazards (no yearly loo
   attributable fraction step of MODEL.md §4.
 * The input table is *clinical* incidence; a preclinical cancer that arises at age
   ``a`` surfaces about one mean sojourn time later, so the onset hazard at ``a`` is
-  the table's rate at ``a + invasive_mean_sojourn_years`` (a first-order lag; ages
-  past the table use its last band).
+  the table's rate at ``a`` plus the mean sojourn time of cancers arising at ``a``
+  (a first-order lag; ages past the table use its last band).
 * A share ``dcis_share_of_onsets`` of onsets is DCIS (added on top of the invasive
   onsets, which match the invasive table). Sojourn times are exponential; the
-  invasive mean grows with age at onset.
+  invasive mean grows with age at onset. Only a share ``dcis_progressive_share`` of
+  DCIS would ever surface clinically; the rest is found by screening or never.
+* Family history: the published RRs include carriers, so non-carriers get the RRs
+  that reproduce the published group RRs (:func:`noncarrier_family_history_rr`).
 * **Calcifications**: a woman-level propensity per calcification kind, thresholded
   at each screen by the age- and risk-factor-specific prevalence (so states
   persist; see :mod:`analysis.programme`); malignancy-associated calcifications come
@@ -69,14 +72,21 @@ class HazardModel:
     baseline_cum: np.ndarray  # cumulative baseline (non-carrier, RR = 1) total onset hazard
     carrier_cum: np.ndarray  # shape (2, len(ages)): BRCA1, BRCA2 cumulative total onset hazard
     expected_rr: float  # E[RR] among non-carriers of the reference population
+    family_history_rr: tuple[float, float] = (1.0, 1.0)  # non-carrier RR for 1 and >=2 relatives
 
 
-def relative_risk(s: Scenario, c: Cohort) -> np.ndarray:
-    """Multiplicative relative risk of invasive cancer for non-carriers (MODEL.md §5.2)."""
+def relative_risk(s: Scenario, c: Cohort, family_history_rr: tuple[float, float] | None = None) -> np.ndarray:
+    """Multiplicative relative risk of invasive cancer for non-carriers (MODEL.md §5.2).
+
+    ``family_history_rr`` are the *non-carrier* relative risks for 1 and >= 2
+    affected relatives (:func:`noncarrier_family_history_rr`); by default the
+    published (all-women) values of the scenario.
+    """
     p = s.cancer
+    rr1, rr2 = family_history_rr or (p.family_history_rr_1, p.family_history_rr_2plus)
     rr = np.ones(c.n)
-    rr = np.where(c.family_history == 1, p.family_history_rr_1, rr)
-    rr = np.where(c.family_history >= 2, p.family_history_rr_2plus, rr)
+    rr = np.where(c.family_history == 1, rr1, rr)
+    rr = np.where(c.family_history >= 2, rr2, rr)
     rr = rr * (1 - p.breastfeeding_rr_reduction_per_12_months) ** (c.breastfeeding_months / 12.0)
     rr = rr * (1 - p.parity_rr_reduction_per_birth) ** c.births.astype(float)
     return rr
@@ -90,7 +100,8 @@ def _band_rate(table: pd.DataFrame, column: str, ages: np.ndarray) -> np.ndarray
     return np.where(ages < lowers[0], 0.0 if column.startswith("brca") else rate, rate)
 
 
-def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray) -> tuple[np.ndarray, float]:
+def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray,
+                      family_history_rr: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
     """Non-carrier baseline invasive hazard so that the reference population matches the table.
 
     For each age ``a``: ``I(a) = (1 - P1 - P2) * baseline(a) * E[RR | non-carrier]
@@ -110,7 +121,7 @@ def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray) -> tuple
     p1 = float(np.mean(reference.brca == 1))
     p2 = float(np.mean(reference.brca == 2))
     non = reference.brca == 0
-    expected_rr = float(np.mean(relative_risk(s, reference)[non]))
+    expected_rr = float(np.mean(relative_risk(s, reference, family_history_rr)[non]))
     carriers = p1 * _band_rate(brca, "brca1_annual_hazard", ages) + p2 * _band_rate(
         brca, "brca2_annual_hazard", ages)
     baseline = (table_rate - carriers) / ((1 - p1 - p2) * expected_rr)
@@ -119,13 +130,60 @@ def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray) -> tuple
     return baseline, expected_rr
 
 
+def noncarrier_family_history_rr(s: Scenario, reference: Cohort, ages: np.ndarray | None = None,
+                                 iterations: int = 4) -> tuple[float, float]:
+    """Non-carrier relative risks that give the published family-history RRs for whole groups.
+
+    The published RRs (CGHFBC 2001) compare all women with 1 (or >= 2) affected
+    relatives, carriers included, with women without. Carriers are concentrated
+    among women with affected relatives (:func:`analysis.cohort.carrier_probabilities`)
+    and have their own incidence, so applying the published RR to non-carriers as
+    well would count family history twice. For group ``k`` at age ``a``::
+
+        RR_k * H_0(a) = P(nc | k) b(a) RR'_k E_k + sum_c P(c | k) I_c(a)
+
+    where ``H_0`` is the mean hazard of women without affected relatives, ``b`` the
+    baseline and ``E_k`` the group's mean of the other relative risks. ``RR'_k`` is
+    solved at every age of ``ages`` (default 40–74, the screening ages) and averaged;
+    the baseline is re-rescaled and the solution iterated to a fixed point.
+    """
+    ages = np.arange(40.5, 75.0, 1.0) if ages is None else ages
+    p = s.cancer
+    published = np.array([p.family_history_rr_1, p.family_history_rr_2plus])
+    brca = s.tables["brca_incidence"]
+    carrier_rate = np.vstack([_band_rate(brca, c, ages) for c in ("brca1_annual_hazard", "brca2_annual_hazard")])
+    fh = np.minimum(reference.family_history, 2)
+    other = relative_risk(s, reference, (1.0, 1.0))  # breastfeeding and parity only
+    share = np.array([[np.mean(reference.brca[fh == k] == c) for c in (0, 1, 2)] for k in (0, 1, 2)])
+    e_other = np.array([np.mean(other[(fh == k) & (reference.brca == 0)]) for k in (0, 1, 2)])
+    rr = published.copy()
+    for _ in range(iterations):
+        b, _ = rescaled_baseline(s, reference, ages, (float(rr[0]), float(rr[1])))
+        h0 = share[0, 0] * b * e_other[0] + share[0, 1:] @ carrier_rate
+        for k in (1, 2):
+            need = (published[k - 1] * h0 - share[k, 1:] @ carrier_rate) / (share[k, 0] * b * e_other[k])
+            rr[k - 1] = max(float(np.mean(need)), 1.0)
+    return float(rr[0]), float(rr[1])
+
+
+def mean_sojourn_years(s: Scenario, onset_age: np.ndarray) -> np.ndarray:
+    """Mean sojourn time of invasive cancer by age at onset (at least half a year)."""
+    ca = s.cancer
+    return np.maximum(ca.invasive_mean_sojourn_years + ca.sojourn_years_per_decade * (onset_age - 50.0) / 10.0, 0.5)
+
+
 def hazard_model(s: Scenario, reference: Cohort) -> HazardModel:
-    """Cumulative onset hazards (invasive + DCIS) on a half-year grid, with the sojourn lag."""
+    """Cumulative onset hazards (invasive + DCIS) on a half-year grid, with the sojourn lag.
+
+    The onset hazard at age ``a`` is the rescaled clinical rate at ``a`` plus the mean
+    sojourn time of cancers arising at ``a`` (an age-specific first-order lag).
+    """
     start, end = s.cohort.model_start_age_years, s.cohort.model_end_age_years
     ages = np.arange(start, end + AGE_STEP / 2, AGE_STEP)
     mid = ages[:-1] + AGE_STEP / 2
-    lag = s.cancer.invasive_mean_sojourn_years
-    baseline, expected_rr = rescaled_baseline(s, reference, mid + lag)
+    lag = mean_sojourn_years(s, mid)
+    fh_rr = noncarrier_family_history_rr(s, reference)
+    baseline, expected_rr = rescaled_baseline(s, reference, mid + lag, fh_rr)
     total = 1.0 / (1.0 - s.cancer.dcis_share_of_onsets)
     brca = s.tables["brca_incidence"]
     carrier = np.vstack([_band_rate(brca, c, mid + lag) for c in
@@ -136,7 +194,7 @@ def hazard_model(s: Scenario, reference: Cohort) -> HazardModel:
                               axis=-1)
 
     return HazardModel(ages=ages, baseline_cum=cum(baseline * total),
-                       carrier_cum=cum(carrier * total), expected_rr=expected_rr)
+                       carrier_cum=cum(carrier * total), expected_rr=expected_rr, family_history_rr=fh_rr)
 
 
 def _invert(cum: np.ndarray, ages: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -159,7 +217,7 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
 
     # preclinical onset
     e = exponentials(seed, "history.onset", block, n)
-    rr = relative_risk(s, c)
+    rr = relative_risk(s, c, hm.family_history_rr)
     onset = _invert(hm.baseline_cum, hm.ages, e / rr)
     for k in (1, 2):
         carrier = np.flatnonzero(c.brca == k)
@@ -170,12 +228,13 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
     ctype = np.where(uniforms(seed, "history.cancer_type", block, n) < ca.dcis_share_of_onsets,
                      DCIS, INVASIVE)
     ctype = np.where(has, ctype, NONE).astype(np.int8)
-    mean_sojourn = np.where(
-        ctype == DCIS, ca.dcis_mean_sojourn_years,
-        np.maximum(ca.invasive_mean_sojourn_years
-                   + ca.sojourn_years_per_decade * (np.where(has, onset, 50.0) - 50.0) / 10.0, 0.5))
+    mean_sojourn = np.where(ctype == DCIS, ca.dcis_mean_sojourn_years,
+                            mean_sojourn_years(s, np.where(has, onset, 50.0)))
     sojourn = exponentials(seed, "history.sojourn", block, n) * mean_sojourn
-    clinical = np.where(has, onset + sojourn, NO_EVENT)
+    # only a share of DCIS would ever surface clinically; the rest stays screen-detectable for life
+    progressive = uniforms(seed, "history.dcis_progressive", block, n) < ca.dcis_progressive_share
+    surfaces = has & ((ctype != DCIS) | progressive)
+    clinical = np.where(surfaces, onset + sojourn, NO_EVENT)
     clinical = np.where(clinical < np.minimum(death, co.model_end_age_years), clinical, NO_EVENT)
 
     pres_table = s.tables["presentation"].set_index("cancer_type")[list(PRESENTATIONS)].to_numpy()

@@ -266,6 +266,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         put("births", c.births[idx])
         put("breastfeeding_months", c.breastfeeding_months[idx].astype(np.float32))
         put("any_cluster", benign_cluster | mal_calc)
+        put("presentation", np.where(preclin, nh.presentation[idx], -1).astype(np.int8))
         put("recalled", recalled)
         put("recall_calc", recall_calc)
         put("calc_only_recall", recall_calc & ~recall_other)
@@ -287,7 +288,6 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         put("malignant_calc", mal_calc)
         put("cancer_present", preclin)
         put("cancer_type", np.where(preclin, ctype, 0).astype(np.int8))
-        put("presentation", np.where(preclin, nh.presentation[idx], -1).astype(np.int8))
         put("calc_morphology", morph)
         put("calc_distribution", np.where(mal_calc, nh.malignant_distribution[idx], np.where(
             benign_cluster, nh.benign_distribution[idx], -1)).astype(np.int8))

@@ -7,7 +7,11 @@ range is quoted without a denominator. Two different quantities fit the words:
 * ``calc_only_share_of_recalls`` — of all **recalls** (women brought back), the
   share whose only finding was calcification (most of them turn out benign);
 * ``calc_only_share_of_screen_detected`` — of all **screen-detected cancers**, the
-  share recalled for calcification only (the cancer's only visible sign).
+  share recalled for calcification only (what the reader acted on);
+* ``calc_only_presentation_share_of_screen_detected`` — of all screen-detected cancers,
+  the share that *presented* as calcifications only (a cancer with calcifications and
+  a mass can be recalled for its calcifications alone): the definition of the
+  southern-Netherlands figure (732 / 3,059).
 
 :func:`calc_only_question` puts both, with intervals, beside the literature band
 and the programme's calibration targets.
@@ -26,6 +30,9 @@ QUESTION_MEASURES = {
                                   "calcification as the only finding",
     "calc_only_share_of_screen_detected": "of all screen-detected cancers: calcification was the only "
                                           "sign that brought the woman back",
+    "calc_only_presentation_share_of_screen_detected": "of all screen-detected cancers: presenting on the "
+                                                       "mammogram as calcifications only (how the Dutch "
+                                                       "23.9% is defined)",
 }
 
 

@@ -96,6 +96,7 @@ class CancerParams:
     invasive_mean_sojourn_years: float = _p("positive", "mean sojourn time of invasive cancer at 50")
     sojourn_years_per_decade: float = _p("real", "change of the mean sojourn time per decade of age")
     dcis_mean_sojourn_years: float = _p("positive", "mean time from DCIS onset to clinical surfacing")
+    dcis_progressive_share: float = _p("probability", "share of DCIS that would ever surface clinically")
     presentation_table: str = _p("table:presentation", "how cancers present, by type")
 
 

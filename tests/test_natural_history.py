@@ -102,7 +102,7 @@ def test_onset_death_and_type_follow_their_laws(nl):
     # onset before 60 among reference-risk non-carriers who are alive at 60
     ages = model.hazards.ages
     ref = (c.brca == 0) & (nh.death_age > 60)
-    rr = relative_risk(nl, c)
+    rr = relative_risk(nl, c, model.hazards.family_history_rr)
     expected = np.mean(1 - np.exp(-rr[ref] * np.interp(60.0, ages, model.hazards.baseline_cum)))
     assert within(np.mean(nh.onset_age[ref] <= 60), expected, int(ref.sum()))
     # DCIS share of onsets and the presentation table
@@ -119,3 +119,26 @@ def test_onset_death_and_type_follow_their_laws(nl):
     assert np.all(nh.clinical_age[fin] > nh.onset_age[fin])
     assert np.all(nh.clinical_age[fin] < nh.death_age[fin])
     assert np.all(nh.onset_age[has] < nh.death_age[has])
+
+
+@pytest.mark.parametrize("name", ["nl-biennial", "us-annual"])
+def test_family_history_groups_have_the_published_relative_risks(name):
+    """Carriers are concentrated among women with affected relatives; the non-carrier RRs are reduced so
+    that whole groups (carriers included) keep the published RRs at screening ages (CGHFBC 2001)."""
+    from analysis.natural_history import noncarrier_family_history_rr
+
+    s = load_scenario(name, calibrated=False)
+    ref = draw_cohort(s, seed=0, block=0, n=131_072)
+    rr_nc = noncarrier_family_history_rr(s, ref)
+    ages = np.arange(40.5, 75.0, 1.0)
+    baseline, _ = rescaled_baseline(s, ref, ages, rr_nc)
+    brca = s.tables["brca_incidence"]
+    rr = relative_risk(s, ref, rr_nc)
+    hazard = np.where(ref.brca[:, None] == 1, _band_rate(brca, "brca1_annual_hazard", ages)[None, :],
+                      np.where(ref.brca[:, None] == 2, _band_rate(brca, "brca2_annual_hazard", ages)[None, :],
+                               baseline[None, :] * rr[:, None]))
+    fh = np.minimum(ref.family_history, 2)
+    h = np.array([hazard[fh == k].mean(axis=0) for k in (0, 1, 2)])
+    for k, published in ((1, s.cancer.family_history_rr_1), (2, s.cancer.family_history_rr_2plus)):
+        assert np.mean(h[k] / h[0]) == pytest.approx(published, rel=0.02)
+        assert rr_nc[k - 1] < published  # without the correction family history would count twice

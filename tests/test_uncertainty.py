@@ -121,7 +121,7 @@ def test_question_puts_both_denominators_beside_band_and_target():
     for m in ("calc_only_share_of_recalls", "calc_only_share_of_screen_detected"):
         assert q.loc[m, "numerator"] == e.loc[m, "numerator"] and q.loc[m, "n"] == e.loc[m, "n"] > 0
         assert q.loc[m, "literature_lower"] == 0.127 and q.loc[m, "literature_upper"] == 0.412
-    assert q.loc["calc_only_share_of_screen_detected", "target"] == pytest.approx(732 / 3059, abs=1e-6)
+    assert q.loc["calc_only_presentation_share_of_screen_detected", "target"] == pytest.approx(732 / 3059, abs=1e-6)
     assert np.isnan(q.loc["calc_only_share_of_recalls", "target"])
     assert q.loc["calc_only_share_of_recalls", "n"] > q.loc["calc_only_share_of_screen_detected", "n"]
 
@@ -139,7 +139,8 @@ def test_cli_calc_only_and_compare(capsys):
     assert cli.main(["calc-only", "--women", "3000", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["measure"] for r in doc["rows"]] == ["calc_only_share_of_recalls",
-                                                   "calc_only_share_of_screen_detected"]
+                                                   "calc_only_share_of_screen_detected",
+                                                   "calc_only_presentation_share_of_screen_detected"]
     assert cli.main(["compare", "nl-biennial", "nl-biennial", "--women", "2000", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert all(d["difference"] in (0, None) for d in doc["differences"])
