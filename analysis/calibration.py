@@ -174,7 +174,9 @@ def calibrate(
     Parameters
     ----------
     scenario : str or path
-        Scenario name or TOML path; calibration starts from its prior (uncalibrated) values.
+        Scenario name or TOML path. Calibration starts from its own prior values and the
+        calibrated values of the scenarios it ``extends`` (so a programme scenario can
+        calibrate its reading parameters on top of shared, already calibrated biology).
     draws, women, seed : int
         Latin hypercube draws, women per simulation, seed (LHS and simulations).
     targets : DataFrame, optional
@@ -207,7 +209,8 @@ def calibrate(
         raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
     if rounds < 1 or draws < 2 * rounds:
         raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
-    s = load_scenario(scenario, calibrated=False)
+    # start from the calibrations of the scenarios this one extends, not from its own
+    s = load_scenario(scenario, calibrated="parents")
     all_params = calibrated_parameters(s)
     if params is not None:
         known = {p[0] for p in all_params}

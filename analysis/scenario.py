@@ -287,7 +287,7 @@ def resolve_scenario_path(name_or_path: str | Path, option: str = "--scenario") 
 
 def load_scenario(
     name_or_path: str | Path = "nl-biennial", overrides: Mapping[str, Any] | None = None,
-    option: str = "--scenario", calibrated: bool = True,
+    option: str = "--scenario", calibrated: bool | str = True,
 ) -> Scenario:
     """Load, resolve ``extends``, apply overrides and validate a scenario.
 
@@ -300,10 +300,12 @@ def load_scenario(
         ``{"section.key": value}`` pairs (as from ``--set``), applied last.
     option : str
         The option name used in error messages.
-    calibrated : bool
+    calibrated : bool or "parents"
         Use the calibrated parameter sets in ``data/calibration/<name>.csv`` (the
         accepted draw nearest to the targets) for every file of the ``extends``
-        chain that has one; ``False`` keeps the prior values written in the files.
+        chain that has one; ``False`` keeps the prior values written in the files;
+        ``"parents"`` applies the calibrations of the files it extends but not its own
+        (the starting point for calibrating this scenario).
 
     Returns
     -------
@@ -315,7 +317,10 @@ def load_scenario(
         One line naming the file, key, value and what is allowed.
     """
     path = resolve_scenario_path(name_or_path, option)
-    raw = _read_with_extends(path, seen=(), calibrated=calibrated)
+    if calibrated not in (True, False, "parents"):
+        raise ValueError(f"calibrated must be True, False or 'parents', not {calibrated!r}")
+    raw = _read_with_extends(path, seen=(), calibrated=bool(calibrated),
+                             skip_own=calibrated == "parents")
     for key, value in (overrides or {}).items():
         _set_dotted(raw, key, value, "--set")
     return _build(raw, origin=str(path), base_dir=path.parent)
@@ -343,7 +348,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CalcsimInputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _read_with_extends(path: Path, seen: tuple[Path, ...], calibrated: bool = True) -> dict[str, Any]:
+def _read_with_extends(path: Path, seen: tuple[Path, ...], calibrated: bool = True,
+                       skip_own: bool = False) -> dict[str, Any]:
     """Read a file, recursively merging it over the scenario it extends."""
     if path.resolve() in seen:
         raise CalcsimInputError(f"{path}: extends: circular chain {' -> '.join(map(str, seen))}")
@@ -358,7 +364,7 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...], calibrated: bool = Tr
     own.setdefault("name", path.stem)  # a file that does not name itself is named after the file
     parent_name = data.get("extends")
     if parent_name is None:
-        return _apply_calibration(own, path) if calibrated else own
+        return _apply_calibration(own, path) if calibrated and not skip_own else own
     if not isinstance(parent_name, str):
         raise input_error(str(path), "extends", parent_name, "a scenario name or path (string)")
     parent_path = Path(parent_name)
@@ -372,7 +378,7 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...], calibrated: bool = Tr
             base.setdefault(section, {}).update(values)
         elif section != "extends":
             base[section] = values
-    return _apply_calibration(base, path) if calibrated else base
+    return _apply_calibration(base, path) if calibrated and not skip_own else base
 
 
 def read_commented_csv(path: Path) -> tuple[dict[str, str], pd.DataFrame]:

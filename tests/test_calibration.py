@@ -90,6 +90,10 @@ def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(dat
     # children of nl-biennial inherit its calibrated values unless they set their own
     eng = load_scenario("england-triennial")
     assert eng.calcifications.cluster_prevalence_age50 == pytest.approx(best["calcifications.cluster_prevalence_age50"])
+    # a scenario being calibrated starts from its parents' calibrated values, not its own
+    us = load_scenario("us-annual", calibrated="parents")
+    assert us.calcifications.cluster_prevalence_age50 == pytest.approx(best["calcifications.cluster_prevalence_age50"])
+    assert load_scenario("nl-biennial", calibrated="parents").hash == prior.hash
 
     post = run_posterior("nl-biennial", women=3_000, seed=4)
     assert len(post.runs) == int(cal["accepted"].sum()) >= 3
