@@ -84,14 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="calibration fit: each target against the model, with both intervals")
     fit.add_argument("--scenario", default="nl-biennial")
     fit.add_argument("--women", type=int, default=50_000)
-    fit.add_argument("--seed", type=int, default=2026)
+    fit.add_argument("--seed", type=int, default=7,
+                     help="run seed (default 7: not the calibration's seed, so the fit is out of sample)")
     fit.add_argument("--out", type=Path, help="write calibration_fit.csv and calibration_fit.png here")
     _add_scaleout_args(fit)
 
     val = sub.add_parser("validate", help="held-out validation: model vs BCSC by age group and density")
     val.add_argument("--scenario", default="us-annual")
     val.add_argument("--women", type=int, default=200_000)
-    val.add_argument("--seed", type=int, default=2026)
+    val.add_argument("--seed", type=int, default=7, help="run seed (default 7: not the calibration's seed)")
     val.add_argument("--out", type=Path, help="write validation_bcsc.csv here")
 
     sens = sub.add_parser("sensitivity", help="one-way (tornado) and Sobol sensitivity of recall and calc-only shares")

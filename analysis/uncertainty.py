@@ -168,8 +168,13 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
             progress: bool = False) -> pd.DataFrame:
     """Paired differences ``a − b`` of every measure, with intervals that use the pairing.
 
-    Both scenarios run on the same seed, so they share women and draws (common
-    random numbers). See the module docstring for the variance estimator.
+    Both scenarios run on the same seed, so they share their random numbers (common
+    random numbers): where their cohort and natural-history parameters agree, the same
+    women have the same cancers and calcifications, and only the programme differs.
+    Where they differ (e.g. ``us-annual`` has US family-history and menopause figures),
+    the same random numbers give each woman the risk factors of her setting, and the
+    difference includes that population difference. See the module docstring for
+    the variance estimator.
 
     Returns
     -------
