@@ -680,7 +680,8 @@ def recall_by(estimates: Any, by: str | Sequence[str], measure: str = "recall_ra
 # ----------------------------------------------------------------------------- the 12.7–41.2% question
 _QUESTION_LABELS = {
     "calc_only_share_of_recalls": "of all recalls\n(women brought back)",
-    "calc_only_share_of_screen_detected": "of all screen-detected\ncancers",
+    "calc_only_share_of_screen_detected": "of all screen-detected\ncancers (recall reason)",
+    "calc_only_presentation_share_of_screen_detected": "of all screen-detected\ncancers (presentation)",
 }
 
 
@@ -707,7 +708,7 @@ def calc_only_shares(question_df: Any, *, title: str | None = None) -> Figure:
     for _, q in series:
         _need(q, ("measure", "estimate", "lower", "upper"), "calc_only_shares",
               "pass the table of analysis.question.calc_only_question(results)")
-    measures = list(_QUESTION_LABELS)
+    measures = [m for m in _QUESTION_LABELS if any(m in set(q["measure"]) for _, q in series)]
     first = series[0][1]
     lit_lo = float(first["literature_lower"].iloc[0]) if "literature_lower" in first else np.nan
     lit_hi = float(first["literature_upper"].iloc[0]) if "literature_upper" in first else np.nan
