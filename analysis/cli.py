@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--women", type=int, default=200_000)
     val.add_argument("--seed", type=int, default=7, help="run seed (default 7: not the calibration's seed)")
     val.add_argument("--out", type=Path, help="write validation_bcsc.csv here")
+    _add_scaleout_args(val)
 
     sens = sub.add_parser("sensitivity", help="one-way (tornado) and Sobol sensitivity of recall and calc-only shares")
     _add_scenario_args(sens)
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=2026)
     q.add_argument("--replicates", type=int, default=1, metavar="R")
     q.add_argument("--json", action="store_true")
+    _add_scaleout_args(q)
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
 
@@ -375,7 +377,8 @@ def cmd_calc_only(args: argparse.Namespace) -> int:
     scenario = _scenario(args, args.scenario)
     _check_counts(args)
     args.by, args.cohort_data = [], None
-    results = _run_results(args, scenario, progress=sys.stderr.isatty() and not args.json)
+    with _client(args) as client:
+        results = _run_results(args, scenario, progress=sys.stderr.isatty() and not args.json, client=client)
     q = calc_only_question(results)
     if args.json:
         print(json.dumps({**q.attrs, "rows": json.loads(q.to_json(orient="records"))}, indent=2))
@@ -526,8 +529,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     args.replicates = 1
     _check_counts(args)
     s = load_scenario(args.scenario)
-    v = bcsc_validation(simulate(s, women=args.women, seed=args.seed, by=["round", "age_group", "density"],
-                                 progress=sys.stderr.isatty()))
+    by = ["round", "age_group", "density"]
+    with _client(args) as client:
+        if client is None:
+            results = simulate(s, women=args.women, seed=args.seed, by=by, progress=sys.stderr.isatty())
+        else:
+            from .scaleout import simulate_distributed
+
+            results = simulate_distributed(client, s, args.women, args.seed, by=by)
+    v = bcsc_validation(results)
     if args.out is not None:
         _prepare_out(args.out)
         _atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
