@@ -52,8 +52,8 @@ from .targets import load_targets
 
 #: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
 DEFAULT_RELATIVE_SD = 0.10
-HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "rounds", "targets_sha256",
-               "targets", "parameters")
+HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "rounds", "min_accepted",
+               "targets_sha256", "targets", "parameters")
 
 
 def calibration_dir() -> Path:
@@ -211,7 +211,7 @@ def calibrate(
         raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
     # start from the calibrations of the scenarios this one extends, not from its own
     s = load_scenario(scenario, calibrated="parents")
-    all_params = calibrated_parameters(s)
+    all_params = [p for p in calibrated_parameters(s) if p[2] > p[1]]  # a zero-width range is not free
     if params is not None:
         known = {p[0] for p in all_params}
         unknown = [k for k in params if k not in known]
@@ -229,7 +229,8 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
     meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
-            "draws": draws, "rounds": rounds, "targets_sha256": _targets_sha(t), "targets": " ".join(t["target"]),
+            "draws": draws, "rounds": rounds, "min_accepted": min_accepted, "targets_sha256": _targets_sha(t),
+            "targets": " ".join(t["target"]),
             "parameters": " ".join(p[0] for p in free)}
     done = pd.DataFrame()
     if partial.exists() and not restart:
