@@ -149,10 +149,6 @@ def _header(meta: dict[str, Any]) -> str:
     return "".join(f"# {k}: {meta[k]}\n" for k in meta)
 
 
-def _read_with_header(path: Path) -> tuple[dict[str, str], pd.DataFrame]:
-    return read_commented_csv(path)
-
-
 def calibrate(
     scenario: str | os.PathLike[str] = "nl-biennial",
     *,
@@ -234,7 +230,7 @@ def calibrate(
             "parameters": " ".join(p[0] for p in free)}
     done = pd.DataFrame()
     if partial.exists() and not restart:
-        old_meta, done = _read_with_header(partial)
+        old_meta, done = read_commented_csv(partial)
         mismatch = [k for k in HEADER_KEYS if str(old_meta.get(k)) != str(meta[k])]
         if mismatch:
             raise CalcsimInputError(
@@ -285,7 +281,7 @@ def calibrate(
             break
     bar.close()
 
-    _, all_rows = _read_with_header(partial)
+    _, all_rows = read_commented_csv(partial)
     if len(all_rows) < draws:
         all_rows.attrs.update(meta)
         return all_rows  # interrupted on purpose (stop_after): resume later
@@ -360,7 +356,7 @@ def load_calibration(name: str, directory: str | os.PathLike[str] | None = None)
     path = (Path(directory) if directory is not None else calibration_dir()) / f"{name}.csv"
     if not path.is_file():
         return None
-    meta, df = _read_with_header(path)
+    meta, df = read_commented_csv(path)
     needed = {"draw", "distance", "accepted"}
     if not needed <= set(df.columns):
         raise CalcsimInputError(f"{path}: columns = {list(df.columns)}: needs draw, distance, accepted")

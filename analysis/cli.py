@@ -344,7 +344,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
     from .uncertainty import compare
 
-    args.replicates = 1
     _check_counts(args)
     check_strata(args.by)
     a = load_scenario(args.scenario_a, option="scenario A")
@@ -433,7 +432,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if args.draws < 2:
         raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
-    args.replicates = 1
     _check_counts(args)
     with _client(args) as client:
         df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out_dir,
@@ -454,7 +452,6 @@ def cmd_fit(args: argparse.Namespace) -> int:
     """``calcsim fit``: the calibration-fit table (and figure)."""
     from .posterior import calibration_fit, run_posterior
 
-    args.replicates = 1
     _check_counts(args)
     with _client(args) as client:
         post = run_posterior(args.scenario, args.women, args.seed, map_fn=_mapper(client))
@@ -483,7 +480,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .sensitivity import OUTPUTS, one_way, sobol
 
     scenario = _scenario(args, args.scenario)
-    args.replicates = 1
     _check_counts(args)
     if args.out is not None:
         _prepare_out(args.out)
@@ -526,7 +522,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .simulate import simulate
     from .validation import bcsc_validation
 
-    args.replicates = 1
     _check_counts(args)
     s = load_scenario(args.scenario)
     by = ["round", "age_group", "density"]
@@ -553,7 +548,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``calcsim report``: execute the notebooks, write standalone HTML and an index."""
     from .report import build_report
 
-    args.replicates = 1
     _check_counts(args)
     out = build_report(args.out, women=args.women, seed=args.seed, notebooks_dir=args.notebooks,
                        notebooks=args.only, progress=sys.stderr.isatty(), kernel_name=args.kernel)

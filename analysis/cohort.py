@@ -26,6 +26,11 @@ from .scenario import CohortParams, Scenario
 from .streams import stream, uniforms
 
 NO_EVENT = np.inf
+#: Truncation of the age at natural menopause (years): keeps the normal's tails inside the range in which
+#: natural menopause is observed (assumption; at mean 50.5, SD 4.5 it removes 0.4% of the mass).
+NATURAL_MENOPAUSE_AGES = (38.0, 62.0)
+#: Truncation of the age at surgical menopause (assumption: bilateral oophorectomy in adult women before 60).
+SURGICAL_MENOPAUSE_AGES = (30.0, 60.0)
 
 
 @dataclass
@@ -164,7 +169,7 @@ def _surgical(p: CohortParams, seed: int, block: int, n: int) -> np.ndarray:
     u = uniforms(seed, "cohort.surgical_menopause", block, n)
     u_age = uniforms(seed, "cohort.surgical_menopause_age", block, n)
     age = truncated_normal_ppf(u_age, p.surgical_menopause_mean_age_years,
-                               p.surgical_menopause_sd_years, 30.0, 60.0)
+                               p.surgical_menopause_sd_years, *SURGICAL_MENOPAUSE_AGES)
     return np.where(u < p.surgical_menopause_share, age, NO_EVENT)
 
 
@@ -188,7 +193,7 @@ def draw_cohort(s: Scenario, seed: int, block: int, n: int) -> Cohort:
     births, months = _births_and_breastfeeding(p, seed, block, n, parous)
     natural = truncated_normal_ppf(uniforms(seed, "cohort.natural_menopause", block, n),
                                    p.natural_menopause_mean_age_years, p.natural_menopause_sd_years,
-                                   38.0, 62.0)
+                                   *NATURAL_MENOPAUSE_AGES)
     return Cohort(family_history=fh, brca=brca, births=births, breastfeeding_months=months,
                   natural_menopause_age=natural, surgical_menopause_age=_surgical(p, seed, block, n),
                   density_u=uniforms(seed, "cohort.density", block, n))
@@ -263,26 +268,25 @@ def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, 
     births, months = _births_and_breastfeeding(p, seed, block, n, parous)
     post = prof["postmenopausal"].to_numpy(dtype=bool)
     surgical_flag = prof["surgical_menopause"].to_numpy(dtype=bool)
+    # menopause age conditional on the profile's status at the reference age (bounds kept half a year apart)
+    lo, hi = NATURAL_MENOPAUSE_AGES
+    ref = float(np.clip(reference_age, lo + 0.5, hi - 0.5))
     u_nat = uniforms(seed, "cohort.natural_menopause", block, n)
     natural = np.where(
         post & ~surgical_flag,
-        truncated_normal_ppf(u_nat, p.natural_menopause_mean_age_years, p.natural_menopause_sd_years,
-                             38.0, max(reference_age, 38.5)),
-        truncated_normal_ppf(u_nat, p.natural_menopause_mean_age_years, p.natural_menopause_sd_years,
-                             min(reference_age, 61.5), 62.0),
+        truncated_normal_ppf(u_nat, p.natural_menopause_mean_age_years, p.natural_menopause_sd_years, lo, ref),
+        truncated_normal_ppf(u_nat, p.natural_menopause_mean_age_years, p.natural_menopause_sd_years, ref, hi),
     )
     u_s = uniforms(seed, "cohort.surgical_menopause_age", block, n)
     surgical = np.where(post & surgical_flag,
                         truncated_normal_ppf(u_s, p.surgical_menopause_mean_age_years,
-                                             p.surgical_menopause_sd_years, 30.0,
-                                             max(reference_age, 30.5)),
+                                             p.surgical_menopause_sd_years, SURGICAL_MENOPAUSE_AGES[0],
+                                             max(reference_age, SURGICAL_MENOPAUSE_AGES[0] + 0.5)),
                         NO_EVENT)
     grid = density_grid(s.tables["density"])
     g = int(np.clip((reference_age - 35) // 5, 0, grid.shape[0] - 1))
-    cum = np.concatenate([[0.0], np.cumsum(grid[g, 1 if post.all() else 0])])
     cum_by_woman = np.cumsum(grid[g][post.astype(np.intp)], axis=-1)
     cum_by_woman = np.concatenate([np.zeros((n, 1)), cum_by_woman], axis=1)
-    del cum
     cat = prof["density"].map({"a": 0, "b": 1, "c": 2, "d": 3}).to_numpy().astype(np.intp)
     lo = cum_by_woman[np.arange(n), cat]
     hi = cum_by_woman[np.arange(n), cat + 1]

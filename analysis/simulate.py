@@ -31,7 +31,7 @@ from .cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
 from .errors import CalcsimInputError
 from .natural_history import HazardModel, draw_natural_history, hazard_model
 from .programme import screen_block
-from .results import SCREEN_COLUMNS, Frame, Results, add_counts, check_strata, count_screens
+from .results import SCREEN_COLUMNS, Frame, Results, add_counts, check_strata, count_screens, empty_screens
 from .scenario import Scenario, load_scenario
 from .streams import BLOCK_SIZE
 
@@ -52,9 +52,7 @@ class Model:
 
     def cohort(self, seed: int, block: int, n: int) -> Cohort:
         """Draw the women of one block."""
-        if self.profiles is None:
-            return draw_cohort(self.scenario, seed, block, n)
-        return draw_cohort_bcsc(self.scenario, self.profiles, self.reference_age, seed, block, n)
+        return _draw_cohort(self.scenario, self.profiles, self.reference_age, seed, block, n)
 
 
 def build_model(scenario: Scenario, cohort_data: str | os.PathLike[str] | None = None) -> Model:
@@ -77,11 +75,17 @@ def build_model(scenario: Scenario, cohort_data: str | os.PathLike[str] | None =
         lower = int(5 * ((start - 35) // 5) + 35)
         profiles = risk_profiles(read_risk_estimation(cohort_data), lower, lower + 4)
         ref_age = lower + 2.5
-    model = Model(scenario, hazards=None, density_grid=grid, profiles=profiles,  # type: ignore[arg-type]
-                  reference_age=ref_age)
-    reference = model.cohort(REFERENCE_SEED, 0, REFERENCE_WOMEN)
+    reference = _draw_cohort(scenario, profiles, ref_age, REFERENCE_SEED, 0, REFERENCE_WOMEN)
     return Model(scenario, hazards=hazard_model(scenario, reference), density_grid=grid,
                  profiles=profiles, reference_age=ref_age)
+
+
+def _draw_cohort(s: Scenario, profiles: pd.DataFrame | None, reference_age: float, seed: int, block: int,
+                 n: int) -> Cohort:
+    """Parametric cohort, or BCSC-resampled when profiles are given."""
+    if profiles is None:
+        return draw_cohort(s, seed, block, n)
+    return draw_cohort_bcsc(s, profiles, reference_age, seed, block, n)
 
 
 def block_sizes(women: int) -> list[int]:
@@ -190,17 +194,10 @@ def simulate(
         if writer is not None:
             writer.close()
     if counts is None:
-        counts = count_screens(screens_frame_empty(), by)
+        counts = count_screens(empty_screens(), by)
     return Results(
         scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
         counts=counts, screens=pd.concat(kept, ignore_index=True) if keep_screens and kept else None,
         meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": list(by),
               "cohort": "bcsc" if cohort_data is not None else "parametric"},
     )
-
-
-def screens_frame_empty() -> Frame:
-    """A frame with no screens (all documented columns)."""
-    from .results import empty_screens
-
-    return empty_screens()
