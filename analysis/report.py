@@ -59,8 +59,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import CalcsimInputError
+from analysis import __version__
+from analysis.errors import CalcsimInputError
 
 #: Name of the built-in kernel spec that runs ``sys.executable``.
 KERNEL_NAME = "calcsim-python"
@@ -286,7 +286,7 @@ def _declared_scenarios(nb: Any) -> list[str]:
                         names += [v for v in values if isinstance(v, str)]
     if names:
         return list(dict.fromkeys(names))
-    from .scenario import list_scenarios
+    from analysis.scenario.loader import list_scenarios
 
     shipped = list_scenarios()
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -294,7 +294,7 @@ def _declared_scenarios(nb: Any) -> list[str]:
 
 
 def _scenario_hashes(names: Sequence[str], base: Path, cache: dict[str, str]) -> list[tuple[str, str]]:
-    from .scenario import load_scenario
+    from analysis.scenario.loader import load_scenario
 
     out = []
     for name in names:
@@ -328,7 +328,7 @@ def kernel_spec_dict() -> dict[str, Any]:
                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silence debugpy's frozen-modules warning
                    # tqdm.auto warns "IProgress not found" in a kernel without ipywidgets when merely imported
-                   # (analysis.simulate imports it); progress widgets mean nothing in a static page
+                   # (analysis.model.simulation imports it); progress widgets mean nothing in a static page
                    "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", ""),
                                                             "ignore:IProgress not found"]))}
     return spec

@@ -8,10 +8,10 @@
     with dask_client(scheduler="tcp://10.0.0.5:8786") as client:   # an existing cluster
         out = map_parameter_sets(client, run_one_draw, draws)
 
-Blocks are independent given the seed (:mod:`analysis.streams`), so a run split
+Blocks are independent given the seed (:mod:`analysis.model.streams`), so a run split
 into chunks of consecutive blocks, simulated on any workers in any order, gives
 integer counts that add up to exactly the serial run's: the results are
-bit-identical to :func:`analysis.simulate.simulate`.
+bit-identical to :func:`analysis.model.simulation.simulate`.
 
 Each chunk builds its model *on the worker* (from the pickled :class:`Scenario`,
 which carries its tables), once per run and worker process. Workers must run the
@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import CalcsimInputError
-from .results import Results, add_counts, check_strata
-from .scenario import Scenario, load_scenario
-from .simulate import Model, _check_run_args, block_sizes, build_model, simulate
-from .streams import BLOCK_SIZE
+from analysis import __version__
+from analysis.errors import CalcsimInputError
+from analysis.model.results import Results, add_counts, check_strata
+from analysis.model.simulation import Model, _check_run_args, block_sizes, build_model, simulate
+from analysis.model.streams import BLOCK_SIZE
+from analysis.scenario.loader import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -302,14 +302,14 @@ def simulate_chunk(token: str, scenario: Scenario, women: int, seed: int, by: Se
     scenario : Scenario
         The scenario (pickled to the worker).
     women, seed, by, cohort_data
-        As for :func:`analysis.simulate.simulate`.
+        As for :func:`analysis.model.simulation.simulate`.
     blocks : sequence of int
         Block indices to simulate.
 
     Returns
     -------
     pandas.DataFrame
-        The count table of these blocks (:func:`analysis.results.count_screens`).
+        The count table of these blocks (:func:`analysis.model.results.count_screens`).
     """
     model = _worker_model(token, scenario, cohort_data)
     return simulate(scenario, women, seed, by=by, blocks=blocks, model=model).counts
@@ -379,7 +379,7 @@ def simulate_distributed(
     Parameters
     ----------
     client : distributed.Client or None
-        From :func:`dask_client`; ``None`` runs :func:`analysis.simulate.simulate` here.
+        From :func:`dask_client`; ``None`` runs :func:`analysis.model.simulation.simulate` here.
     scenario : Scenario or str
         A scenario or the name/path of one (loaded and validated here, then pickled
         to the workers).
@@ -388,7 +388,7 @@ def simulate_distributed(
     seed : int
         Run seed.
     by : sequence of str
-        Stratify the counts (see :data:`analysis.results.STRATA`).
+        Stratify the counts (see :data:`analysis.model.results.STRATA`).
     cohort_data : path, optional
         BCSC Risk Estimation Dataset file; must be readable at this path by every worker.
     chunk_blocks : int, optional

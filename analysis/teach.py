@@ -27,7 +27,7 @@ the package's own tools, so a student who does the analysis right matches it exa
 * share of screen-detected cancers (``outcome`` DCIS or invasive) recalled for calcification only;
 * odds ratio of ``microcalcification_cluster`` for ``breastfeeding_months > 12`` among
   postmenopausal screens: logistic GEE, groups = ``woman_id``, exchangeable working correlation,
-  robust 95% Wald interval (:func:`analysis.regression.fit_odds_ratios`), crude and adjusted for
+  robust 95% Wald interval (:func:`analysis.stats.regression.fit_odds_ratios`), crude and adjusted for
   age per decade ((age − 60)/10), dense breasts (c/d), family history (≥ 1 relative) and parity
   (births, linear).
 """
@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import CalcsimInputError
+from analysis import __version__
+from analysis.errors import CalcsimInputError
 
 #: Tag mixed into every coursework seed (keeps these streams apart from ``calcsim run --seed``).
 _TEACH_TAG = 0x7EAC4
@@ -106,7 +106,7 @@ _FAMILY = np.array(["0", "1", ">=2"])
 _OUTCOME = np.array(["none", "benign", "high-risk", "DCIS", "invasive"])
 _CALC_ONLY, _CALC_OTHER, _OTHER = "calcification only", "calcification + other", "other"
 
-#: Covariates of the adjusted odds ratio in the key (names of :data:`analysis.regression.COVARIATES`).
+#: Covariates of the adjusted odds ratio in the key (names of :data:`analysis.stats.regression.COVARIATES`).
 ADJUSTED_COVARIATES: tuple[str, ...] = ("breastfeeding_over_12_months", "age_per_decade", "dense",
                                         "family_history_any", "births")
 
@@ -199,7 +199,7 @@ def screens_from_student_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _wilson(k: int, n: int) -> tuple[float, float, float]:
-    from .results import wilson
+    from analysis.model.results import wilson
 
     est, lo, hi = wilson(np.array([k]), np.array([n]))
     return float(est[0]), float(lo[0]), float(hi[0])
@@ -207,7 +207,7 @@ def _wilson(k: int, n: int) -> tuple[float, float, float]:
 
 def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
     """The estimates a correct analysis of one student table finds (the key's columns)."""
-    from .regression import fit_odds_ratios
+    from analysis.stats.regression import fit_odds_ratios
 
     recalled = df["recalled"].to_numpy() == 1
     calc_only = (df["recall_reason"] == _CALC_ONLY).to_numpy()
@@ -374,9 +374,9 @@ def export_coursework(
     """
     from tqdm import tqdm
 
-    from .report import staging_folder, swap_into_place
-    from .scenario import load_scenario
-    from .simulate import simulate
+    from analysis.model.simulation import simulate
+    from analysis.report import staging_folder, swap_into_place
+    from analysis.scenario.loader import load_scenario
 
     _check(students, seed, women)
     out = Path(out_dir).absolute()

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.calibration import calibrate
+from analysis.calibration.abc import calibrate
 
 
 def main() -> None:

@@ -75,8 +75,8 @@ def _peak_mib() -> tuple[float, str]:
 # ----------------------------------------------------------------------------- one run
 def timed_run(scenario: str, women: int, seed: int) -> dict[str, Any]:
     """One full simulation, timed in phases; screens counted from the estimates."""
-    from analysis.scenario import load_scenario
-    from analysis.simulate import block_sizes, build_model, simulate
+    from analysis.model.simulation import block_sizes, build_model, simulate
+    from analysis.scenario.loader import load_scenario
 
     t0 = time.perf_counter()
     s = load_scenario(scenario)
@@ -105,7 +105,7 @@ def child_main(args: argparse.Namespace) -> None:
     """``--child``: one run in a fresh process; print one JSON line with its peak RSS."""
     import numpy  # noqa: F401  (baseline: interpreter + numpy/pandas/statsmodels)
 
-    import analysis.simulate  # noqa: F401
+    import analysis.model.simulation  # noqa: F401
 
     base, _ = _peak_mib()
     rss_import = _proc_status_mib("VmRSS")
@@ -121,7 +121,7 @@ def child_main(args: argparse.Namespace) -> None:
 def measure_throughput(args: argparse.Namespace) -> dict[str, Any]:
     """``--repeat`` timed runs in this process; best and median of each figure."""
     if not args.no_warmup:  # first-call imports (tqdm, statsmodels internals) and caches
-        from analysis.streams import BLOCK_SIZE
+        from analysis.model.streams import BLOCK_SIZE
 
         timed_run(args.scenario, BLOCK_SIZE, args.seed)
     runs = []
@@ -165,7 +165,7 @@ def measure_memory(args: argparse.Namespace, sizes: list[int]) -> list[dict[str,
 
 def run_profile(args: argparse.Namespace) -> None:
     """Run ``--profile-women`` women under cProfile; print the top functions."""
-    from analysis.simulate import simulate
+    from analysis.model.simulation import simulate
 
     simulate(args.scenario, 1000, args.seed)  # warm-up: imports out of the profile
     prof = cProfile.Profile()

@@ -41,8 +41,8 @@ scenario = "nl-biennial"
 from IPython.display import display
 
 from analysis import figures, load_scenario
-from analysis.simulate import simulate
-from analysis.table1 import table1
+from analysis.model.simulation import simulate
+from analysis.stats.table1 import table1
 
 # %%
 s = load_scenario(scenario)

@@ -40,10 +40,10 @@ scenario = "nl-biennial"
 from IPython.display import display
 
 from analysis import figures, load_scenario
-from analysis.question import calc_only_question, format_question
-from analysis.regression import fit_odds_ratios
-from analysis.simulate import build_model, simulate
-from analysis.targets import load_targets
+from analysis.stats.question import calc_only_question, format_question
+from analysis.stats.regression import fit_odds_ratios
+from analysis.model.simulation import build_model, simulate
+from analysis.stats.targets import load_targets
 
 # %%
 s = load_scenario(scenario)

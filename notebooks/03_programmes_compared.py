@@ -42,10 +42,10 @@ import pandas as pd
 from IPython.display import display
 
 from analysis import figures, load_scenario
-from analysis.cumulative import cumulative_false_positive_curve
-from analysis.question import calc_only_question
-from analysis.simulate import simulate
-from analysis.uncertainty import compare
+from analysis.stats.cumulative import cumulative_false_positive_curve
+from analysis.stats.question import calc_only_question
+from analysis.model.simulation import simulate
+from analysis.stats.uncertainty import compare
 
 # %%
 loaded = {name: load_scenario(name) for name in scenarios}

@@ -38,9 +38,9 @@ calibration_directory = None  # None: the shipped data/calibration folder
 from IPython.display import display
 
 from analysis import figures, load_scenario
-from analysis.calibration import calibrated_parameters, load_calibration, scenario_targets
-from analysis.posterior import calibration_fit, run_posterior
-from analysis.targets import load_targets
+from analysis.calibration.abc import calibrated_parameters, load_calibration, scenario_targets
+from analysis.calibration.posterior import calibration_fit, run_posterior
+from analysis.stats.targets import load_targets
 
 # %% [markdown]
 # ## What the scenario is calibrated against

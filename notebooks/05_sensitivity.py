@@ -45,7 +45,7 @@ sobol_params = ["reading.threshold_logit_shift", "reading.p_recall_benign_cluste
 from IPython.display import display
 
 from analysis import figures, load_scenario
-from analysis.sensitivity import one_way, sensitivity_parameters, sobol
+from analysis.calibration.sensitivity import one_way, sensitivity_parameters, sobol
 
 # %%
 s = load_scenario(scenario)

@@ -43,9 +43,9 @@ scenario = "nl-biennial"
 from IPython.display import display
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.question import calc_only_question
-from analysis.regression import fit_odds_ratios
-from analysis.simulate import simulate
+from analysis.stats.question import calc_only_question
+from analysis.stats.regression import fit_odds_ratios
+from analysis.model.simulation import simulate
 
 # %%
 res = simulate(scenario, women=women, seed=seed, keep_screens=True)

@@ -97,7 +97,7 @@ def _bcsc():
     """Import :mod:`analysis.bcsc`, making the repository importable first."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from analysis import bcsc
+    from analysis.io import bcsc
 
     return bcsc
 

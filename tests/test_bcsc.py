@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from _paths import PARAMETERS, REPO, SHARED_DATA
 
-from analysis import bcsc
 from analysis.errors import CalcsimInputError
+from analysis.io import bcsc
 
 SCRIPT = REPO / "scripts" / "derive_bcsc_summaries.py"
 RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from analysis import cli, load_scenario
-from analysis.calibration import calibrate, calibrated_parameters, load_calibration
+from analysis.calibration.abc import calibrate, calibrated_parameters, load_calibration
+from analysis.calibration.posterior import calibration_fit, run_posterior
+from analysis.calibration.sensitivity import one_way, sobol
 from analysis.errors import CalcsimInputError
-from analysis.paths import data_dir
-from analysis.posterior import calibration_fit, run_posterior
-from analysis.sensitivity import one_way, sobol
-from analysis.simulate import simulate
-from analysis.targets import load_targets
+from analysis.io.paths import data_dir
+from analysis.model.simulation import simulate
+from analysis.stats.targets import load_targets
 
 TRUE = {"reading.threshold_logit_shift": 0.8, "calcifications.cluster_prevalence_age50": 0.06}
 TARGET_MEASURES = ("recall_rate", "calc_recall_rate", "cluster_prevalence")
@@ -146,8 +146,8 @@ def test_calibration_file_columns_are_checked(data_copy):
 
 
 def test_importance_weights_and_weighted_quantiles():
-    from analysis.calibration import _importance_weights
-    from analysis.posterior import weighted_quantiles
+    from analysis.calibration.abc import _importance_weights
+    from analysis.calibration.posterior import weighted_quantiles
 
     free = [("a", 0.0, 1.0), ("b", 0.0, 2.0)]
     prior = np.array([[0.0, 1.0], [0.0, 2.0]])

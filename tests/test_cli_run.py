@@ -12,8 +12,8 @@ import pytest
 from _paths import SHARED_DATA
 
 from analysis import cli, load_scenario
-from analysis.results import MEASURE_NAMES
-from analysis.simulate import simulate
+from analysis.model.results import MEASURE_NAMES
+from analysis.model.simulation import simulate
 
 BASELINE = Path(__file__).parent / "baselines" / "nl-biennial-women3000-seed7.csv"
 RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"
@@ -44,7 +44,7 @@ def test_out_writes_estimates_run_json_and_screens(tmp_path, capsys):
 
 
 def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch, capsys):
-    import analysis.simulate as sim
+    import analysis.model.simulation as sim
 
     def boom(*args, **kwargs):
         Path(kwargs["screens_path"]).write_bytes(b"partial")
@@ -75,7 +75,7 @@ def test_exact_regression_baseline():
 
 @pytest.mark.skipif(not RISK_ZIP.exists(), reason=f"BCSC Risk Estimation Dataset not found at {RISK_ZIP}")
 def test_bcsc_resampled_cohort_reproduces_profile_shares():
-    from analysis.bcsc import read_risk_estimation, risk_profiles
+    from analysis.io.bcsc import read_risk_estimation, risk_profiles
 
     profiles = risk_profiles(read_risk_estimation(RISK_ZIP), 50, 54)
     r = simulate("nl-biennial", women=20_000, seed=4, cohort_data=RISK_ZIP, keep_screens=True)

@@ -10,12 +10,12 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from analysis import figures as F
-from analysis.cumulative import CURVE_COLUMNS, cumulative_false_positive_curve, first_events
 from analysis.errors import CalcsimInputError
-from analysis.question import calc_only_question
-from analysis.simulate import simulate
-from analysis.targets import load_targets
-from analysis.uncertainty import compare
+from analysis.model.simulation import simulate
+from analysis.stats.cumulative import CURVE_COLUMNS, cumulative_false_positive_curve, first_events
+from analysis.stats.question import calc_only_question
+from analysis.stats.targets import load_targets
+from analysis.stats.uncertainty import compare
 
 WOMEN = 3000
 SEED = 11
@@ -307,7 +307,7 @@ def test_cohort_distributions(run, tmp_path):
 
 
 def test_odds_ratios_and_sobol(run, tmp_path):
-    from analysis.regression import fit_odds_ratios
+    from analysis.stats.regression import fit_odds_ratios
 
     fit = fit_odds_ratios(run.screens, "recalled", covariates=["age_per_decade", "dense"])
     fig = F.odds_ratios({"recall": fit, "again": fit})

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from analysis import load_scenario
-from analysis.cohort import carrier_probabilities, cumulative_risk, draw_cohort
-from analysis.natural_history import (
+from analysis.model.cohort import carrier_probabilities, cumulative_risk, draw_cohort
+from analysis.model.natural_history import (
     DCIS,
     INVASIVE,
     _band_rate,
@@ -15,8 +15,8 @@ from analysis.natural_history import (
     relative_risk,
     rescaled_baseline,
 )
-from analysis.scenario import PRESENTATIONS
-from analysis.simulate import build_model
+from analysis.model.simulation import build_model
+from analysis.scenario.loader import PRESENTATIONS
 
 Z = 4.0  # tolerance in standard errors for the statistical checks (two-sided p ~ 6e-5)
 
@@ -125,7 +125,7 @@ def test_onset_death_and_type_follow_their_laws(nl):
 def test_family_history_groups_have_the_published_relative_risks(name):
     """Carriers are concentrated among women with affected relatives; the non-carrier RRs are reduced so
     that whole groups (carriers included) keep the published RRs at screening ages (CGHFBC 2001)."""
-    from analysis.natural_history import noncarrier_family_history_rr
+    from analysis.model.natural_history import noncarrier_family_history_rr
 
     s = load_scenario(name, calibrated=False)
     ref = draw_cohort(s, seed=0, block=0, n=131_072)

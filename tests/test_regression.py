@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from analysis import CalcsimInputError, load_scenario
-from analysis.regression import (
+from analysis.model.simulation import simulate
+from analysis.stats.regression import (
     COVARIATES,
     DEFAULT_COVARIATES,
     OUTCOMES,
@@ -17,7 +18,6 @@ from analysis.regression import (
     logistic_mle,
     wald_test,
 )
-from analysis.simulate import simulate
 
 # every statsmodels / numpy / pandas warning is a test failure: none may reach a user
 pytestmark = pytest.mark.filterwarnings("error")

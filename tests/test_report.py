@@ -66,7 +66,7 @@ def make_notebook(title: str, *, fail: bool = False) -> nbformat.NotebookNode:
         cells = [
             new_markdown_cell(f"# {title}\n\nRecall measures with Wilson 95% intervals."),
             params,
-            new_code_cell("import sys\n\nimport matplotlib.pyplot as plt\n\nfrom analysis.simulate import simulate\n\n"
+            new_code_cell("import sys\n\nimport matplotlib.pyplot as plt\n\nfrom analysis.model import simulate\n\n"
                           "res = simulate(scenario, women=women, seed=seed)\nest = res.estimates()\n"
                           "print(\"kernel python:\", sys.executable)\nprint(f\"women={women} seed={seed}\")"),
             new_code_cell("est[[\"measure\", \"estimate\", \"lower\", \"upper\"]].head(4)"),
@@ -110,7 +110,7 @@ def test_every_page_exists_with_embedded_figures_and_no_errors(built):
         assert re.search(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/]{200}", page), stem
         assert "Traceback" not in page and "output_error" not in page, stem
         assert "application/vnd.jupyter.stderr\"" not in page, stem  # no stderr output (warnings) either
-        assert "plt.subplots" not in page and "from analysis.simulate" not in page, "code cells are hidden"
+        assert "plt.subplots" not in page and "from analysis.model" not in page, "code cells are hidden"
         assert f"kernel python: {sys.executable}" in page, "the kernel runs this venv's Python"
         assert f"women={WOMEN} seed={SEED}" in page, "parameters were injected"
         assert offline_problems(page) == [], stem

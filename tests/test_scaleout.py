@@ -9,9 +9,9 @@ import pytest
 
 from analysis import load_scenario
 from analysis.errors import CalcsimInputError
+from analysis.model.simulation import block_sizes, simulate
+from analysis.model.streams import BLOCK_SIZE
 from analysis.scaleout import chunk_blocks_for, dask_client, map_parameter_sets, simulate_distributed
-from analysis.simulate import block_sizes, simulate
-from analysis.streams import BLOCK_SIZE
 
 #: Three blocks (two full, one partial): more blocks than workers, a remainder block.
 WOMEN = 2 * BLOCK_SIZE + 5_000

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cli import main
+from analysis.cli.main import main
 from analysis.errors import CalcsimInputError
-from analysis.scenario import (
+from analysis.scenario.loader import (
     STATUSES,
     list_scenarios,
     load_scenario,
@@ -273,7 +273,7 @@ def test_cross_check_error_names_what_caused_it(tmp_path, via, overrides):
 
 def test_inherited_cumulative_rounds_follow_a_shorter_schedule():
     """--set programme.interval_years=3 on nl-biennial leaves 9 rounds; the inherited 10 becomes 9."""
-    from analysis.scenario import cumulative_rounds
+    from analysis.scenario.loader import cumulative_rounds
 
     s = load_scenario("nl-biennial", {"programme.interval_years": 3})
     assert s.programme.cumulative_rounds == 10 and cumulative_rounds(s.programme) == 9

@@ -8,12 +8,12 @@ import pytest
 from scipy.special import expit, logit
 
 from analysis import load_scenario
-from analysis.cohort import draw_cohort
-from analysis.natural_history import draw_natural_history
-from analysis.programme import reading_logits, reading_table, schedule, screen_block
-from analysis.results import MEASURE_NAMES, SCREEN_COLUMNS
-from analysis.simulate import build_model, screens_frame, simulate
-from analysis.streams import BLOCK_SIZE
+from analysis.model.cohort import draw_cohort
+from analysis.model.natural_history import draw_natural_history
+from analysis.model.programme import reading_logits, reading_table, schedule, screen_block
+from analysis.model.results import MEASURE_NAMES, SCREEN_COLUMNS
+from analysis.model.simulation import build_model, screens_frame, simulate
+from analysis.model.streams import BLOCK_SIZE
 
 WOMEN = BLOCK_SIZE + 7_000  # two blocks, the second partial
 

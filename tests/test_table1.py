@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis import CalcsimInputError
-from analysis.simulate import simulate
-from analysis.table1 import table1, table1_html
+from analysis.model.simulation import simulate
+from analysis.stats.table1 import table1, table1_html
 
 pytestmark = pytest.mark.filterwarnings("error")
 

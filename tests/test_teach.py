@@ -11,8 +11,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from analysis import load_scenario
 from analysis.errors import CalcsimInputError
-from analysis.regression import fit_odds_ratios
-from analysis.results import SCREEN_COLUMNS
+from analysis.model.results import SCREEN_COLUMNS
+from analysis.stats.regression import fit_odds_ratios
 from analysis.teach import COLUMNS, HIDDEN, export_coursework
 
 STUDENTS, SEED, WOMEN = 3, 5, 2000

@@ -10,10 +10,10 @@ import pytest
 
 from analysis import cli, load_scenario
 from analysis.errors import CalcsimInputError
-from analysis.question import calc_only_question
-from analysis.simulate import build_model, simulate
-from analysis.targets import load_targets
-from analysis.uncertainty import compare, replicate_seeds, run_replicates
+from analysis.model.simulation import build_model, simulate
+from analysis.stats.question import calc_only_question
+from analysis.stats.targets import load_targets
+from analysis.stats.uncertainty import compare, replicate_seeds, run_replicates
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from analysis import cli
+from analysis.calibration.validation import bcsc_validation
 from analysis.errors import CalcsimInputError
-from analysis.paths import parameters_dir
-from analysis.simulate import simulate
-from analysis.validation import bcsc_validation
+from analysis.io.paths import parameters_dir
+from analysis.model.simulation import simulate
 
 
 def test_bcsc_validation_lines_up_model_and_observed_cells():

@@ -6,7 +6,7 @@
 from pathlib import Path
 
 from analysis import load_scenario
-from analysis.simulate import simulate
+from analysis.model.simulation import simulate
 
 if __name__ == "__main__":
     out = Path(__file__).parent / "nl-biennial-women3000-seed7.csv"

@@ -16,8 +16,8 @@ def data_dir() -> Path:
     env = os.environ.get("CALCSIM_DATA")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data", here.parent / "data"):
+    package = Path(__file__).resolve().parents[1]  # analysis/
+    for candidate in (package / "data", package.parent / "data"):
         if (candidate / "scenarios").is_dir():
             return candidate
     raise FileNotFoundError(

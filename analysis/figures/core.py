@@ -2,9 +2,9 @@
 
 Notebooks, reports and users share these functions; nothing here runs a
 simulation — every function takes the tables the analysis functions return
-(estimates, the screens table, :func:`analysis.question.calc_only_question`,
-:func:`analysis.uncertainty.compare`, :func:`analysis.cumulative.cumulative_false_positive_curve`,
-:func:`analysis.posterior.calibration_fit`, :func:`analysis.sensitivity.one_way`).
+(estimates, the screens table, :func:`analysis.stats.question.calc_only_question`,
+:func:`analysis.stats.uncertainty.compare`, :func:`analysis.stats.cumulative.cumulative_false_positive_curve`,
+:func:`analysis.calibration.posterior.calibration_fit`, :func:`analysis.calibration.sensitivity.one_way`).
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot
 state), so they can be made in a loop, in a server or in a test without leaking
@@ -48,8 +48,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from .errors import CalcsimInputError, did_you_mean  # noqa: E402
-from .results import MEASURES, STRATA  # noqa: E402
+from analysis.errors import CalcsimInputError, did_you_mean  # noqa: E402
+from analysis.model.results import MEASURES, STRATA  # noqa: E402
 
 #: Colour-blind-safe palette (Okabe & Ito) used by every figure.
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "red": "#D55E00",
@@ -93,7 +93,7 @@ MEASURE_LABELS = {
     "cumulative_false_positive_recall": "Cumulative false-positive recall",
     "cluster_prevalence": "Microcalcification cluster prevalence",
 }
-#: Readable names of the stratification columns (:data:`analysis.results.STRATA`).
+#: Readable names of the stratification columns (:data:`analysis.model.results.STRATA`).
 STRATUM_LABELS = {"round": "screening round", "age_group": "age group (years)", "menopause": "menopausal status",
                   "family_history": "first-degree relatives with breast cancer", "brca": "BRCA carrier status",
                   "breastfeeding": "lifetime breastfeeding", "density": "BI-RADS density", "parity": "births"}
@@ -231,7 +231,7 @@ def calibration_fit(fit: pd.DataFrame) -> Figure:
     Parameters
     ----------
     fit : DataFrame
-        :func:`analysis.posterior.calibration_fit`.
+        :func:`analysis.calibration.posterior.calibration_fit`.
     """
     with calcsim_style():
         fig, ax = _new((7.0, 0.55 * len(fit) + 1.6))
@@ -267,7 +267,7 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
     Parameters
     ----------
     one_way : DataFrame
-        :func:`analysis.sensitivity.one_way`.
+        :func:`analysis.calibration.sensitivity.one_way`.
     output : str
         Which output to show.
     top : int
@@ -427,7 +427,7 @@ def funnel_counts(results_or_screens: Any) -> pd.DataFrame:
     Parameters
     ----------
     results_or_screens : Results, DataFrame
-        A :class:`~analysis.results.Results` (its screens table when it was kept,
+        A :class:`~analysis.model.results.Results` (its screens table when it was kept,
         else its counts), a screens table (``Results.screens``), or a count /
         estimates table (columns ``measure, stratum, numerator, n``).
 
@@ -691,7 +691,7 @@ def calc_only_shares(question_df: Any, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     question_df : DataFrame or mapping
-        :func:`analysis.question.calc_only_question` (several scenarios: a
+        :func:`analysis.stats.question.calc_only_question` (several scenarios: a
         ``{label: table}`` mapping or a table with a ``scenario`` column).
     title : str, optional
         Figure title.
@@ -707,7 +707,7 @@ def calc_only_shares(question_df: Any, *, title: str | None = None) -> Figure:
     series = _series(question_df)
     for _, q in series:
         _need(q, ("measure", "estimate", "lower", "upper"), "calc_only_shares",
-              "pass the table of analysis.question.calc_only_question(results)")
+              "pass the table of analysis.stats.question.calc_only_question(results)")
     measures = [m for m in _QUESTION_LABELS if any(m in set(q["measure"]) for _, q in series)]
     first = series[0][1]
     lit_lo = float(first["literature_lower"].iloc[0]) if "literature_lower" in first else np.nan
@@ -800,7 +800,7 @@ def rounds_compared(estimates: Any, measures: Sequence[str] = ROUND_MEASURES, *,
     measures : sequence of str
         Measures to show (default :data:`ROUND_MEASURES`).
     targets : DataFrame, optional
-        :func:`analysis.targets.load_targets`: guideline maxima for the first- and
+        :func:`analysis.stats.targets.load_targets`: guideline maxima for the first- and
         subsequent-round recall rates are drawn on the recall-rate panel.
     title : str, optional
         Figure title.
@@ -874,7 +874,7 @@ def cumulative_false_positive(curve: Any, *, min_at_risk: int = 25,
     Parameters
     ----------
     curve : DataFrame or mapping
-        :func:`analysis.cumulative.cumulative_false_positive_curve`; several
+        :func:`analysis.stats.cumulative.cumulative_false_positive_curve`; several
         scenarios as ``{label: curve}`` or a table with a ``scenario`` column.
     min_at_risk : int
         Stop each line at the last screen number with at least this many women
@@ -896,7 +896,7 @@ def cumulative_false_positive(curve: Any, *, min_at_risk: int = 25,
     series = _series(curve)
     for _, c in series:
         _need(c, ("screen_number", "at_risk", "cumulative_probability", "lower", "upper"),
-              "cumulative_false_positive", "pass analysis.cumulative.cumulative_false_positive_curve(screens)")
+              "cumulative_false_positive", "pass analysis.stats.cumulative.cumulative_false_positive_curve(screens)")
 
     def interval(label: str) -> float | None:
         if years_per_screen is None:
@@ -976,7 +976,7 @@ def scenario_comparison(compare_df: Any, measures: Sequence[str] = COMPARE_MEASU
     Parameters
     ----------
     compare_df : DataFrame, sequence or mapping
-        :func:`analysis.uncertainty.compare` (difference ``a − b``); several
+        :func:`analysis.stats.uncertainty.compare` (difference ``a − b``); several
         comparisons as a list of such tables, a ``{label: table}`` mapping or a
         table with a ``comparison`` column.
     measures : sequence of str
@@ -998,7 +998,7 @@ def scenario_comparison(compare_df: Any, measures: Sequence[str] = COMPARE_MEASU
     rows = []
     for label, c in comps:
         _need(c, ("measure", "stratum", "estimate_a", "estimate_b", "difference", "lower", "upper"),
-              "scenario_comparison", "pass the table of analysis.uncertainty.compare(a, b, ...)")
+              "scenario_comparison", "pass the table of analysis.stats.uncertainty.compare(a, b, ...)")
         sub = c[(c["stratum"] == stratum) & c["measure"].isin(list(measures))]
         if sub.empty:
             raise CalcsimInputError(f"scenario_comparison: no rows for stratum {stratum!r} and these measures")
@@ -1058,7 +1058,7 @@ def odds_ratios(fits: Any, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     fits : DataFrame or mapping
-        :func:`analysis.regression.fit_odds_ratios`; several fits (e.g. of recall and
+        :func:`analysis.stats.regression.fit_odds_ratios`; several fits (e.g. of recall and
         of a calcification-only recall on the same covariates) as ``{label: table}``.
     title : str, optional
         Figure title.
@@ -1071,7 +1071,7 @@ def odds_ratios(fits: Any, *, title: str | None = None) -> Figure:
     series = list(fits.items()) if isinstance(fits, Mapping) else [(str(fits.attrs.get("outcome", "")), fits)]
     for _, f in series:
         _need(f, ("term", "odds_ratio", "lower", "upper"), "odds_ratios",
-              "pass the table of analysis.regression.fit_odds_ratios(screens, ...)")
+              "pass the table of analysis.stats.regression.fit_odds_ratios(screens, ...)")
     terms = list(dict.fromkeys(t for _, f in series for t in f["term"]))
     refs: dict[str, str] = {}
     for _, f in series:
@@ -1115,7 +1115,7 @@ def sobol_indices(sobol: pd.DataFrame, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     sobol : DataFrame
-        :func:`analysis.sensitivity.sobol`.
+        :func:`analysis.calibration.sensitivity.sobol`.
     title : str, optional
         Figure title.
 
@@ -1126,7 +1126,7 @@ def sobol_indices(sobol: pd.DataFrame, *, title: str | None = None) -> Figure:
         sorted by their largest total index.
     """
     _need(sobol, ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf"), "sobol_indices",
-          "pass the table of analysis.sensitivity.sobol(...)")
+          "pass the table of analysis.calibration.sensitivity.sobol(...)")
     outputs = list(dict.fromkeys(sobol["output"]))
     order = sobol.groupby("parameter")["ST"].max().sort_values(kind="stable").index.tolist()  # same rows everywhere
     k = len(order)

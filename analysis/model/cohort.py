@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .scenario import CohortParams, Scenario
-from .streams import stream, uniforms
+from analysis.model.streams import stream, uniforms
+from analysis.scenario.loader import CohortParams, Scenario
 
 NO_EVENT = np.inf
 #: Truncation of the age at natural menopause (years): keeps the normal's tails inside the range in which
@@ -252,7 +252,7 @@ def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, 
                      block: int, n: int) -> Cohort:
     """Draw ``n`` women by resampling BCSC risk-factor profiles (weights = mammogram counts).
 
-    ``profiles`` is :func:`analysis.bcsc.risk_profiles` for the age group of the
+    ``profiles`` is :func:`analysis.io.bcsc.risk_profiles` for the age group of the
     programme's first invitation; ``reference_age`` is that group's mid-point. The
     woman's density percentile is drawn inside her profile's density category at
     ``reference_age``; her menopause age is drawn conditional on her status there.

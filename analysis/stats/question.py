@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .results import Results
-from .targets import load_targets
+from analysis.model.results import Results
+from analysis.stats.targets import load_targets
 
 QUESTION_MEASURES = {
     "calc_only_share_of_recalls": "of all recalls (women brought back for assessment): recalled for "
@@ -44,7 +44,7 @@ def calc_only_question(results, targets: pd.DataFrame | None = None) -> pd.DataF
     results : Results or ReplicateResults
         A run of a scenario (replicate columns are carried over when present).
     targets : DataFrame, optional
-        :func:`analysis.targets.load_targets` (the shipped file by default).
+        :func:`analysis.stats.targets.load_targets` (the shipped file by default).
 
     Returns
     -------

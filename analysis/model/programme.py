@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from .cohort import Cohort, density_category
-from .natural_history import CALC_MASS, CALC_ONLY, DCIS, MASS, OTHER, NaturalHistory
-from .scenario import DENSITIES, Scenario, cumulative_rounds, scheduled_rounds
-from .streams import normals, uniforms
+from analysis.model.cohort import Cohort, density_category
+from analysis.model.natural_history import CALC_MASS, CALC_ONLY, DCIS, MASS, OTHER, NaturalHistory
+from analysis.model.streams import normals, uniforms
+from analysis.scenario.loader import DENSITIES, Scenario, cumulative_rounds, scheduled_rounds
 
 READING_STATES = (
     "calc_nonsuspicious",
@@ -123,7 +123,7 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
                  detail: bool = True) -> dict[str, np.ndarray]:
     """Run the programme over one block of women; return its screens as columns.
 
-    One row per attended screen; see :data:`analysis.results.SCREEN_COLUMNS` for
+    One row per attended screen; see :data:`analysis.model.results.SCREEN_COLUMNS` for
     the columns. Women are advanced round by round (a loop over the handful of
     rounds, vectorised over women). With ``detail=False`` only the columns that
     the measures and strata need are returned (same draws, same counts; faster).
@@ -299,10 +299,10 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
         put("false_positive", fp)
 
     if not cols:
-        from .results import empty_screens
+        from analysis.model.results import empty_screens
         return empty_screens()
     out = {name: np.concatenate(parts) for name, parts in cols.items()}
     if detail:
-        from .results import SCREEN_COLUMNS
+        from analysis.model.results import SCREEN_COLUMNS
         out = {name: out[name] for name in SCREEN_COLUMNS}
     return out

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CalcsimInputError, did_you_mean, input_error
-from .paths import parameters_dir, scenarios_dir
+from analysis.errors import CalcsimInputError, did_you_mean, input_error
+from analysis.io.paths import parameters_dir, scenarios_dir
 
 STATUSES = ("calibrated", "assumption")
 DENSITIES = ("a", "b", "c", "d")

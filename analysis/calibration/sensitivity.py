@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import CalcsimInputError
-from .scenario import Scenario
-from .simulate import simulate
+from analysis.errors import CalcsimInputError
+from analysis.model.simulation import simulate
+from analysis.scenario.loader import Scenario
 
 OUTPUTS = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_screen_detected")
 

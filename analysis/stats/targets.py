@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import CalcsimInputError, did_you_mean, input_error
-from .paths import data_dir
-from .results import MEASURE_NAMES, MEASURES, wilson
+from analysis.errors import CalcsimInputError, did_you_mean, input_error
+from analysis.io.paths import data_dir
+from analysis.model.results import MEASURE_NAMES, MEASURES, wilson
 
 COLUMNS = ("target", "setting", "scenario", "measure", "kind", "value", "numerator", "denominator",
            "lower", "upper", "source", "note")

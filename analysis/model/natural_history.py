@@ -21,7 +21,7 @@ All ages are drawn once per woman by inverting cumulative hazards (no yearly loo
   that reproduce the published group RRs (:func:`noncarrier_family_history_rr`).
 * **Calcifications**: a woman-level propensity per calcification kind, thresholded
   at each screen by the age- and risk-factor-specific prevalence (so states
-  persist; see :mod:`analysis.programme`); malignancy-associated calcifications come
+  persist; see :mod:`analysis.model.programme`); malignancy-associated calcifications come
   from how each cancer presents (MODEL.md §5.4) with morphology, distribution and
   cluster form drawn from the tables of MODEL.md §5.5.
 """
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cohort import NO_EVENT, Cohort, _categorical
-from .scenario import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
-from .streams import exponentials, uniforms
+from analysis.model.cohort import NO_EVENT, Cohort, _categorical
+from analysis.model.streams import exponentials, uniforms
+from analysis.scenario.loader import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
 
 #: Cancer types.
 NONE, DCIS, INVASIVE = 0, 1, 2
@@ -136,7 +136,7 @@ def noncarrier_family_history_rr(s: Scenario, reference: Cohort, ages: np.ndarra
 
     The published RRs (CGHFBC 2001) compare all women with 1 (or >= 2) affected
     relatives, carriers included, with women without. Carriers are concentrated
-    among women with affected relatives (:func:`analysis.cohort.carrier_probabilities`)
+    among women with affected relatives (:func:`analysis.model.cohort.carrier_probabilities`)
     and have their own incidence, so applying the published RR to non-carriers as
     well would count family history twice. For group ``k`` at age ``a``::
 

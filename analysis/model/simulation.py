@@ -11,7 +11,7 @@
         counts += count_screens(screens)              # integer counts per measure
     Results(counts).estimates()                        # proportions, Wilson intervals
 
-Blocks are independent given the seed (see :mod:`analysis.streams`), so any
+Blocks are independent given the seed (see :mod:`analysis.model.streams`), so any
 subset of blocks can run anywhere and their integer counts add up to the same
 total.
 """
@@ -26,14 +26,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
-from .errors import CalcsimInputError
-from .natural_history import HazardModel, draw_natural_history, hazard_model
-from .programme import screen_block
-from .results import SCREEN_COLUMNS, Frame, Results, add_counts, check_strata, count_screens, empty_screens
-from .scenario import Scenario, load_scenario
-from .streams import BLOCK_SIZE
+from analysis import __version__
+from analysis.errors import CalcsimInputError
+from analysis.model.cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
+from analysis.model.natural_history import HazardModel, draw_natural_history, hazard_model
+from analysis.model.programme import screen_block
+from analysis.model.results import (
+    SCREEN_COLUMNS,
+    Frame,
+    Results,
+    add_counts,
+    check_strata,
+    count_screens,
+    empty_screens,
+)
+from analysis.model.streams import BLOCK_SIZE
+from analysis.scenario.loader import Scenario, load_scenario
 
 #: Seed of the fixed reference population used to rescale the baseline incidence.
 REFERENCE_SEED = 0
@@ -69,7 +77,7 @@ def build_model(scenario: Scenario, cohort_data: str | os.PathLike[str] | None =
     grid = density_grid(scenario.tables["density"])
     profiles, ref_age = None, 0.0
     if cohort_data is not None:
-        from .bcsc import read_risk_estimation, risk_profiles
+        from analysis.io.bcsc import read_risk_estimation, risk_profiles
 
         start = scenario.programme.start_age_years
         lower = int(5 * ((start - 35) // 5) + 35)
@@ -142,7 +150,7 @@ def simulate(
     seed : int
         Run seed: the same seed gives bit-identical results.
     by : sequence of str
-        Stratify the counts (see :data:`analysis.results.STRATA`).
+        Stratify the counts (see :data:`analysis.model.results.STRATA`).
     cohort_data : path, optional
         BCSC Risk Estimation Dataset file to resample the cohort from.
     keep_screens : bool

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import CalcsimInputError, did_you_mean, input_error
+from analysis.errors import CalcsimInputError, did_you_mean, input_error
 
 #: Outcomes (boolean columns of the screens table) that can be modelled.
 OUTCOMES: tuple[str, ...] = ("recalled", "any_cluster", "benign_cluster", "recall_calc", "calc_only_recall")
@@ -149,7 +149,7 @@ def covariates(screens: pd.DataFrame, names: Sequence[str] | None = None) -> pd.
     Parameters
     ----------
     screens : pandas.DataFrame
-        Screens table (:data:`analysis.results.SCREEN_COLUMNS`; only the columns the
+        Screens table (:data:`analysis.model.results.SCREEN_COLUMNS`; only the columns the
         requested covariates need must be present).
     names : sequence of str, optional
         Covariates to derive (keys of :data:`COVARIATES`). By default every covariate

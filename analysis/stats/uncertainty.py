@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import __version__
-from .errors import CalcsimInputError
-from .results import MEASURES, Results, _stratum_codes, check_strata, estimates_from_counts
-from .scenario import Scenario, load_scenario
-from .simulate import Model, block_sizes, build_model, simulate, simulate_block
-from .streams import BLOCK_SIZE
+from analysis import __version__
+from analysis.errors import CalcsimInputError
+from analysis.model.results import MEASURES, Results, _stratum_codes, check_strata, estimates_from_counts
+from analysis.model.simulation import Model, block_sizes, build_model, simulate, simulate_block
+from analysis.model.streams import BLOCK_SIZE
+from analysis.scenario.loader import Scenario, load_scenario
 
 REPLICATE_COLUMNS = ("replicate_lower", "replicate_upper", "replicate_mean", "replicate_ci_lower",
                      "replicate_ci_upper")
@@ -116,7 +116,7 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
     replicates : int
         Number of replicates (R >= 2 for the replicate CI).
     by, cohort_data, model, progress
-        As for :func:`analysis.simulate.simulate`.
+        As for :func:`analysis.model.simulation.simulate`.
     map_fn : callable, optional
         ``map_fn(fn, items)`` running the replicates in parallel (e.g. on Dask); the
         results are the same as serial.

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import CalcsimInputError
-from .paths import parameters_dir
-from .results import Results, wilson
+from analysis.errors import CalcsimInputError
+from analysis.io.paths import parameters_dir
+from analysis.model.results import Results, wilson
 
 BCSC_AGE_GROUPS = {"40-49": (40, 49), "50-59": (50, 59), "60-69": (60, 69), "70-74": (70, 74)}
 VALIDATION_MEASURES = {

@@ -42,13 +42,13 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from . import __version__
-from .errors import CalcsimInputError
-from .paths import data_dir
-from .results import MEASURES
-from .scenario import Scenario, load_scenario, read_commented_csv
-from .simulate import simulate
-from .targets import load_targets
+from analysis import __version__
+from analysis.errors import CalcsimInputError
+from analysis.io.paths import data_dir
+from analysis.model.results import MEASURES
+from analysis.model.simulation import simulate
+from analysis.scenario.loader import Scenario, load_scenario, read_commented_csv
+from analysis.stats.targets import load_targets
 
 #: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
 DEFAULT_RELATIVE_SD = 0.10

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .errors import CalcsimInputError
+from analysis import __version__
+from analysis.errors import CalcsimInputError
 
 EXIT_INPUT = 2
 
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario", calibrated: bool = True):
-    from .scenario import load_scenario, parse_set_option
+    from analysis.scenario.loader import load_scenario, parse_set_option
 
     overrides = dict(parse_set_option(o) for o in args.overrides)
     return load_scenario(name, overrides, option=option, calibrated=calibrated)
@@ -242,13 +242,13 @@ def _check_counts(args: argparse.Namespace) -> None:
 
 def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress=False, client=None):
     """A single run, R replicates (``--replicates``) or the accepted parameter sets (``--posterior``)."""
-    from .simulate import simulate
-    from .uncertainty import run_replicates
+    from analysis.model.simulation import simulate
+    from analysis.stats.uncertainty import run_replicates
 
     cohort_data = getattr(args, "cohort_data", None)
     by = getattr(args, "by", [])
     if getattr(args, "posterior", False):
-        from .posterior import run_posterior
+        from analysis.calibration.posterior import run_posterior
 
         return run_posterior(scenario, args.women, args.seed, by=by, map_fn=_mapper(client),
                              progress=progress, cohort_data=cohort_data)
@@ -256,7 +256,7 @@ def _run_results(args: argparse.Namespace, scenario, screens_path=None, progress
         return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
                               cohort_data=cohort_data, progress=progress, map_fn=_mapper(client))
     if client is not None and screens_path is None:
-        from .scaleout import simulate_distributed
+        from analysis.scaleout import simulate_distributed
 
         return simulate_distributed(client, scenario, args.women, args.seed, by=by, cohort_data=cohort_data,
                                     progress=progress)
@@ -268,7 +268,7 @@ def _mapper(client):
     """``map_fn(fn, items)`` running on the Dask client, or serially."""
     if client is None:
         return None
-    from .scaleout import map_parameter_sets
+    from analysis.scaleout import map_parameter_sets
 
     return lambda fn, items: map_parameter_sets(client, fn, items)
 
@@ -279,7 +279,7 @@ def _client(args: argparse.Namespace):
 
     if getattr(args, "workers", 1) == 1 and getattr(args, "scheduler", None) is None:
         return contextlib.nullcontext(None)
-    from .scaleout import dask_client
+    from analysis.scaleout import dask_client
 
     return dask_client(workers=args.workers, scheduler=args.scheduler)
 
@@ -298,7 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CalcsimInputError("--posterior: runs the calibrated sets; it cannot be combined with --uncalibrated")
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
-    from .results import check_strata
+    from analysis.model.results import check_strata
 
     check_strata(args.by)
     if args.out is not None:
@@ -340,9 +340,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``calcsim compare A B``."""
-    from .results import check_strata
-    from .scenario import load_scenario
-    from .uncertainty import compare
+    from analysis.model.results import check_strata
+    from analysis.scenario.loader import load_scenario
+    from analysis.stats.uncertainty import compare
 
     _check_counts(args)
     check_strata(args.by)
@@ -371,7 +371,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_calc_only(args: argparse.Namespace) -> int:
     """``calcsim calc-only``: the 12.7-41.2% question."""
-    from .question import calc_only_question, format_question
+    from analysis.stats.question import calc_only_question, format_question
 
     scenario = _scenario(args, args.scenario)
     _check_counts(args)
@@ -388,7 +388,7 @@ def cmd_calc_only(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``calcsim scenarios``."""
-    from .scenario import list_scenarios, load_scenario
+    from analysis.scenario.loader import list_scenarios, load_scenario
 
     for name in list_scenarios():
         s = load_scenario(name)
@@ -400,7 +400,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``calcsim check FILE``."""
-    from .scenario import references, undocumented_sources
+    from analysis.scenario.loader import references, undocumented_sources
 
     s = _scenario(args, args.file, option="check")
     missing = undocumented_sources(s, references())
@@ -416,7 +416,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     """``calcsim table reading|parameters``."""
     import pandas as pd
 
-    from .programme import reading_table
+    from analysis.model.programme import reading_table
 
     s = _scenario(args, args.scenario)
     df = reading_table(s) if args.which == "reading" else s.parameter_table()
@@ -428,7 +428,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``calcsim calibrate``."""
-    from .calibration import calibrate
+    from analysis.calibration.abc import calibrate
 
     if args.draws < 2:
         raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
@@ -450,14 +450,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """``calcsim fit``: the calibration-fit table (and figure)."""
-    from .posterior import calibration_fit, run_posterior
+    from analysis.calibration.posterior import calibration_fit, run_posterior
 
     _check_counts(args)
     with _client(args) as client:
         post = run_posterior(args.scenario, args.women, args.seed, map_fn=_mapper(client))
     fit = calibration_fit(post)
     if args.out is not None:
-        from .figures import calibration_fit as fit_figure
+        from analysis.figures.core import calibration_fit as fit_figure
 
         _prepare_out(args.out)
         _atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
@@ -476,8 +476,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``calcsim sensitivity``."""
     import pandas as pd
 
-    from .calibration import calibrated_parameters
-    from .sensitivity import OUTPUTS, one_way, sobol
+    from analysis.calibration.abc import calibrated_parameters
+    from analysis.calibration.sensitivity import OUTPUTS, one_way, sobol
 
     scenario = _scenario(args, args.scenario)
     _check_counts(args)
@@ -504,7 +504,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             print(f"\nSobol indices ({so.attrs['runs']} runs; conf = 95% bootstrap half-width):")
             print(so.to_string(index=False))
     if args.out is not None:
-        from .figures import tornado
+        from analysis.figures.core import tornado
 
         for name, df in results.items():
             _atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
@@ -518,9 +518,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """``calcsim validate``: held-out BCSC comparison."""
     import pandas as pd
 
-    from .scenario import load_scenario
-    from .simulate import simulate
-    from .validation import bcsc_validation
+    from analysis.calibration.validation import bcsc_validation
+    from analysis.model.simulation import simulate
+    from analysis.scenario.loader import load_scenario
 
     _check_counts(args)
     s = load_scenario(args.scenario)
@@ -529,7 +529,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if client is None:
             results = simulate(s, women=args.women, seed=args.seed, by=by, progress=sys.stderr.isatty())
         else:
-            from .scaleout import simulate_distributed
+            from analysis.scaleout import simulate_distributed
 
             results = simulate_distributed(client, s, args.women, args.seed, by=by)
     v = bcsc_validation(results)
@@ -546,7 +546,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``calcsim report``: execute the notebooks, write standalone HTML and an index."""
-    from .report import build_report
+    from analysis.report import build_report
 
     _check_counts(args)
     out = build_report(args.out, women=args.women, seed=args.seed, notebooks_dir=args.notebooks,
@@ -557,7 +557,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_teach(args: argparse.Namespace) -> int:
     """``calcsim teach export``: one synthetic dataset per student and the instructor key."""
-    from .teach import export_coursework
+    from analysis.teach import export_coursework
 
     out = export_coursework(args.dir, args.students, args.seed, women=args.women, scenario=args.scenario,
                             overwrite=args.overwrite, progress=sys.stderr.isatty())

@@ -2,7 +2,7 @@
 
 MODEL.md §2 lists, among the programme measures, "the cumulative probability of
 ≥1 false-positive recall over N rounds". The single-number measure
-``cumulative_false_positive_recall`` (:mod:`analysis.results`) counts it among the
+``cumulative_false_positive_recall`` (:mod:`analysis.model.results`) counts it among the
 women who were screened exactly N times; :func:`cumulative_false_positive_curve`
 gives the whole curve, for every N, with the **Kaplan–Meier product-limit
 estimate** over the woman's screen number (Hubbard et al., Ann Intern Med
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import CalcsimInputError
+from analysis.errors import CalcsimInputError
 
 #: Columns of the curve returned by :func:`cumulative_false_positive_curve`.
 CURVE_COLUMNS = ("screen_number", "at_risk", "events", "cumulative_probability", "lower", "upper")

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .calibration import accepted_sets, load_calibration, scenario_targets
-from .errors import CalcsimInputError
-from .results import Results
-from .scenario import Scenario, load_scenario
-from .simulate import simulate
+from analysis.calibration.abc import accepted_sets, load_calibration, scenario_targets
+from analysis.errors import CalcsimInputError
+from analysis.model.results import Results
+from analysis.model.simulation import simulate
+from analysis.scenario.loader import Scenario, load_scenario
 
 POSTERIOR_INTERVAL = ("weighted 2.5-97.5% of the estimates across the accepted calibrated parameter sets "
                       "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)")

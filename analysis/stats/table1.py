@@ -17,8 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .errors import CalcsimInputError, did_you_mean
-from .regression import covariates
+from analysis.errors import CalcsimInputError, did_you_mean
+from analysis.stats.regression import covariates
 
 #: Columns the table needs.
 NEEDED = ("woman", "age_years", "postmenopausal", "family_history", "brca", "births",

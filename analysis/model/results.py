@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from .errors import CalcsimInputError, did_you_mean
+from analysis.errors import CalcsimInputError, did_you_mean
 
 Frame = dict[str, np.ndarray]
 

@@ -1,0 +1,1 @@
+"""Calibration to published targets, runs over the posterior, sensitivity and held-out validation."""

@@ -1,0 +1,5 @@
+"""The ``calcsim`` command line (entry point :func:`analysis.cli.main`)."""
+
+from analysis.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Statistics on the model's outputs: replicates, paired comparisons, the question, regression, Table 1."""
