@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError
+from analysis.errors import CalcsimInputError, check_seed, check_women
 from analysis.model.results import Results, add_counts, check_strata
-from analysis.model.simulation import Model, _check_run_args, block_sizes, build_model, simulate
+from analysis.model.simulation import Model, block_sizes, build_model, simulate
 from analysis.model.streams import BLOCK_SIZE
-from analysis.scenario.loader import Scenario, load_scenario
+from analysis.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -403,7 +403,7 @@ def simulate_distributed(
         same counts (``pandas.testing.assert_frame_equal``) and metadata. The
         screens table is not available (``screens`` is ``None``).
     """
-    _check_run_args(women, seed)
+    women, seed = check_women(women), check_seed(seed)
     by = check_strata(by)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if client is None:
@@ -421,8 +421,8 @@ def simulate_distributed(
         counts = add_counts(counts, part)
     return Results(
         scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
-        counts=counts, screens=None,
-        meta={"blocks": list(range(n_blocks)), "block_size": BLOCK_SIZE, "by": list(by),
+        counts=counts, screens=None, calibration=s.calibration_label,
+        meta={"blocks": list(range(n_blocks)), "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
               "cohort": "bcsc" if cohort_data is not None else "parametric"},
     )
 

@@ -45,6 +45,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.errors import CalcsimInputError
+from analysis.scenario.codings import DENSITY, FAMILY_HISTORY, PATHOLOGY
 
 #: Tag mixed into every coursework seed (keeps these streams apart from ``calcsim run --seed``).
 _TEACH_TAG = 0x7EAC4
@@ -101,8 +102,6 @@ COLUMNS: dict[str, str] = {
                                   " reader decided and whatever its cause), else 0",
 }
 
-_DENSITY = np.array(["a", "b", "c", "d"])
-_FAMILY = np.array(["0", "1", ">=2"])
 _OUTCOME = np.array(["none", "benign", "high-risk", "DCIS", "invasive"])
 _CALC_ONLY, _CALC_OTHER, _OTHER = "calcification only", "calcification + other", "other"
 
@@ -163,15 +162,15 @@ def student_table(screens: pd.DataFrame) -> pd.DataFrame:
         "screen_number": sc.groupby(woman_id).cumcount().to_numpy() + 1,
         "age": _age(sc["age_years"].to_numpy()),
         "round": np.where(sc["first_round"].to_numpy(), "first", "subsequent"),
-        "density": _DENSITY[sc["density"].to_numpy().astype(np.intp)],
+        "density": np.asarray(DENSITY.labels)[DENSITY.codes(sc["density"])],
         "menopausal_status": np.where(sc["postmenopausal"].to_numpy(), "postmenopausal", "premenopausal"),
-        "family_history": _FAMILY[sc["family_history"].to_numpy().astype(np.intp)],
+        "family_history": np.asarray(FAMILY_HISTORY.labels)[FAMILY_HISTORY.codes(sc["family_history"])],
         "breastfeeding_months": np.round(sc["breastfeeding_months"].to_numpy().astype(float), 1),
         "parity": sc["births"].to_numpy().astype(np.int64),
         "recalled": sc["recalled"].to_numpy().astype(np.int8),
         "recall_reason": reason,
         "biopsy": sc["biopsy"].to_numpy().astype(np.int8),
-        "outcome": _OUTCOME[sc["pathology"].to_numpy().astype(np.intp)],
+        "outcome": _OUTCOME[PATHOLOGY.codes(sc["pathology"])],
         "interval_cancer": sc["interval_cancer"].to_numpy().astype(np.int8),
         "microcalcification_cluster": sc["any_cluster"].to_numpy().astype(np.int8),
     })
@@ -190,8 +189,8 @@ def screens_from_student_table(df: pd.DataFrame) -> pd.DataFrame:
         "round_index": df["screen_number"].to_numpy(),
         "age_years": df["age"].to_numpy(dtype=float),
         "postmenopausal": (df["menopausal_status"] == "postmenopausal").to_numpy(),
-        "density": pd.Series(df["density"]).map({"a": 0, "b": 1, "c": 2, "d": 3}).to_numpy(),
-        "family_history": pd.Series(df["family_history"]).map({"0": 0, "1": 1, ">=2": 2}).to_numpy(),
+        "density": DENSITY.codes(df["density"]),
+        "family_history": FAMILY_HISTORY.codes(df["family_history"]),
         "births": df["parity"].to_numpy(),
         "breastfeeding_months": df["breastfeeding_months"].to_numpy(dtype=float),
         "any_cluster": df["microcalcification_cluster"].to_numpy().astype(bool),
@@ -376,7 +375,7 @@ def export_coursework(
 
     from analysis.model.simulation import simulate
     from analysis.report import staging_folder, swap_into_place
-    from analysis.scenario.loader import load_scenario
+    from analysis.scenario import load_scenario
 
     _check(students, seed, women)
     out = Path(out_dir).absolute()

@@ -66,7 +66,7 @@ def child_main(args: argparse.Namespace) -> None:
     """``--child``: one run with ``--workers K`` in this fresh process; print one JSON line."""
     import analysis.scaleout as scaleout
     from analysis.model.simulation import block_sizes, simulate
-    from analysis.scenario.loader import load_scenario
+    from analysis.scenario import load_scenario
 
     workers = int(args.workers[0])
     if workers > 1:

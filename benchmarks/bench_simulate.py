@@ -76,7 +76,7 @@ def _peak_mib() -> tuple[float, str]:
 def timed_run(scenario: str, women: int, seed: int) -> dict[str, Any]:
     """One full simulation, timed in phases; screens counted from the estimates."""
     from analysis.model.simulation import block_sizes, build_model, simulate
-    from analysis.scenario.loader import load_scenario
+    from analysis.scenario import load_scenario
 
     t0 = time.perf_counter()
     s = load_scenario(scenario)

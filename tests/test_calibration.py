@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from analysis import cli, load_scenario
-from analysis.calibration.abc import calibrate, calibrated_parameters, load_calibration
+from analysis.calibration.abc import calibrate, calibrated_parameters
 from analysis.calibration.posterior import calibration_fit, run_posterior
 from analysis.calibration.sensitivity import one_way, sobol
 from analysis.errors import CalcsimInputError
 from analysis.io.paths import data_dir
 from analysis.model.simulation import simulate
+from analysis.scenario import read_calibration
 from analysis.stats.targets import load_targets
 
 TRUE = {"reading.threshold_logit_shift": 0.8, "calcifications.cluster_prevalence_age50": 0.06}
@@ -33,11 +34,11 @@ def data_copy(tmp_path, monkeypatch):
 
 def synthetic_targets(path: Path, women: int = 40_000, seed: int = 101) -> pd.DataFrame:
     """Targets with counts, generated from known parameter values (not the calibration's seed)."""
-    s = load_scenario("nl-biennial", TRUE, calibrated=False)
+    s = load_scenario("nl-biennial", TRUE, calibration=None)
     e = simulate(s, women=women, seed=seed).estimates().set_index("measure")
     rows = [{"target": f"synthetic_{m}", "setting": "synthetic", "scenario": "nl-biennial", "measure": m,
-             "kind": "point", "value": e.loc[m, "numerator"] / e.loc[m, "n"], "numerator": e.loc[m, "numerator"],
-             "denominator": e.loc[m, "n"], "lower": "", "upper": "", "source": "synthetic", "note": ""}
+             "kind": "point", "value": e.loc[m, "numerator_count"] / e.loc[m, "denominator_count"],
+             "numerator": e.loc[m, "numerator_count"], "denominator": e.loc[m, "denominator_count"], "lower": "", "upper": "", "source": "synthetic", "note": ""}
             for m in TARGET_MEASURES]
     pd.DataFrame(rows).to_csv(path, index=False)
     return load_targets(path)
@@ -53,7 +54,7 @@ def test_recovery_known_parameters_lie_within_the_accepted_set(tmp_path):
     for key, value in TRUE.items():
         assert acc[key].min() <= value <= acc[key].max(), (key, acc[key].describe())
     # and the accepted set is much narrower than the prior range
-    lo, hi = next((lo, hi) for k, lo, hi in calibrated_parameters(load_scenario(calibrated=False))
+    lo, hi = next((lo, hi) for k, lo, hi in calibrated_parameters(load_scenario(calibration=None))
                   if k == "reading.threshold_logit_shift")
     assert acc["reading.threshold_logit_shift"].max() - acc["reading.threshold_logit_shift"].min() < 0.5 * (hi - lo)
 
@@ -79,9 +80,9 @@ def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(dat
     targets = synthetic_targets(tmp_path / "targets.csv", women=10_000)
     calibrate("nl-biennial", draws=12, women=4_000, seed=2, targets=targets, params=list(TRUE),
               out_dir=data_copy / "calibration", min_accepted=3)
-    cal = load_calibration("nl-biennial")
+    cal = read_calibration(data_copy / "calibration" / "nl-biennial.csv").draws
     best = cal[cal["accepted"]].sort_values("distance").iloc[0]
-    s, prior = load_scenario("nl-biennial"), load_scenario("nl-biennial", calibrated=False)
+    s, prior = load_scenario("nl-biennial"), load_scenario("nl-biennial", calibration=None)
     for key in TRUE:
         section, name = key.split(".")
         assert getattr(getattr(s, section), name) == pytest.approx(best[key])
@@ -91,9 +92,9 @@ def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(dat
     eng = load_scenario("england-triennial")
     assert eng.calcifications.cluster_prevalence_age50 == pytest.approx(best["calcifications.cluster_prevalence_age50"])
     # a scenario being calibrated starts from its parents' calibrated values, not its own
-    us = load_scenario("us-annual", calibrated="parents")
+    us = load_scenario("us-annual", calibration="parents")
     assert us.calcifications.cluster_prevalence_age50 == pytest.approx(best["calcifications.cluster_prevalence_age50"])
-    assert load_scenario("nl-biennial", calibrated="parents").hash == prior.hash
+    assert load_scenario("nl-biennial", calibration="parents").hash == prior.hash
 
     post = run_posterior("nl-biennial", women=3_000, seed=4)
     assert len(post.runs) == int(cal["accepted"].sum()) >= 3
@@ -105,7 +106,7 @@ def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(dat
 
 
 def test_one_way_and_sobol_sensitivity():
-    s = load_scenario("nl-biennial", calibrated=False)
+    s = load_scenario("nl-biennial", calibration=None)
     params = ["reading.threshold_logit_shift", "calcifications.cluster_prevalence_age50"]
     ow = one_way(s, women=4_000, seed=3, params=params).set_index(["output", "parameter"])
     thr = ow.loc[("recall_rate", "reading.threshold_logit_shift")]
@@ -136,13 +137,97 @@ def test_fit_without_calibration_is_a_clear_error(data_copy, capsys):
     assert "calcsim calibrate --scenario nl-biennial" in capsys.readouterr().err
 
 
-def test_calibration_file_columns_are_checked(data_copy):
+SHIPPED_NL = data_dir() / "calibration" / "nl-biennial.csv"
+
+
+def _defect(text: str, kind: str) -> str | bytes:
+    """A shipped calibration file with one kind of defect."""
+    lines = text.splitlines(keepends=True)
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    if kind == "truncated":  # a torn last line
+        return "".join(lines[: body[5]]) + lines[body[5]][: len(lines[body[5]]) // 3]
+    if kind == "renamed header":
+        lines[body[0]] = lines[body[0]].replace("distance", "dist")
+        return "".join(lines)
+    if kind == "bad value":
+        cells = lines[body[3]].split(",")
+        cells[2] = "abc"
+        lines[body[3]] = ",".join(cells)
+        return "".join(lines)
+    if kind == "random bytes":
+        return bytes(range(256)) * 8
+    if kind == "none accepted":
+        return "".join(line.replace(",True", ",False") for line in lines)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize(("kind", "fragment"), [
+    ("truncated", "line "), ("renamed header", "column 'distance' missing"), ("bad value", "= 'abc'"),
+    ("random bytes", "not UTF-8"), ("none accepted", "no accepted draw"),
+])
+def test_every_defect_of_a_calibration_file_is_one_line_naming_the_file(data_copy, kind, fragment):
     (data_copy / "calibration").mkdir(exist_ok=True)
-    (data_copy / "calibration" / "nl-biennial.csv").write_text("# parameters: reading.threshold_logit_shift\n"
-                                                              "draw,distance\n0,1.0\n")
-    with pytest.raises(CalcsimInputError, match="accepted"):
+    bad = _defect(SHIPPED_NL.read_text(encoding="utf-8"), kind)
+    target = data_copy / "calibration" / "nl-biennial.csv"
+    target.write_bytes(bad if isinstance(bad, bytes) else bad.encode("utf-8"))
+    with pytest.raises(CalcsimInputError) as info:
+        load_scenario("nl-biennial")  # never a silent fall-back to the prior values
+    msg = str(info.value)
+    assert "nl-biennial.csv" in msg and fragment in msg and "\n" not in msg, msg
+    if kind in ("truncated", "bad value"):
+        assert "column" in msg
+    assert np.isfinite(load_scenario("nl-biennial", calibration=None).reading.threshold_logit_shift)
+
+
+def test_calibration_is_an_explicit_layer():
+    shipped, none = load_scenario("nl-biennial"), load_scenario("nl-biennial", calibration=None)
+    assert shipped.calibration_label.startswith("data/calibration/nl-biennial.csv (draw ")
+    assert none.calibration == () and none.calibration_label == "none"
+    assert shipped.hash != none.hash
+    assert load_scenario("nl-biennial", calibration="none").hash == none.hash
+    # the scenario's own file applied explicitly by path is the same as the shipped default
+    by_path = load_scenario("nl-biennial", calibration=SHIPPED_NL)
+    assert by_path.hash == shipped.hash and by_path.calibration[0].draw == shipped.calibration[0].draw
+    # a calibration of another scenario is refused
+    with pytest.raises(CalcsimInputError, match="calibration of another scenario"):
+        load_scenario("us-annual", calibration=SHIPPED_NL)
+    with pytest.raises(CalcsimInputError, match=r"^calibration='nope.csv'"):
+        load_scenario("nl-biennial", calibration="nope.csv")
+    # estimates and the JSON document record which calibration was used
+    r = simulate(none, women=500, seed=1)
+    assert set(r.estimates()["calibration"]) == {"none"} and r.to_json_dict()["calibration"] == "none"
+
+
+def test_a_calibration_whose_prior_changed_is_refused(data_copy):
+    toml = data_copy / "scenarios" / "nl-biennial.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "p_core_inconclusive = { value = " in text
+    head, tail = text.split("p_core_inconclusive = { value = ", 1)
+    value, rest = tail.split(",", 1)
+    toml.write_text(f"{head}p_core_inconclusive = {{ value = {float(value) + 0.01!r},{rest}", encoding="utf-8")
+    shutil.copytree(SHIPPED_NL.parent, data_copy / "calibration")
+    with pytest.raises(CalcsimInputError) as info:
         load_scenario("nl-biennial")
-    assert np.isfinite(load_scenario("nl-biennial", calibrated=False).reading.threshold_logit_shift)
+    msg = str(info.value)
+    assert "nl-biennial.csv" in msg and "prior_hash" in msg and "workup.p_core_inconclusive" in msg
+    assert "\n" not in msg
+    # and so is the calibration of a scenario whose parent calibration changed (us-annual extends nl-biennial)
+    with pytest.raises(CalcsimInputError, match="prior_hash"):
+        load_scenario("us-annual")
+    load_scenario("nl-biennial", calibration=None)  # the file values still load
+
+
+def test_calibrate_writes_where_the_user_says_never_into_the_package(tmp_path, monkeypatch):
+    targets = synthetic_targets(tmp_path / "targets.csv", women=3_000)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in (data_dir() / "calibration").iterdir())
+    df = calibrate("nl-biennial", draws=4, women=1_000, seed=3, targets=targets, params=list(TRUE), rounds=1,
+                   min_accepted=2)
+    written = tmp_path / "calibration" / "nl-biennial.csv"
+    assert written.is_file() and sorted(p.name for p in (data_dir() / "calibration").iterdir()) == before
+    assert df.attrs["prior_hash"] == load_scenario("nl-biennial", calibration="parents").hash
+    s = load_scenario("nl-biennial", calibration=written)  # and a user's file is applied by path
+    assert s.calibration[0].file == str(written) and s.calibration[0].draw in set(df.loc[df["accepted"], "draw"])
 
 
 def test_importance_weights_and_weighted_quantiles():

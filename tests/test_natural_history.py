@@ -16,7 +16,7 @@ from analysis.model.natural_history import (
     rescaled_baseline,
 )
 from analysis.model.simulation import build_model
-from analysis.scenario.loader import PRESENTATIONS
+from analysis.scenario import PRESENTATIONS
 
 Z = 4.0  # tolerance in standard errors for the statistical checks (two-sided p ~ 6e-5)
 
@@ -127,7 +127,7 @@ def test_family_history_groups_have_the_published_relative_risks(name):
     that whole groups (carriers included) keep the published RRs at screening ages (CGHFBC 2001)."""
     from analysis.model.natural_history import noncarrier_family_history_rr
 
-    s = load_scenario(name, calibrated=False)
+    s = load_scenario(name, calibration=None)
     ref = draw_cohort(s, seed=0, block=0, n=131_072)
     rr_nc = noncarrier_family_history_rr(s, ref)
     ages = np.arange(40.5, 75.0, 1.0)

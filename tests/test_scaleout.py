@@ -87,9 +87,9 @@ def test_no_client_runs_serially(serial):
 
 
 def test_distributed_run_checks_its_arguments(client):
-    with pytest.raises(CalcsimInputError, match="--women"):
+    with pytest.raises(CalcsimInputError, match="^women=0: "):
         simulate_distributed(client, "nl-biennial", 0, SEED)
-    with pytest.raises(CalcsimInputError, match="--by"):
+    with pytest.raises(CalcsimInputError, match="^by='rounds': "):
         simulate_distributed(client, "nl-biennial", 10, SEED, by=["rounds"])
     with pytest.raises(CalcsimInputError, match="chunk_blocks"):
         simulate_distributed(client, "nl-biennial", 10, SEED, chunk_blocks=0)

@@ -16,7 +16,7 @@ import pytest
 
 from analysis.cli.main import main
 from analysis.errors import CalcsimInputError
-from analysis.scenario.loader import (
+from analysis.scenario import (
     STATUSES,
     list_scenarios,
     load_scenario,
@@ -273,7 +273,7 @@ def test_cross_check_error_names_what_caused_it(tmp_path, via, overrides):
 
 def test_inherited_cumulative_rounds_follow_a_shorter_schedule():
     """--set programme.interval_years=3 on nl-biennial leaves 9 rounds; the inherited 10 becomes 9."""
-    from analysis.scenario.loader import cumulative_rounds
+    from analysis.scenario import cumulative_rounds
 
     s = load_scenario("nl-biennial", {"programme.interval_years": 3})
     assert s.programme.cumulative_rounds == 10 and cumulative_rounds(s.programme) == 9

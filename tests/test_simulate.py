@@ -14,6 +14,7 @@ from analysis.model.programme import reading_logits, reading_table, schedule, sc
 from analysis.model.results import MEASURE_NAMES, SCREEN_COLUMNS
 from analysis.model.simulation import build_model, screens_frame, simulate
 from analysis.model.streams import BLOCK_SIZE
+from analysis.scenario.codings import CALC_MORPHOLOGY, CODINGS, DENSITY
 
 WOMEN = BLOCK_SIZE + 7_000  # two blocks, the second partial
 
@@ -54,8 +55,8 @@ def test_events_the_invariants_rely_on_happened(run):
     for col in ("recalled", "recall_calc", "calc_only_recall", "biopsy", "screen_detected",
                 "interval_cancer", "false_positive", "benign_cluster", "malignant_calc", "cfp_eligible"):
         assert s[col].sum() > 0, col
-    assert (s["pathology"] == 3).sum() > 0 and (s["pathology"] == 4).sum() > 0
-    assert (s["pathology"] == 2).sum() > 0 and (s["biopsy_method"] == 2).sum() > 0
+    assert (s["pathology"] == "dcis").sum() > 0 and (s["pathology"] == "invasive").sum() > 0
+    assert (s["pathology"] == "high_risk").sum() > 0 and (s["biopsy_method"] == "surgical").sum() > 0
 
 
 def test_cascade_nesting(run):
@@ -66,8 +67,8 @@ def test_cascade_nesting(run):
     assert not (s["calc_only_recall"] & ~s["recall_calc"]).any()
     assert (s["recalled"] == (s["recall_calc"] | s["recall_other"])).all()
     assert not (s["screen_detected"] & s["interval_cancer"]).any()
-    assert ((s["pathology"] >= 3) == s["screen_detected"]).all()
-    assert ((s["biopsy_method"] > 0) == s["biopsy"]).all()
+    assert (s["pathology"].isin(["dcis", "invasive"]) == s["screen_detected"]).all()
+    assert ((s["biopsy_method"] != "none") == s["biopsy"]).all()
     assert not (s["false_positive"] & (s["screen_detected"] | s["interval_cancer"])).any()
     assert not (s["malignant_calc"] & ~s["cancer_present"]).any()
 
@@ -175,7 +176,7 @@ def test_benign_recall_matches_the_reading_table(run, nl):
     s = run.screens
     sel = ~s["cancer_present"] & ~s["benign_cluster"] & ~s["nonsuspicious_calc"]
     lg = reading_logits(nl)[3]  # other_benign: (density, round)
-    p1 = expit(lg[s.loc[sel, "density"].to_numpy(), (~s.loc[sel, "first_round"]).to_numpy().astype(int)])
+    p1 = expit(lg[DENSITY.codes(s.loc[sel, "density"]), (~s.loc[sel, "first_round"]).to_numpy().astype(int)])
     p = 1 - (1 - p1) ** nl.reading.readers
     observed = int(s.loc[sel, "recalled"].sum())
     expected, var = p.sum(), (p * (1 - p)).sum()
@@ -188,9 +189,9 @@ def test_workup_of_malignant_recalls_matches_configuration(run, nl):
     w = nl.workup
     not_biopsied = 1 - w.p_biopsy_malignant
     expected = w.p_biopsy_malignant + not_biopsied * w.p_short_interval_malignant * w.p_short_interval_finds_cancer
-    # recalls whose recalled finding was malignant (presentation 1-3 have a non-calcification sign)
+    # recalls whose recalled finding was malignant (these presentations have a non-calcification sign)
     truly = (s["recall_calc"] & s["malignant_calc"]) | (
-        s["recall_other"] & s["cancer_present"] & s["presentation"].isin([1, 2, 3]))
+        s["recall_other"] & s["cancer_present"] & s["presentation"].isin(["calc_mass", "mass", "other"]))
     m = s[truly]
     n = len(m)
     assert n > 200
@@ -201,7 +202,8 @@ def test_all_measures_reported_with_intervals(run):
     e = run.estimates()
     overall = e[e["stratum"] == "all"]
     assert list(overall["measure"]) == list(MEASURE_NAMES)
-    assert (overall["n"] > 0).all()
+    assert (overall["denominator_count"] > 0).all()
+    assert set(overall["unit"]) == {"proportion", "per 1,000 screens"}
     finite = overall.dropna(subset=["estimate"])
     assert ((finite["lower"] <= finite["estimate"]) & (finite["estimate"] <= finite["upper"])).all()
 
@@ -218,7 +220,11 @@ def test_stratified_counts_add_up_to_the_total(nl, nl_model):
 def test_screens_frame_dtypes(block):
     _, _, f = block
     df = screens_frame({k: f[k].to_numpy() for k in f})
-    assert {k: str(v) for k, v in df.dtypes.items()} == SCREEN_COLUMNS
+    expected = {k: "category" if k in CODINGS else v for k, v in SCREEN_COLUMNS.items()}
+    assert {k: str(v) for k, v in df.dtypes.items()} == expected
+    for name, coding in CODINGS.items():  # readable labels in code order, and the codes survive the round trip
+        assert list(df[name].cat.categories) == list(coding.labels)
+        np.testing.assert_array_equal(coding.codes(df[name]), f[name].to_numpy())
 
 
 def test_counts_only_fast_path_leaves_counts_unchanged(nl, nl_model, run):
@@ -238,9 +244,41 @@ def test_calcification_recall_matches_table_and_morphology(run, nl):
     morph_lor = np.log(np.asarray(nl.reading.morphology_odds_ratio))
     for state, sel in ((2, s["malignant_calc"]), (1, s["benign_cluster"] & ~s["malignant_calc"])):
         sub = s[sel]
-        logits = (lg[state, sub["density"].to_numpy(), (~sub["first_round"]).to_numpy().astype(int)]
-                  + morph_lor[sub["calc_morphology"].to_numpy()])
+        logits = (lg[state, DENSITY.codes(sub["density"]), (~sub["first_round"]).to_numpy().astype(int)]
+                  + morph_lor[CALC_MORPHOLOGY.codes(sub["calc_morphology"])])
         p = 1 - (1 - expit(logits)) ** nl.reading.readers
         observed, expected, var = int(sub["recall_calc"].sum()), p.sum(), (p * (1 - p)).sum()
         assert observed > 30, state
         assert abs(observed - expected) <= 4 * np.sqrt(var), (state, observed, expected)
+
+
+def test_several_groupings_in_one_run_equal_separate_runs(nl, nl_model):
+    """``by=[[...], [...]]`` counts several groupings at once, each exactly as its own run would."""
+    groups = [["age_group"], ["density"], ["round", "density"]]
+    both = simulate(nl, women=3_000, seed=3, by=groups, model=nl_model).counts
+    for g in groups:
+        alone = simulate(nl, women=3_000, seed=3, by=g, model=nl_model).counts
+        prefix = "; ".join(f"{b}=" for b in g)
+        keep = both["stratum"].eq("all") | both["stratum"].str.replace(r"=[^;]*", "=", regex=True).eq(prefix)
+        pd.testing.assert_frame_equal(both[keep].reset_index(drop=True), alone.reset_index(drop=True))
+    assert both["stratum"].str.startswith("round=").sum() > 0
+
+
+def test_results_and_scenario_show_short_reprs_and_html(run, nl):
+    assert len(repr(nl)) < 300 and nl.name in repr(nl) and nl.hash in repr(nl)
+    assert "<table>" in nl._repr_html_() and nl.calibration_label in nl._repr_html_()
+    text = repr(run)
+    assert len(text) < 300 and "recall" in text and run.scenario_hash in text
+    page = run._repr_html_()
+    assert "calc_only_share_of_screen_detected" in page and "Wilson 95%" in page and str(run.seed) in page
+
+
+def test_python_errors_name_the_argument(nl, nl_model):
+    from analysis.errors import CalcsimInputError
+
+    with pytest.raises(CalcsimInputError, match=r"^women=0: a whole number >= 1$"):
+        simulate(nl, women=0, model=nl_model)
+    with pytest.raises(CalcsimInputError, match=r"^seed=-1: "):
+        simulate(nl, women=10, seed=-1, model=nl_model)
+    with pytest.raises(CalcsimInputError, match=r"^by='dens': unknown column \(did you mean 'density'\?\)"):
+        simulate(nl, women=10, by=["dens"], model=nl_model)

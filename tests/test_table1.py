@@ -92,12 +92,12 @@ def test_all_column_is_the_pooled_data(t1, screens):
     col = t1.columns[2]
     q = np.percentile(first["age_years"], [50, 25, 75])
     assert _median(t1.loc[("Age at first screen, years", "median [IQR]"), col]) == tuple(np.round(q, 1))
-    for code, level in enumerate(["a", "b", "c", "d"]):
+    for level in ["a", "b", "c", "d"]:
         k, _ = _count(t1.loc[("BI-RADS density at first screen", level), col])
-        assert k == int((first["density"] == code).sum())
-    for code, level in enumerate(["0", "1", "≥2"]):
+        assert k == int((first["density"] == level).sum())
+    for label, level in zip(["0", "1", ">=2"], ["0", "1", "≥2"], strict=True):
         k, _ = _count(t1.loc[("First-degree relatives with breast cancer", level), col])
-        assert k == int((first["family_history"] == code).sum())
+        assert k == int((first["family_history"] == label).sum())
     k, _ = _count(t1.loc[("Parity (births)", "≥3"), col])
     assert k == int((first["births"] >= 3).sum())
     k, _ = _count(t1.loc[("Lifetime breastfeeding", ">12 months"), col])

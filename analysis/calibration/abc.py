@@ -23,8 +23,8 @@ a prior range). :func:`calibrate`:
 
 Every finished draw is appended (and flushed to disk) to
 ``<scenario>.csv.partial`` as soon as it is done, so an interrupted calibration
-resumes where it stopped; the final ``data/calibration/<scenario>.csv`` is written
-atomically with the seed, version, targets and settings in its header.
+resumes where it stopped; the final ``<out_dir>/<scenario>.csv`` (default ``calibration/`` in the
+working directory) is written atomically with the seed, version, targets and settings in its header.
 """
 
 from __future__ import annotations
@@ -44,21 +44,20 @@ from scipy.stats import qmc
 
 from analysis import __version__
 from analysis.errors import CalcsimInputError
-from analysis.io.paths import data_dir
+from analysis.io.atomic import atomic_write_text
+from analysis.io.commented_csv import read_commented_csv
 from analysis.model.results import MEASURES
 from analysis.model.simulation import simulate
-from analysis.scenario.loader import Scenario, load_scenario, read_commented_csv
+from analysis.scenario import Scenario, load_scenario
+from analysis.scenario.calibrated import prior_record
 from analysis.stats.targets import load_targets
 
+#: Default output folder of :func:`calibrate`, relative to the working directory.
+DEFAULT_OUT = "calibration"
 #: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
 DEFAULT_RELATIVE_SD = 0.10
 HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "rounds", "min_accepted",
                "targets_sha256", "targets", "parameters")
-
-
-def calibration_dir() -> Path:
-    """Folder of calibrated parameter sets."""
-    return data_dir() / "calibration"
 
 
 def calibrated_parameters(s: Scenario) -> list[tuple[str, float, float]]:
@@ -123,7 +122,7 @@ def evaluate(s: Scenario, values: dict[str, float], targets: pd.DataFrame, women
     out: dict[str, Any] = {}
     distance = 0.0
     for r in targets.itertuples(index=False):
-        est, n = float(e.loc[r.measure, "estimate"]), int(e.loc[r.measure, "n"])
+        est, n = float(e.loc[r.measure, "estimate"]), int(e.loc[r.measure, "denominator_count"])
         scale = per[r.measure]
         p = est / scale if np.isfinite(est) else np.nan
         model_sd = math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1)) * scale if np.isfinite(p) else np.inf
@@ -178,7 +177,9 @@ def calibrate(
     targets : DataFrame, optional
         Targets (default: the shipped file).
     out_dir : path, optional
-        Where ``<scenario>.csv`` goes (default ``data/calibration``).
+        Where ``<scenario>.csv`` goes (default :data:`DEFAULT_OUT`, ``calibration/`` in the working
+        directory; never the installed package). Installing a result as the shipped calibration
+        (``data/calibration/``) is a deliberate step for maintainers (see the README).
     min_accepted : int
         Keep at least this many draws.
     map_fn : callable, optional
@@ -206,7 +207,7 @@ def calibrate(
     if rounds < 1 or draws < 2 * rounds:
         raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
     # start from the calibrations of the scenarios this one extends, not from its own
-    s = load_scenario(scenario, calibrated="parents")
+    s = load_scenario(scenario, calibration="parents")
     all_params = [p for p in calibrated_parameters(s) if p[2] > p[1]]  # a zero-width range is not free
     if params is not None:
         known = {p[0] for p in all_params}
@@ -221,13 +222,14 @@ def calibrate(
     t = scenario_targets(s, load_targets() if targets is None else targets)
     if t.empty:
         raise CalcsimInputError(f"--scenario: {s.name!r}: no targets for this scenario in the targets file")
-    out = Path(out_dir) if out_dir is not None else calibration_dir()
+    out = Path(out_dir) if out_dir is not None else Path(DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
     meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
             "draws": draws, "rounds": rounds, "min_accepted": min_accepted, "targets_sha256": _targets_sha(t),
             "targets": " ".join(t["target"]),
-            "parameters": " ".join(p[0] for p in free)}
+            "parameters": " ".join(p[0] for p in free),
+            "prior_values": prior_record(s.values(), dict(s.tables))}
     done = pd.DataFrame()
     if partial.exists() and not restart:
         old_meta, done = read_commented_csv(partial)
@@ -296,9 +298,7 @@ def calibrate(
                  "target_sd": "; ".join(f"{r.target}={r.target_sd:.4g} ({r.target_sd_basis})"
                                         for r in t.itertuples(index=False)),
                  "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
-    tmp = final.with_suffix(".csv.tmp")
-    tmp.write_text(_header(meta) + result.to_csv(index=False), encoding="utf-8")
-    os.replace(tmp, final)
+    atomic_write_text(final, _header(meta) + result.to_csv(index=False))
     partial.unlink(missing_ok=True)
     result.attrs.update(meta)
     return result
@@ -349,30 +349,3 @@ def accept(df: pd.DataFrame, n_targets: int, min_accepted: int = 10, level: floa
     out["accepted"] = accepted
     out.attrs.update({"acceptance": kind, "tolerance": tol})
     return out
-
-
-def load_calibration(name: str, directory: str | os.PathLike[str] | None = None) -> pd.DataFrame | None:
-    """The calibrated sets of a scenario (``None`` when it has not been calibrated)."""
-    path = (Path(directory) if directory is not None else calibration_dir()) / f"{name}.csv"
-    if not path.is_file():
-        return None
-    meta, df = read_commented_csv(path)
-    needed = {"draw", "distance", "accepted"}
-    if not needed <= set(df.columns):
-        raise CalcsimInputError(f"{path}: columns = {list(df.columns)}: needs draw, distance, accepted")
-    df.attrs.update(meta)
-    df.attrs["path"] = str(path)
-    return df
-
-
-def best_accepted(cal: pd.DataFrame) -> pd.Series:
-    """The accepted draw with the smallest distance (the point values a default run uses)."""
-    acc = cal[cal["accepted"].astype(bool)]
-    return acc.sort_values(["distance", "draw"]).iloc[0]
-
-
-def accepted_sets(cal: pd.DataFrame) -> list[dict[str, float]]:
-    """Every accepted parameter set as ``{key: value}`` (in draw order; weights in ``cal["weight"]``)."""
-    keys = cal.attrs.get("parameters", "").split()
-    acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
-    return [{k: float(r[k]) for k in keys} for _, r in acc.iterrows()]

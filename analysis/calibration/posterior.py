@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.calibration.abc import accepted_sets, load_calibration, scenario_targets
+from analysis.calibration.abc import scenario_targets
 from analysis.errors import CalcsimInputError
 from analysis.model.results import Results
 from analysis.model.simulation import simulate
-from analysis.scenario.loader import Scenario, load_scenario
+from analysis.scenario import Scenario, load_scenario, read_calibration
 
 POSTERIOR_INTERVAL = ("weighted 2.5-97.5% of the estimates across the accepted calibrated parameter sets "
                       "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)")
@@ -86,42 +86,40 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.
 
 
 def run_posterior(scenario: Scenario | str | os.PathLike[str] = "nl-biennial", women: int = 100_000,
-                  seed: int = 2026, *, by: Sequence[str] = (), directory: str | os.PathLike[str] | None = None,
-                  map_fn: Callable | None = None, progress: bool = False,
-                  cohort_data: str | os.PathLike[str] | None = None) -> PosteriorResults:
+                  seed: int = 2026, *, by: Sequence[str] = (), map_fn: Callable | None = None,
+                  progress: bool = False, cohort_data: str | os.PathLike[str] | None = None) -> PosteriorResults:
     """Simulate every accepted parameter set of the scenario's calibration.
 
     Parameters
     ----------
     scenario : Scenario, str or path
-        A scenario (with any overrides already applied) or its name / TOML file; its
-        calibration file is ``data/calibration/<name>.csv``. The accepted sets replace
-        only the calibrated parameters, so other overrides are kept.
+        A scenario (with any overrides already applied) or its name / TOML file (loaded with the
+        shipped calibration). The posterior runs over the accepted sets of the calibration applied
+        to it last (:attr:`Scenario.calibration`: its own, or that of the scenario it extends).
+        The accepted sets replace only the calibrated parameters, so other overrides are kept.
     women, seed : int
         Women and seed of every run (the same for all sets: common random numbers).
     by : sequence of str
         Strata.
-    directory : path, optional
-        Folder of calibration files (default ``data/calibration``).
     map_fn : callable, optional
         ``map_fn(fn, items)`` to run the sets in parallel (Dask).
     """
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    cal = load_calibration(s.name, directory)
-    if cal is None:
-        raise CalcsimInputError(f"--posterior: scenario {s.name!r} has no calibration file; run "
-                                f"`calcsim calibrate --scenario {s.name}` first")
-    sets = accepted_sets(cal)
-    if not sets:
-        raise CalcsimInputError(f"{cal.attrs.get('path')}: no accepted parameter set")
+    if not s.calibration:
+        raise CalcsimInputError(f"scenario {s.name!r} was loaded without a calibration (calibration: none): no"
+                                " accepted parameter sets to run over; load it with the shipped calibration or a"
+                                f" calibration file, or calibrate it first (calcsim calibrate --scenario {s.name})")
+    applied = s.calibration[-1]
+    cal = read_calibration(applied.path, label=applied.file)
+    acc = cal.accepted
+    sets = [{k: float(r[k]) for k in cal.parameters} for _, r in acc.iterrows()]
     best = simulate(s, women=women, seed=seed, by=by, progress=progress, cohort_data=cohort_data)
     items = [(s, values, women, seed, tuple(by), cohort_data) for values in sets]
     mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
     runs = mapper(_run_item, items)
-    acc = cal[cal["accepted"].astype(bool)].sort_values("draw")
     weights = acc["weight"].to_numpy(dtype=float) if "weight" in acc.columns else None
     return PosteriorResults(best=best, runs=runs, sets=sets, weights=weights,
-                            meta={"calibration": cal.attrs.get("path")})
+                            meta={"calibration": applied.file, "calibrated_scenario": applied.scenario})
 
 
 def _run_item(item: tuple) -> Results:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.errors import CalcsimInputError
 from analysis.model.simulation import simulate
-from analysis.scenario.loader import Scenario
+from analysis.scenario import Scenario
 
 OUTPUTS = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_screen_detected")
 

@@ -19,16 +19,24 @@ from pathlib import Path
 import numpy as np
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, CalcsimInputError, check_seed, check_women
+from analysis.io.atomic import atomic_write_text
 
 EXIT_INPUT = 2
 
 
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", default="nl-biennial",
-                   help="shipped scenario name or path to a TOML file (default: nl-biennial)")
+def _add_calibration_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--calibration", default="shipped", metavar="shipped|none|PATH",
+                   help="calibrated values to apply: 'shipped' (data/calibration, the default), 'none' (the values"
+                        " written in the scenario files) or the path of a file written by calcsim calibrate --out")
+
+
+def _add_scenario_args(p: argparse.ArgumentParser, default: str = "nl-biennial") -> None:
+    p.add_argument("--scenario", default=default,
+                   help=f"shipped scenario name or path to a TOML file (default: {default})")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set programme.interval_years=3 (repeatable)")
+    _add_calibration_arg(p)
 
 
 def _add_scaleout_args(p: argparse.ArgumentParser) -> None:
@@ -65,8 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--posterior", action="store_true",
                      help="also run every accepted calibrated parameter set and report intervals that "
                           "include parameter uncertainty")
-    run.add_argument("--uncalibrated", action="store_true",
-                     help="use the prior values written in the scenario files, not the calibrated set")
     _add_scaleout_args(run)
 
     cal = sub.add_parser("calibrate", help="calibrate a scenario's free parameters to its targets (LHS + ABC)")
@@ -78,11 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--rounds", type=int, default=3,
                      help="sequential rounds; later rounds sample around the draws accepted so far (default 3)")
     cal.add_argument("--restart", action="store_true", help="discard saved progress instead of resuming")
-    cal.add_argument("--out-dir", type=Path, help="folder for <scenario>.csv (default data/calibration)")
+    cal.add_argument("--out", type=Path, default=Path("calibration"),
+                     help="folder for <scenario>.csv (default: calibration/ in the working directory; copying it"
+                          " into data/calibration/ makes it the shipped calibration, see the README)")
     _add_scaleout_args(cal)
 
     fit = sub.add_parser("fit", help="calibration fit: each target against the model, with both intervals")
-    fit.add_argument("--scenario", default="nl-biennial")
+    _add_scenario_args(fit)
     fit.add_argument("--women", type=int, default=50_000)
     fit.add_argument("--seed", type=int, default=7,
                      help="run seed (default 7: not the calibration's seed, so the fit is out of sample)")
@@ -90,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scaleout_args(fit)
 
     val = sub.add_parser("validate", help="held-out validation: model vs BCSC by age group and density")
-    val.add_argument("--scenario", default="us-annual")
+    _add_scenario_args(val, default="us-annual")
     val.add_argument("--women", type=int, default=200_000)
     val.add_argument("--seed", type=int, default=7, help="run seed (default 7: not the calibration's seed)")
     val.add_argument("--out", type=Path, help="write validation_bcsc.csv here")
@@ -115,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--by", action="append", default=[], metavar="COLUMN")
     cmp_.add_argument("--json", action="store_true")
     cmp_.add_argument("--out", type=Path, help="write comparison.csv into this folder")
+    _add_calibration_arg(cmp_)
 
     q = sub.add_parser("calc-only", help="the 12.7-41.2%% question: both calcification-only shares with intervals")
     _add_scenario_args(q)
@@ -157,11 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario", calibrated: bool = True):
-    from analysis.scenario.loader import load_scenario, parse_set_option
+def _scenario(args: argparse.Namespace, name: str, option: str = "--scenario"):
+    from analysis.scenario import load_scenario, parse_set_option
 
-    overrides = dict(parse_set_option(o) for o in args.overrides)
-    return load_scenario(name, overrides, option=option, calibrated=calibrated)
+    overrides = dict(parse_set_option(o) for o in getattr(args, "overrides", []))
+    calibration = getattr(args, "calibration", "shipped")
+    return load_scenario(name, overrides, option=option, calibration=None if calibration == "none" else calibration)
 
 
 def _format_summary(results) -> str:
@@ -198,7 +208,7 @@ def _format_summary(results) -> str:
         def ci(lo: float, hi: float, scale: float = scale, per: str = per) -> str:
             return "—" if np.isnan(lo) else f"{lo * scale:.2f}–{hi * scale:.2f}{per}"
 
-        est = "—" if r.n == 0 else f"{r.estimate * scale:.2f}{per}"
+        est = "—" if r.denominator_count == 0 else f"{r.estimate * scale:.2f}{per}"
         line = f"{r.measure:<36} {r.stratum:<28} {est:>10} {ci(r.lower, r.upper):>20}"
         if replicated:
             line += (f" {ci(r.replicate_lower, r.replicate_upper):>20}"
@@ -206,20 +216,9 @@ def _format_summary(results) -> str:
         elif posterior:
             line += f" {ci(r.posterior_lower, r.posterior_upper):>20}"
         else:
-            line += f" {f'{r.numerator:,} / {r.n:,}':>24}"
+            line += f" {f'{r.numerator_count:,} / {r.denominator_count:,}':>24}"
         lines.append(line)
     return "\n".join(lines)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _prepare_out(out: Path) -> None:
@@ -232,10 +231,8 @@ def _prepare_out(out: Path) -> None:
 
 
 def _check_counts(args: argparse.Namespace) -> None:
-    if args.women < 1:
-        raise CalcsimInputError(f"--women: {args.women}: a whole number >= 1")
-    if args.seed < 0:
-        raise CalcsimInputError(f"--seed: {args.seed}: a whole number >= 0")
+    check_women(args.women)
+    check_seed(args.seed)
     if getattr(args, "replicates", 1) < 1:
         raise CalcsimInputError(f"--replicates: {args.replicates}: a whole number >= 1")
 
@@ -286,7 +283,7 @@ def _client(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``calcsim run``."""
-    scenario = _scenario(args, args.scenario, calibrated=not args.uncalibrated)
+    scenario = _scenario(args, args.scenario)
     _check_counts(args)
     if args.screens and args.out is None:
         raise CalcsimInputError("--screens: needs --out DIR to write screens.parquet into")
@@ -294,8 +291,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CalcsimInputError("--screens: not available with --replicates or --posterior (write one run's screens)")
     if args.posterior and args.replicates > 1:
         raise CalcsimInputError("--posterior: not combined with --replicates (choose one kind of uncertainty)")
-    if args.posterior and args.uncalibrated:
-        raise CalcsimInputError("--posterior: runs the calibrated sets; it cannot be combined with --uncalibrated")
+    if args.posterior and args.calibration == "none":
+        raise CalcsimInputError("--posterior: runs the accepted calibrated sets; it cannot be combined with"
+                                " --calibration none")
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
     from analysis.model.results import check_strata
@@ -315,13 +313,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.out is not None:
             pooled = getattr(results, "pooled", results)
             table = results.estimates()
-            table.insert(0, "scenario", pooled.scenario)
-            table.insert(1, "scenario_hash", pooled.scenario_hash)
-            table.insert(2, "version", pooled.version)
-            table.insert(3, "seed", pooled.seed)
-            table.insert(4, "women", pooled.women)
-            _atomic_write_text(args.out / "estimates.csv", table.to_csv(index=False))
-            _atomic_write_text(args.out / "run.json", json.dumps(doc, indent=2) + "\n")
+            table.insert(table.columns.get_loc("calibration") + 1, "women", pooled.women)
+            atomic_write_text(args.out / "estimates.csv", table.to_csv(index=False))
+            atomic_write_text(args.out / "run.json", json.dumps(doc, indent=2) + "\n")
             if screens_tmp is not None:
                 os.replace(screens_tmp, args.out / "screens.parquet")
                 screens_tmp = None
@@ -341,18 +335,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """``calcsim compare A B``."""
     from analysis.model.results import check_strata
-    from analysis.scenario.loader import load_scenario
     from analysis.stats.uncertainty import compare
 
     _check_counts(args)
     check_strata(args.by)
-    a = load_scenario(args.scenario_a, option="scenario A")
-    b = load_scenario(args.scenario_b, option="scenario B")
+    a = _scenario(args, args.scenario_a, option="scenario A")
+    b = _scenario(args, args.scenario_b, option="scenario B")
     if args.out is not None:
         _prepare_out(args.out)
     df = compare(a, b, args.women, args.seed, by=args.by, progress=sys.stderr.isatty() and not args.json)
     if args.out is not None:
-        _atomic_write_text(args.out / "comparison.csv", df.to_csv(index=False))
+        atomic_write_text(args.out / "comparison.csv", df.to_csv(index=False))
     if args.json:
         print(json.dumps({"a": a.name, "b": b.name, "a_hash": a.hash, "b_hash": b.hash, "seed": args.seed,
                           "women": args.women, "interval": df.attrs["interval"],
@@ -388,7 +381,7 @@ def cmd_calc_only(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``calcsim scenarios``."""
-    from analysis.scenario.loader import list_scenarios, load_scenario
+    from analysis.scenario import list_scenarios, load_scenario
 
     for name in list_scenarios():
         s = load_scenario(name)
@@ -400,7 +393,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``calcsim check FILE``."""
-    from analysis.scenario.loader import references, undocumented_sources
+    from analysis.scenario import references, undocumented_sources
 
     s = _scenario(args, args.file, option="check")
     missing = undocumented_sources(s, references())
@@ -434,7 +427,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
     _check_counts(args)
     with _client(args) as client:
-        df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out_dir,
+        df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out,
                        map_fn=_mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
                        params=args.params, rounds=args.rounds)
     acc = df[df["accepted"]]
@@ -443,8 +436,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     keys = df.attrs["parameters"].split()
     for k in keys:
         print(f"  {k:<58} accepted range {acc[k].min():.4g} – {acc[k].max():.4g}")
-    out = (args.out_dir or Path("data/calibration")) / f"{df.attrs['scenario']}.csv"
-    print(f"written: {out}")
+    out = args.out / f"{df.attrs['scenario']}.csv"
+    print(f"written: {out}\nuse it: calcsim run --scenario {args.scenario} --calibration {out}")
     return 0
 
 
@@ -454,13 +447,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     _check_counts(args)
     with _client(args) as client:
-        post = run_posterior(args.scenario, args.women, args.seed, map_fn=_mapper(client))
+        post = run_posterior(_scenario(args, args.scenario), args.women, args.seed, map_fn=_mapper(client))
     fit = calibration_fit(post)
     if args.out is not None:
         from analysis.figures.core import calibration_fit as fit_figure
 
         _prepare_out(args.out)
-        _atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
+        atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
         fit_figure(fit).savefig(args.out / "calibration_fit.png")
     import pandas as pd
 
@@ -507,7 +500,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         from analysis.figures.core import tornado
 
         for name, df in results.items():
-            _atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
+            atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
         if "one_way" in results:
             for out in OUTPUTS:
                 tornado(results["one_way"], out).savefig(args.out / f"tornado_{out}.png")
@@ -520,10 +513,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from analysis.calibration.validation import bcsc_validation
     from analysis.model.simulation import simulate
-    from analysis.scenario.loader import load_scenario
 
     _check_counts(args)
-    s = load_scenario(args.scenario)
+    s = _scenario(args, args.scenario)
     by = ["round", "age_group", "density"]
     with _client(args) as client:
         if client is None:
@@ -535,7 +527,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     v = bcsc_validation(results)
     if args.out is not None:
         _prepare_out(args.out)
-        _atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
+        atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
     print(f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
           f"from calibration ({v.attrs['note']}). Wilson 95% intervals.")
     with pd.option_context("display.width", 200, "display.max_rows", 100):
@@ -577,6 +569,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except ArgumentError as exc:
+        print(f"calcsim: error: {exc.cli_message()}", file=sys.stderr)
+        return EXIT_INPUT
     except CalcsimInputError as exc:
         print(f"calcsim: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

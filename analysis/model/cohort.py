@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.model.streams import stream, uniforms
-from analysis.scenario.loader import CohortParams, Scenario
+from analysis.scenario import CohortParams, Scenario
 
 NO_EVENT = np.inf
 #: Truncation of the age at natural menopause (years): keeps the normal's tails inside the range in which

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analysis.model.cohort import NO_EVENT, Cohort, _categorical
 from analysis.model.streams import exponentials, uniforms
-from analysis.scenario.loader import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
+from analysis.scenario import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
 
 #: Cancer types.
 NONE, DCIS, INVASIVE = 0, 1, 2

@@ -35,7 +35,7 @@ from scipy.special import expit, logit
 from analysis.model.cohort import Cohort, density_category
 from analysis.model.natural_history import CALC_MASS, CALC_ONLY, DCIS, MASS, OTHER, NaturalHistory
 from analysis.model.streams import normals, uniforms
-from analysis.scenario.loader import DENSITIES, Scenario, cumulative_rounds, scheduled_rounds
+from analysis.scenario import DENSITIES, Scenario, cumulative_rounds, scheduled_rounds
 
 READING_STATES = (
     "calc_nonsuspicious",

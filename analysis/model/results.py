@@ -17,11 +17,26 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.errors import CalcsimInputError, did_you_mean
+from analysis.errors import ArgumentError, did_you_mean
+from analysis.scenario.codings import (
+    AGE_GROUP,
+    BRCA,
+    BREASTFEEDING,
+    DENSITY,
+    FAMILY_HISTORY,
+    MENOPAUSE,
+    PARITY,
+    ROUND,
+    age_group,
+    breastfeeding_band,
+    parity_band,
+)
 
 Frame = dict[str, np.ndarray]
 
-#: Columns of the screens table, with their dtypes (one row per attended screen).
+#: Columns of the screens table, with their dtypes (one row per attended screen). Integer-coded
+#: columns inside the simulator; in :attr:`Results.screens` the columns of
+#: :data:`analysis.scenario.codings.CODINGS` are pandas Categoricals with readable labels.
 SCREEN_COLUMNS: dict[str, str] = {
     "woman": "int64", "round_index": "int16", "age_years": "float32", "first_round": "bool",
     "postmenopausal": "bool", "density": "int8", "family_history": "int8", "brca": "int8",
@@ -120,56 +135,63 @@ MEASURE_NAMES = tuple(m.name for m in MEASURES)
 
 
 # ----------------------------------------------------------------------------- strata
-def _age_group(f: Frame) -> np.ndarray:
-    return np.clip((f["age_years"].astype(np.int32) - 35) // 5, 0, 9)
-
-
-def _bf_cat(f: Frame) -> np.ndarray:
-    m = f["breastfeeding_months"]
-    return np.select([m <= 0, m < 6, m <= 12], [0, 1, 2], 3)
-
-
 STRATA: dict[str, tuple[Callable[[Frame], np.ndarray], tuple[str, ...]]] = {
-    "round": (lambda f: (~f["first_round"]).astype(np.intp), ("first", "subsequent")),
-    "age_group": (_age_group, tuple(f"{a}-{a + 4}" for a in range(35, 85, 5))),
-    "menopause": (lambda f: f["postmenopausal"].astype(np.intp), ("premenopausal", "postmenopausal")),
-    "family_history": (lambda f: f["family_history"].astype(np.intp), ("0", "1", ">=2")),
-    "brca": (lambda f: f["brca"].astype(np.intp), ("non-carrier", "BRCA1", "BRCA2")),
-    "breastfeeding": (_bf_cat, ("none", "<6 months", "6-12 months", ">12 months")),
-    "density": (lambda f: f["density"].astype(np.intp), ("a", "b", "c", "d")),
-    "parity": (lambda f: np.minimum(f["births"], 3).astype(np.intp), ("0", "1", "2", ">=3")),
+    "round": (lambda f: (~f["first_round"]).astype(np.intp), ROUND.labels),
+    "age_group": (lambda f: age_group(f["age_years"]), AGE_GROUP.labels),
+    "menopause": (lambda f: f["postmenopausal"].astype(np.intp), MENOPAUSE.labels),
+    "family_history": (lambda f: f["family_history"].astype(np.intp), FAMILY_HISTORY.labels),
+    "brca": (lambda f: f["brca"].astype(np.intp), BRCA.labels),
+    "breastfeeding": (lambda f: breastfeeding_band(f["breastfeeding_months"]), BREASTFEEDING.labels),
+    "density": (lambda f: f["density"].astype(np.intp), DENSITY.labels),
+    "parity": (lambda f: parity_band(f["births"]), PARITY.labels),
 }
 
+Groupings = tuple[tuple[str, ...], ...]
 
-def check_strata(by: Sequence[str]) -> list[str]:
-    """Validate stratification columns; one-line error listing the allowed ones."""
-    for b in by:
-        if b not in STRATA:
-            raise CalcsimInputError(f"--by: {b!r}: unknown column{did_you_mean(b, STRATA)};"
+
+def check_strata(by: Sequence[str] | Sequence[Sequence[str]], argument: str = "by") -> Groupings:
+    """Validate stratification: one grouping (``["density", "round"]``: their cross-classification) or
+    several (``[["age_group"], ["density"], ["round", "density"]]``), counted in one run.
+
+    Returns
+    -------
+    tuple of tuple of str
+        The groupings, each a tuple of :data:`STRATA` keys (duplicates removed, order kept).
+    """
+    if isinstance(by, str):
+        by = [by]
+    items = list(by)
+    nested = any(not isinstance(b, str) for b in items)
+    groups = [tuple([g] if isinstance(g, str) else g) for g in items] if nested else ([tuple(items)] if items else [])
+    for group in groups:
+        for b in group:
+            if not isinstance(b, str) or b not in STRATA:
+                raise ArgumentError(argument, b, f"unknown column{did_you_mean(str(b), STRATA)};"
                                     f" allowed: {', '.join(STRATA)}")
-    return list(dict.fromkeys(by))
+    return tuple(dict.fromkeys(tuple(dict.fromkeys(g)) for g in groups if g))
 
 
-def _stratum_codes(f: Frame, by: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+def stratum_codes(f: Frame, group: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Stratum code of every screen for one grouping, and the stratum labels (``density=a; round=first``)."""
     n = len(f["recalled"])
     codes = np.zeros(n, dtype=np.intp)
     labels = [""]
-    for b in by:
+    for b in group:
         fn, cats = STRATA[b]
         codes = codes * len(cats) + fn(f)
         labels = [f"{lab}; {b}={c}" if lab else f"{b}={c}" for lab in labels for c in cats]
-    return codes, labels or ["all"]
+    return codes, labels if group else ["all"]
 
 
-def count_screens(f: Frame, by: Sequence[str] = ()) -> pd.DataFrame:
+def count_screens(f: Frame, by: Groupings = ()) -> pd.DataFrame:
     """Numerator and denominator counts of every measure, overall and by stratum.
 
     Parameters
     ----------
     f : dict of arrays
         Screens of one or more blocks (:data:`SCREEN_COLUMNS`).
-    by : sequence of str
-        Stratification columns (keys of :data:`STRATA`); empty for overall only.
+    by : tuple of tuple of str
+        Groupings from :func:`check_strata`; empty for overall only.
 
     Returns
     -------
@@ -182,9 +204,9 @@ def count_screens(f: Frame, by: Sequence[str] = ()) -> pd.DataFrame:
     rows_n: list[np.ndarray] = []
     dens = {m.name: m.den(f) for m in MEASURES}
     nums = {m.name: m.num(f) & dens[m.name] for m in MEASURES}
-    for group in ([()] + ([tuple(by)] if by else [])):
+    for group in ((), *by):
         if group:
-            codes, labels = _stratum_codes(f, group)
+            codes, labels = stratum_codes(f, group)
         else:
             codes, labels = None, ["all"]
         k = len(labels)
@@ -224,17 +246,52 @@ def wilson(numerator: np.ndarray, n: np.ndarray, alpha: float = 0.05) -> tuple[n
     return (np.where(nan, np.nan, est), np.where(nan, np.nan, lo), np.where(nan, np.nan, hi))
 
 
-def estimates_from_counts(counts: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Tidy estimates with Wilson intervals from a count table."""
+#: Columns of an estimates table, in order (see :func:`estimates_from_counts`).
+ESTIMATE_COLUMNS = ("scenario", "scenario_hash", "seed", "version", "calibration", "measure", "stratum",
+                    "estimate", "lower", "upper", "unit", "interval", "numerator_count", "denominator_count",
+                    "numerator_label", "denominator_label")
+
+
+def unit_of(measure: Measure) -> str:
+    """``"proportion"`` or ``"per 1,000 screens"``."""
+    return "proportion" if measure.per == 1.0 else f"per {measure.per:,.0f} screens"
+
+
+def estimates_from_counts(counts: pd.DataFrame, alpha: float = 0.05, *, provenance: dict[str, Any] | None = None,
+                          ) -> pd.DataFrame:
+    """Tidy estimates with Wilson intervals from a count table.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``stratum``, ``measure``, ``numerator``, ``n`` (from :func:`count_screens`).
+    alpha : float
+        1 - confidence level of the Wilson intervals.
+    provenance : dict, optional
+        ``scenario``, ``scenario_hash``, ``seed``, ``version``, ``calibration`` values repeated on every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ESTIMATE_COLUMNS`: one row per measure and stratum; ``estimate``/``lower``/``upper`` in
+        ``unit`` (a proportion, or per 1,000 screens); the counts and labels of the numerator and the
+        denominator.
+    """
     est, lo, hi = wilson(counts["numerator"].to_numpy(), counts["n"].to_numpy(), alpha)
-    per = counts["measure"].map({m.name: m.per for m in MEASURES}).to_numpy()
-    den = counts["measure"].map({m.name: m.denominator for m in MEASURES})
-    return pd.DataFrame({
-        "measure": counts["measure"], "denominator": den, "stratum": counts["stratum"],
-        "numerator": counts["numerator"], "n": counts["n"],
+    by_name = {m.name: m for m in MEASURES}
+    measures = [by_name[m] for m in counts["measure"]]
+    per = np.array([m.per for m in measures])
+    prov = {"scenario": "", "scenario_hash": "", "seed": -1, "version": "", "calibration": "", **(provenance or {})}
+    out = pd.DataFrame({
+        **{k: [prov[k]] * len(counts) for k in ("scenario", "scenario_hash", "seed", "version", "calibration")},
+        "measure": counts["measure"].to_numpy(), "stratum": counts["stratum"].to_numpy(),
         "estimate": est * per, "lower": lo * per, "upper": hi * per,
-        "interval": "wilson95",
+        "unit": [unit_of(m) for m in measures], "interval": "wilson95",
+        "numerator_count": counts["numerator"].to_numpy(), "denominator_count": counts["n"].to_numpy(),
+        "numerator_label": [m.numerator for m in measures], "denominator_label": [m.denominator for m in measures],
     })
+    out["seed"] = out["seed"].astype(np.int64)
+    return out
 
 
 @dataclass
@@ -250,12 +307,30 @@ class Results:
     screens: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    calibration: str = "none"
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """``scenario``, ``scenario_hash``, ``seed``, ``version``, ``calibration`` of this run."""
+        return {"scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
+                "version": self.version, "calibration": self.calibration}
+
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Every measure with its Wilson interval (one row per measure and stratum)."""
-        out = estimates_from_counts(self.counts, alpha)
-        out.attrs.update({"scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
-                          "women": self.women, "version": self.version})
+        """Every measure with its Wilson interval, one row per measure and stratum (:data:`ESTIMATE_COLUMNS`)."""
+        out = estimates_from_counts(self.counts, alpha, provenance=self.provenance)
+        out.attrs.update({**self.provenance, "women": self.women})
         return out
+
+    def __repr__(self) -> str:
+        rec = self.estimates().set_index(["measure", "stratum"])
+        r = rec.loc[("recall_rate", "all")]
+        c = rec.loc[("calc_only_share_of_recalls", "all")]
+        return (f"<Results {self.scenario} ({self.scenario_hash}): {self.women:,} women, seed {self.seed},"
+                f" calibration {self.calibration}; recall {_pct(r)}, calc-only share of recalls {_pct(c)}>")
+
+    def _repr_html_(self) -> str:
+        """The headline measures with their intervals and the provenance line (for Jupyter)."""
+        return headline_html(self.estimates(), self.women, self.provenance)
 
     def estimate(self, measure: str, stratum: str = "all") -> float:
         """One point estimate."""
@@ -271,12 +346,41 @@ class Results:
         records = []
         for r in e.itertuples(index=False):
             records.append({
-                "measure": r.measure, "denominator": r.denominator, "stratum": r.stratum,
-                "numerator": int(r.numerator), "n": int(r.n),
+                "measure": r.measure, "stratum": r.stratum, "unit": r.unit,
+                "numerator_count": int(r.numerator_count), "denominator_count": int(r.denominator_count),
+                "numerator_label": r.numerator_label, "denominator_label": r.denominator_label,
                 "estimate": None if np.isnan(r.estimate) else float(r.estimate),
                 "lower": None if np.isnan(r.lower) else float(r.lower),
                 "upper": None if np.isnan(r.upper) else float(r.upper),
             })
         return {"scenario": self.scenario, "scenario_hash": self.scenario_hash,
-                "version": self.version, "seed": self.seed, "women": self.women,
+                "version": self.version, "seed": self.seed, "women": self.women, "calibration": self.calibration,
                 "interval": "Wilson 95% (binomial, within this run)", "estimates": records}
+
+
+#: Measures shown by the compact (Jupyter) view of a run.
+HEADLINE = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_screen_detected",
+            "cancer_detection_rate_per_1000", "interval_cancer_rate_per_1000", "sensitivity")
+
+
+def _pct(row: pd.Series) -> str:
+    if not np.isfinite(row["estimate"]):
+        return "—"
+    if row["unit"] == "proportion":
+        return f"{100 * row['estimate']:.1f}% ({100 * row['lower']:.1f}–{100 * row['upper']:.1f})"
+    return f"{row['estimate']:.2f} ({row['lower']:.2f}–{row['upper']:.2f}) {row['unit']}"
+
+
+def headline_html(estimates: pd.DataFrame, women: int, provenance: dict[str, Any]) -> str:
+    """A compact HTML table of the headline measures (overall) with Wilson 95% intervals."""
+    import html
+
+    e = estimates[(estimates["stratum"] == "all") & estimates["measure"].isin(HEADLINE)].set_index("measure")
+    rows = "".join(f"<tr><td style='text-align:left'>{html.escape(m)}</td><td>{html.escape(_pct(e.loc[m]))}</td>"
+                   f"<td style='text-align:left'>{html.escape(str(e.loc[m, 'denominator_label']))}</td></tr>"
+                   for m in HEADLINE if m in e.index)
+    prov = (f"{provenance['scenario']} (scenario_hash {provenance['scenario_hash']}) · {women:,} women · seed"
+            f" {provenance['seed']} · calcsim {provenance['version']} · calibration {provenance['calibration']}")
+    return ("<div><table><thead><tr><th style='text-align:left'>measure</th><th>estimate (Wilson 95%)</th>"
+            f"<th style='text-align:left'>denominator</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<small>{html.escape(prov)}. All measures: <code>.estimates()</code></small></div>")

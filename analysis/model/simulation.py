@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError
+from analysis.errors import check_seed, check_women
 from analysis.model.cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
 from analysis.model.natural_history import HazardModel, draw_natural_history, hazard_model
 from analysis.model.programme import screen_block
@@ -41,7 +41,8 @@ from analysis.model.results import (
     empty_screens,
 )
 from analysis.model.streams import BLOCK_SIZE
-from analysis.scenario.loader import Scenario, load_scenario
+from analysis.scenario import Scenario, load_scenario
+from analysis.scenario.codings import CODINGS
 
 #: Seed of the fixed reference population used to rescale the baseline incidence.
 REFERENCE_SEED = 0
@@ -115,15 +116,14 @@ def simulate_block(model: Model, seed: int, block: int, n: int, detail: bool = T
 
 
 def screens_frame(frame: Frame) -> pd.DataFrame:
-    """A screens frame (dict of arrays) as a DataFrame with the documented dtypes."""
-    return pd.DataFrame({k: frame[k].astype(v, copy=False) for k, v in SCREEN_COLUMNS.items()})
+    """A screens frame (dict of arrays) as a DataFrame with the documented dtypes.
 
-
-def _check_run_args(women: int, seed: int) -> None:
-    if isinstance(women, bool) or not isinstance(women, int | np.integer) or women < 1:
-        raise CalcsimInputError(f"--women: {women!r}: a whole number >= 1")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
-        raise CalcsimInputError(f"--seed: {seed!r}: a whole number between 0 and 2**63 - 1")
+    Coded columns (density, family history, BRCA, cancer type, presentation, calcification
+    morphology and distribution, work-up, pathology, biopsy method) become pandas Categoricals
+    with the labels of :data:`analysis.scenario.codings.CODINGS`.
+    """
+    return pd.DataFrame({k: CODINGS[k].categorical(frame[k]) if k in CODINGS else frame[k].astype(v, copy=False)
+                         for k, v in SCREEN_COLUMNS.items()})
 
 
 def simulate(
@@ -131,7 +131,7 @@ def simulate(
     women: int = 100_000,
     seed: int = 2026,
     *,
-    by: Sequence[str] = (),
+    by: Sequence[str] | Sequence[Sequence[str]] = (),
     cohort_data: str | os.PathLike[str] | None = None,
     keep_screens: bool = False,
     screens_path: str | os.PathLike[str] | None = None,
@@ -149,8 +149,10 @@ def simulate(
         Women in the cohort.
     seed : int
         Run seed: the same seed gives bit-identical results.
-    by : sequence of str
-        Stratify the counts (see :data:`analysis.model.results.STRATA`).
+    by : sequence of str, or sequence of sequences of str
+        Stratify the counts (columns of :data:`analysis.model.results.STRATA`): one grouping
+        (``["density", "round"]``, their cross-classification) or several counted in the same run
+        (``[["age_group"], ["density"], ["round", "density"]]``).
     cohort_data : path, optional
         BCSC Risk Estimation Dataset file to resample the cohort from.
     keep_screens : bool
@@ -169,7 +171,7 @@ def simulate(
     -------
     Results
     """
-    _check_run_args(women, seed)
+    women, seed = check_women(women), check_seed(seed)
     by = check_strata(by)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     model = model or build_model(s, cohort_data)
@@ -205,7 +207,8 @@ def simulate(
         counts = count_screens(empty_screens(), by)
     return Results(
         scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
+        calibration=s.calibration_label,
         counts=counts, screens=pd.concat(kept, ignore_index=True) if keep_screens and kept else None,
-        meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": list(by),
+        meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
               "cohort": "bcsc" if cohort_data is not None else "parametric"},
     )

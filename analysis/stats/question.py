@@ -65,7 +65,8 @@ def calc_only_question(results, targets: pd.DataFrame | None = None) -> pd.DataF
     for measure, meaning in QUESTION_MEASURES.items():
         r = e.loc[measure]
         match = t[(t["scenario"] == pooled.scenario) & (t["measure"] == measure) & (t["kind"] == "point")]
-        row = {"measure": measure, "meaning": meaning, "numerator": int(r["numerator"]), "n": int(r["n"]),
+        row = {"measure": measure, "meaning": meaning, "numerator_count": int(r["numerator_count"]),
+               "denominator_count": int(r["denominator_count"]), "denominator_label": r["denominator_label"],
                "estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
                "interval": "Wilson 95% (within run)"}
         for col in ("replicate_lower", "replicate_upper", "replicate_ci_lower", "replicate_ci_upper"):
@@ -101,7 +102,7 @@ def format_question(q: pd.DataFrame) -> str:
         lines.append(f"  {r.measure}")
         lines.append(f"    {r.meaning}")
         lines.append(f"    model: {pct(r.estimate)} (95% Wilson {pct(r.lower)}–{pct(r.upper)}; "
-                     f"{r.numerator:,} / {r.n:,})"
+                     f"{r.numerator_count:,} / {r.denominator_count:,})"
                      + (f"; replicate 95% CI {pct(r.replicate_ci_lower)}–{pct(r.replicate_ci_upper)}"
                         if hasattr(r, "replicate_ci_lower") else ""))
         lines.append(f"    inside the 12.7–41.2% band: {'yes' if r.in_literature_band else 'no'}")

@@ -34,10 +34,10 @@ from scipy import stats
 
 from analysis import __version__
 from analysis.errors import CalcsimInputError
-from analysis.model.results import MEASURES, Results, _stratum_codes, check_strata, estimates_from_counts
+from analysis.model.results import MEASURES, Results, check_strata, estimates_from_counts, stratum_codes
 from analysis.model.simulation import Model, block_sizes, build_model, simulate, simulate_block
 from analysis.model.streams import BLOCK_SIZE
-from analysis.scenario.loader import Scenario, load_scenario
+from analysis.scenario import Scenario, load_scenario
 
 REPLICATE_COLUMNS = ("replicate_lower", "replicate_upper", "replicate_mean", "replicate_ci_lower",
                      "replicate_ci_upper")
@@ -66,7 +66,7 @@ class ReplicateResults:
 
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
         """Pooled estimates (Wilson) with the across-replicate spread and replicate CI."""
-        out = estimates_from_counts(self.pooled.counts, alpha)
+        out = estimates_from_counts(self.pooled.counts, alpha, provenance=self.pooled.provenance)
         per = np.vstack([r.estimates(alpha)["estimate"].to_numpy() for r in self.replicates])
         r = per.shape[0]
         with warnings.catch_warnings():  # strata with no denominator in some replicates
@@ -124,7 +124,7 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
     seeds = replicate_seeds(seed, replicates)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if map_fn is not None:
-        runs = map_fn(_replicate, [(s, women, rs, tuple(by), cohort_data) for rs in seeds])
+        runs = map_fn(_replicate, [(s, women, rs, check_strata(by), cohort_data) for rs in seeds])
     else:
         model = model or build_model(s, cohort_data)
         runs = [simulate(s, women=women, seed=rs, by=by, model=model, progress=progress) for rs in seeds]
@@ -132,7 +132,7 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
     counts["numerator"] = np.sum([r.counts["numerator"].to_numpy() for r in runs], axis=0)
     counts["n"] = np.sum([r.counts["n"].to_numpy() for r in runs], axis=0)
     pooled = Results(scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed),
-                     women=int(women) * len(runs), counts=counts,
+                     women=int(women) * len(runs), counts=counts, calibration=s.calibration_label,
                      meta={"replicates": len(runs), "women_per_replicate": int(women)})
     return ReplicateResults(replicates=runs, pooled=pooled, meta={"seeds": seeds})
 
@@ -177,7 +177,7 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
     sizes = block_sizes(int(women))
     acc: dict[tuple[str, int], dict[str, np.ndarray]] = {}
     labels_by_group: list[list[str]] = []
-    groups = [()] + ([tuple(by)] if by else [])
+    groups = [(), *by]
     from tqdm import tqdm
 
     for blk in tqdm(range(len(sizes)), desc=f"{sa.name} vs {sb.name}", unit="block", disable=not progress,
@@ -187,9 +187,8 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
         fb = simulate_block(mb, seed, blk, n, detail=False)
         labels_by_group = []
         for gi, group in enumerate(groups):
-            codes_a, labels = _stratum_codes(fa, group) if group else (np.zeros(len(fa["recalled"]), np.intp),
-                                                                       ["all"])
-            codes_b, _ = _stratum_codes(fb, group) if group else (np.zeros(len(fb["recalled"]), np.intp), None)
+            codes_a, labels = stratum_codes(fa, group)
+            codes_b, _ = stratum_codes(fb, group)
             labels_by_group.append(labels)
             k = len(labels)
             cells_a = (fa["woman"] - blk * BLOCK_SIZE) * k + codes_a

@@ -10,5 +10,5 @@ from analysis.model.simulation import simulate
 
 if __name__ == "__main__":
     out = Path(__file__).parent / "nl-biennial-women3000-seed7.csv"
-    simulate(load_scenario("nl-biennial", calibrated=False), women=3000, seed=7).counts.to_csv(out, index=False)
+    simulate(load_scenario("nl-biennial", calibration=None), women=3000, seed=7).counts.to_csv(out, index=False)
     print(f"written {out}")
