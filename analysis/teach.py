@@ -373,8 +373,8 @@ def export_coursework(
     """
     from tqdm import tqdm
 
+    from analysis.io.atomic import staging_folder, swap_into_place
     from analysis.model.simulation import simulate
-    from analysis.report import staging_folder, swap_into_place
     from analysis.scenario import load_scenario
 
     _check(students, seed, women)

@@ -40,9 +40,7 @@ scenario = "nl-biennial"
 # %%
 from IPython.display import display
 
-from analysis import figures, load_scenario
-from analysis.model.simulation import simulate
-from analysis.stats.table1 import table1
+from analysis import figures, load_scenario, simulate, table1
 
 # %%
 s = load_scenario(scenario)

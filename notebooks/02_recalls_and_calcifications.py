@@ -39,11 +39,8 @@ scenario = "nl-biennial"
 # %%
 from IPython.display import display
 
-from analysis import figures, load_scenario
-from analysis.stats.question import calc_only_question, format_question
-from analysis.stats.regression import fit_odds_ratios
-from analysis.model.simulation import build_model, simulate
-from analysis.stats.targets import load_targets
+from analysis import build_model, calc_only_question, figures, fit_odds_ratios, load_scenario, load_targets, simulate
+from analysis.stats.question import format_question
 
 # %%
 s = load_scenario(scenario)
@@ -139,7 +136,7 @@ figures.rounds_compared(by_round, targets=load_targets())
 #
 # Logistic regression of recall on the risk factors at each screen. A woman contributes several
 # screens, so the fit is a **GEE** (groups = woman, exchangeable working correlation, robust
-# standard errors; MODEL.md §2). BRCA status is left out of this model: carriers are about 0.3% of
+# standard errors; docs/model.md §1.3). BRCA status is left out of this model: carriers are about 0.3% of
 # women, too few for a stable odds ratio at this cohort size (look at them stratified, above).
 
 # %%

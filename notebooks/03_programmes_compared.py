@@ -41,11 +41,14 @@ reference = "nl-biennial"
 import pandas as pd
 from IPython.display import display
 
-from analysis import figures, load_scenario
-from analysis.stats.cumulative import cumulative_false_positive_curve
-from analysis.stats.question import calc_only_question
-from analysis.model.simulation import simulate
-from analysis.stats.uncertainty import compare
+from analysis import (
+    calc_only_question,
+    compare,
+    cumulative_false_positive_curve,
+    figures,
+    load_scenario,
+    simulate,
+)
 
 # %%
 loaded = {name: load_scenario(name) for name in scenarios}
@@ -69,7 +72,7 @@ measures = ["recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_scr
 side = pd.DataFrame(index=pd.Index(measures, name="measure"))
 for name, r in runs.items():
     e = r.estimates().set_index(["measure", "stratum"]).xs("all", level="stratum").loc[measures]
-    side["denominator"] = e["denominator"].str.split(" [(]").str[0]
+    side["denominator"] = e["denominator_label"].str.split(" [(]").str[0]
     side[name] = [f"{x:.4g} ({lo:.4g}–{hi:.4g})" for x, lo, hi in zip(e["estimate"], e["lower"], e["upper"])]
 side
 

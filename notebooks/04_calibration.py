@@ -18,7 +18,7 @@
 #
 # Some inputs of the model have no published value: the prevalence of benign microcalcification
 # clusters at 50, the reader thresholds, the sojourn times, the rates of benign findings. They are
-# **calibrated**: chosen so that the model reproduces published programme figures (MODEL.md §7).
+# **calibrated**: chosen so that the model reproduces published programme figures (docs/model.md §9.2).
 # `calcsim calibrate` draws parameter sets over their prior ranges (Latin hypercube, in sequential
 # rounds), simulates each on the same women, scores it against the targets with a chi-square
 # distance and keeps the accepted sets (approximate Bayesian computation, rejection step with
@@ -32,15 +32,15 @@
 women = 20_000
 seed = 2026
 scenario = "nl-biennial"
-calibration_directory = None  # None: the shipped data/calibration folder
+calibration = "shipped"  # "shipped" (data/calibration), "none", or the path of a calcsim calibrate output
 
 # %%
 from IPython.display import display
 
-from analysis import figures, load_scenario
-from analysis.calibration.abc import calibrated_parameters, load_calibration, scenario_targets
-from analysis.calibration.posterior import calibration_fit, run_posterior
-from analysis.stats.targets import load_targets
+from analysis import figures, load_scenario, load_targets, run_posterior
+from analysis.calibration.abc import calibrated_parameters, scenario_targets
+from analysis.calibration.posterior import calibration_fit
+from analysis.scenario import read_calibration
 
 # %% [markdown]
 # ## What the scenario is calibrated against
@@ -53,25 +53,28 @@ from analysis.stats.targets import load_targets
 # because its denominator is unknown.
 
 # %%
-s = load_scenario(scenario)
+s = load_scenario(scenario, calibration=None if calibration == "none" else calibration)
+prior = load_scenario(scenario, calibration="parents")  # the starting point of its calibration
 targets = load_targets()
 mine = scenario_targets(s, targets)
 display(mine[["target", "setting", "measure", "kind", "value", "interval_lower", "interval_upper", "target_sd_basis",
               "source"]])
 print("free (calibrated) parameters and their prior ranges:")
-for key, lo, hi in calibrated_parameters(s):
+for key, lo, hi in calibrated_parameters(prior):
     print(f"  {key}: {lo:g} - {hi:g}")
 
 # %%
-cal = load_calibration(s.name, calibration_directory)
+own = [c for c in s.calibration if c.scenario == s.name]
+calfile = read_calibration(own[0].path, label=own[0].file) if own else None
+cal = calfile.draws if calfile is not None else None
+print(f"calibration applied: {s.calibration_label}")
 if cal is None:
-    print(f"No calibration file for scenario {s.name!r} yet. Its 'calibrated' parameters are at the centres of "
-          f"their prior ranges, so the absolute levels of its outputs are not to be quoted.\n"
-          f"Run `calcsim calibrate --scenario {s.name}` to create data/calibration/{s.name}.csv, then re-run this "
-          "notebook.")
+    print(f"No calibration of scenario {s.name!r} itself is applied: its own 'calibrated' parameters keep the prior"
+          " values written in its file, so the absolute levels of its outputs are not to be quoted.\n"
+          f"Run `calcsim calibrate --scenario {s.name} --out calibration/` and pass its output as `calibration`.")
 else:
-    a = cal.attrs
-    print(f"calibration file: {a.get('path')}")
+    a = calfile.meta
+    print(f"calibration file: {calfile.label}")
     print(f"  made {a.get('date', '?')} with calcsim {a.get('version')}, seed {a.get('seed')}, "
           f"{int(a.get('women', 0)):,} women per draw, {a.get('draws')} draws in {a.get('rounds', '1')} round(s)")
     print(f"  targets: {a.get('targets')}")
@@ -89,7 +92,7 @@ else:
 
 # %%
 if cal is not None:
-    keys = cal.attrs.get("parameters", "").split()
+    keys = calfile.parameters
     accepted = cal[cal["accepted"].astype(bool)]
     display(accepted[keys].describe().T[["mean", "min", "max"]].round(4))
 
@@ -104,7 +107,7 @@ if cal is not None:
 # %%
 post = fit = None
 if cal is not None:
-    post = run_posterior(s.name, women=women, seed=seed, directory=calibration_directory)
+    post = run_posterior(s, women=women, seed=seed)
     fit = calibration_fit(post, targets=targets)
     display(fit[["target", "measure", "kind", "target_value", "target_lower", "target_upper", "model",
                  "posterior_lower", "posterior_upper", "within"]].round(4))
@@ -128,7 +131,7 @@ if post is not None:
     e = post.estimates()
     show = e[(e["stratum"] == "all") & e["measure"].isin(["calc_only_share_of_recalls",
                                                           "calc_only_share_of_screen_detected", "recall_rate"])]
-    display(show[["measure", "denominator", "estimate", "lower", "upper", "posterior_lower", "posterior_upper"]]
+    display(show[["measure", "denominator_label", "estimate", "lower", "upper", "posterior_lower", "posterior_upper"]]
             .round(4))
 else:
     print("no calibration: only within-run Wilson intervals are available (notebook 2)")
@@ -139,19 +142,20 @@ else:
 # As in any modelling study, figures the model was **not** tuned to should be kept aside for
 # external validation. Honestly:
 #
-# * **Held-out figures: none shipped yet.** Every programme figure in `data/targets/targets.csv`
-#   that belongs to a scenario is used to calibrate that scenario (the table below shows which).
-#   A fit to the calibration targets is therefore not a validation.
+# * **Held out:** the BCSC recall, cancer detection and sensitivity by age group × density
+#   (`calcsim validate`, `analysis.calibration.validation.bcsc_validation`) are not calibration
+#   targets; the reading density odds ratios come from the same dataset pooled over ages. Every
+#   other programme figure in `data/targets/targets.csv` that belongs to a scenario is used to
+#   calibrate it (the table below shows which), so a fit to those is not a validation.
 # * **Not calibrated against:** the 12.7–41.2% literature band (no denominator; shown for
-#   comparison only); the BCSC recall by age × density (MODEL.md §7 lists it; it is not in the
-#   targets file yet); the shape of the cumulative false-positive curve; first- versus
+#   comparison only); the shape of the cumulative false-positive curve; first- versus
 #   subsequent-round figures beyond the European guideline maxima; the odds ratios of notebook 2
 #   (they are inputs, checked by the tests rather than by calibration).
 # * **Calibrated, but with an assumed target SD:** figures published without counts or an interval
 #   get a 10% relative SD — an assumption that sets how tightly the model is held to them.
 
 # %%
-used = set((cal.attrs.get("targets", "") if cal is not None else "").split())
+used = set((calfile.meta.get("targets", "") if calfile is not None else "").split())
 t = targets[targets["kind"] != "band"].copy()
 mine_note = "not used by its calibration" if cal is not None else "no calibration yet"
 t["role"] = ["calibration target (this scenario)" if name in used

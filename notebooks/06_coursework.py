@@ -43,9 +43,7 @@ scenario = "nl-biennial"
 from IPython.display import display
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.question import calc_only_question
-from analysis.stats.regression import fit_odds_ratios
-from analysis.model.simulation import simulate
+from analysis import calc_only_question, fit_odds_ratios, simulate
 
 # %%
 res = simulate(scenario, women=women, seed=seed, keep_screens=True)
@@ -153,7 +151,8 @@ for label, num, den in [("share of recalls", int(recalls["calc_only_recall"].sum
                         ("share of screen-detected cancers", int(cancers["calc_only_recall"].sum()), len(cancers))]:
     lo, hi = proportion_confint(num, den, method="wilson") if den else (float("nan"), float("nan"))
     print(f"{label:33s}: {num:,} / {den:,} = {num / max(den, 1):.1%} (Wilson 95% {lo:.1%} to {hi:.1%})")
-display(calc_only_question(res)[["measure", "numerator", "n", "estimate", "lower", "upper", "in_literature_band"]])
+display(calc_only_question(res)[["measure", "numerator_count", "denominator_count", "estimate", "lower", "upper",
+                                  "in_literature_band"]])
 
 # %% [markdown]
 # ## Exercise 4 — odds ratios when women have several screens
@@ -216,7 +215,7 @@ print(f"GEE working correlation between screens of a woman: {gee.attrs['working_
 # calcification recalls that turn out to be cancer is the positive predictive value of a
 # calcification recall (`ppv_calc_recall`, printed below); "most" would need it above 50%. In
 # published series most recalled calcifications are benign — only fine pleomorphic and fine
-# linear/branching morphologies are malignant more often than not (MODEL.md §5.5). The 12.7–41.2% figure in the literature is quoted without a denominator;
+# linear/branching morphologies are malignant more often than not (docs/model.md §4.9). The 12.7–41.2% figure in the literature is quoted without a denominator;
 # read as a share of **screen-detected cancers** it means something else again (how many cancers
 # were found *only* because of calcifications). Ask for the numerator, the denominator, the
 # programme and years, and an interval.
@@ -230,4 +229,4 @@ ppv = numbers.loc["ppv_calc_recall"]
 verdict = "supported" if ppv["lower"] > 0.5 else "not supported"
 print(f"PPV of a calcification recall: {ppv['estimate']:.1%} (Wilson 95% {ppv['lower']:.1%} to {ppv['upper']:.1%}): "
       f"'most turn out to be cancer' is {verdict} in this simulation")
-numbers[["denominator", "numerator", "n", "estimate", "lower", "upper"]].round(4)
+numbers[["denominator_label", "numerator_count", "denominator_count", "estimate", "lower", "upper"]].round(4)

@@ -38,7 +38,8 @@ def synthetic_targets(path: Path, women: int = 40_000, seed: int = 101) -> pd.Da
     e = simulate(s, women=women, seed=seed).estimates().set_index("measure")
     rows = [{"target": f"synthetic_{m}", "setting": "synthetic", "scenario": "nl-biennial", "measure": m,
              "kind": "point", "value": e.loc[m, "numerator_count"] / e.loc[m, "denominator_count"],
-             "numerator": e.loc[m, "numerator_count"], "denominator": e.loc[m, "denominator_count"], "lower": "", "upper": "", "source": "synthetic", "note": ""}
+             "numerator": e.loc[m, "numerator_count"], "denominator": e.loc[m, "denominator_count"],
+             "lower": "", "upper": "", "source": "synthetic", "note": ""}
             for m in TARGET_MEASURES]
     pd.DataFrame(rows).to_csv(path, index=False)
     return load_targets(path)

@@ -97,7 +97,8 @@ def test_recall_by_density(run, tmp_path):
     bars = _errorbars(ax)
     assert len(bars) == 1
     e = run.estimates()
-    rows = e[(e["measure"] == "recall_rate") & e["stratum"].str.startswith("density=") & (e["n"] > 0)]
+    den = "denominator_count" if "denominator_count" in e.columns else "n"  # older estimates tables: "n"
+    rows = e[(e["measure"] == "recall_rate") & e["stratum"].str.startswith("density=") & (e[den] > 0)]
     y = bars[0].lines[0].get_ydata()
     np.testing.assert_allclose(y, rows["estimate"].to_numpy())
     assert len(ax.get_xticks()) == len(rows)
@@ -323,3 +324,203 @@ def test_odds_ratios_and_sobol(run, tmp_path):
     for ax in fig.axes:
         assert len(ax.patches) == 4
     _saves(fig, tmp_path, "sobol")
+
+
+# ----------------------------------------------------------------------------- no global matplotlib state
+PUBLIC = ["COMPARE_MEASURES", "FINDINGS", "MEASURE_LABELS", "PALETTE", "ROUND_MEASURES", "SCENARIO_COLOURS", "STYLE",
+          "calc_only_shares", "calcsim_style", "calibration_fit", "cohort_distributions", "cumulative_false_positive",
+          "funnel_counts", "measure_label", "odds_ratios", "parse_stratum", "recall_by", "rounds_compared",
+          "scenario_comparison", "screening_funnel", "sobol_indices", "tornado"]
+
+#: Run in a fresh interpreter: import the figures, save one, report pyplot and the backend before and after.
+_HEADLESS = """
+import json, sys
+import matplotlib
+def raw():  # the backend setting as stored, without resolving it (resolving it would import pyplot)
+    b = dict.__getitem__(matplotlib.rcParams, "backend")
+    return b if isinstance(b, str) else "<auto>"
+before = raw()
+from analysis import figures
+imported = {"backend": raw(), "pyplot": "matplotlib.pyplot" in sys.modules}
+import pandas as pd
+ow = pd.DataFrame({"output": "recall_rate", "parameter": ["a", "b"], "low_value": [0.0, 1.0], "high_value": [1.0, 2.0],
+                   "base": 0.02, "at_low": [0.01, 0.019], "at_high": [0.05, 0.018], "swing": [0.04, 0.001]})
+fig = figures.tornado(ow)
+fig.savefig(sys.argv[1])
+png = fig._repr_png_()
+print(json.dumps({"before": before, "imported": imported, "saved": {"backend": raw(),
+                  "pyplot": "matplotlib.pyplot" in sys.modules}, "repr_png": png[:8].hex()}))
+"""
+
+
+@pytest.mark.parametrize("mplbackend", [None, "svg"])
+def test_import_and_savefig_leave_backend_and_pyplot_alone(tmp_path, mplbackend):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | ({"MPLBACKEND": mplbackend} if mplbackend
+                                                                        else {})
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
+    out = tmp_path / "headless.png"
+    proc = subprocess.run([sys.executable, "-c", _HEADLESS, str(out)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert r["before"] == (mplbackend or "<auto>")
+    for stage in ("imported", "saved"):
+        assert r[stage] == {"backend": r["before"], "pyplot": False}, stage
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5_000
+    assert r["repr_png"] == b"\x89PNG\r\n\x1a\n".hex()  # the figure can show itself in Jupyter
+
+
+def test_public_names():
+    assert sorted(F.__all__) == sorted(PUBLIC)
+    assert all(hasattr(F, name) for name in PUBLIC)
+
+
+def _synthetic_tables() -> dict[str, pd.DataFrame]:
+    """Small hand-made inputs of the figures that take analysis outputs (no simulation needed)."""
+    ow = pd.DataFrame({"output": "recall_rate", "parameter": ["a", "b"], "low_value": [0.0, 1.0],
+                       "high_value": [1.0, 2.0], "base": 0.02, "at_low": [0.01, 0.019], "at_high": [0.05, 0.018],
+                       "swing": [0.04, 0.001]})
+    fit = pd.DataFrame({"target": ["t1"], "measure": ["recall_rate"], "kind": ["point"], "target_value": [0.02],
+                        "target_lower": [0.018], "target_upper": [0.022], "model": [0.021], "model_lower": [0.02],
+                        "model_upper": [0.022], "posterior_lower": [0.017], "posterior_upper": [0.025]})
+    so = pd.DataFrame({"output": ["recall_rate"] * 2, "parameter": ["a", "b"], "S1": [0.6, 0.1], "S1_conf": 0.05,
+                       "ST": [0.7, 0.2], "ST_conf": 0.05})
+    cmp = pd.DataFrame({"measure": ["recall_rate", "ppv1"], "stratum": "all", "estimate_a": [0.05, 0.1],
+                        "estimate_b": [0.02, 0.2], "difference": [0.03, -0.1], "lower": [0.02, -0.15],
+                        "upper": [0.04, -0.05]})
+    cmp.attrs.update({"a": "us-annual", "b": "nl-biennial"})
+    ors = pd.DataFrame({"term": ["age_per_decade", "family_history=>=2"], "odds_ratio": [1.2, 1.8],
+                        "lower": [1.0, 1.1], "upper": [1.4, 2.9]})
+    ors.attrs["references"] = {"family_history": "0"}
+    return {"one_way": ow, "fit": fit, "sobol": so, "compare": cmp, "odds_ratios": ors}
+
+
+def test_figures_leave_rcparams_unchanged_and_carry_the_style(run, by_round):
+    import matplotlib
+
+    t = _synthetic_tables()
+    builders = {
+        "screening_funnel": lambda: F.screening_funnel(run),
+        "recall_by": lambda: F.recall_by(run.estimates(), "density"),
+        "calc_only_shares": lambda: F.calc_only_shares(calc_only_question(run)),
+        "rounds_compared": lambda: F.rounds_compared(by_round, targets=load_targets()),
+        "cumulative_false_positive": lambda: F.cumulative_false_positive(cumulative_false_positive_curve(run.screens)),
+        "cohort_distributions": lambda: F.cohort_distributions(run.screens),
+        "scenario_comparison": lambda: F.scenario_comparison(t["compare"], ["recall_rate", "ppv1"]),
+        "odds_ratios": lambda: F.odds_ratios(t["odds_ratios"]),
+        "sobol_indices": lambda: F.sobol_indices(t["sobol"]),
+        "tornado": lambda: F.tornado(t["one_way"]),
+        "calibration_fit": lambda: F.calibration_fit(t["fit"]),
+    }
+    assert set(builders) == {n for n in PUBLIC if n[0].islower()} - {"calcsim_style", "funnel_counts",
+                                                                      "measure_label", "parse_stratum"}
+    assert matplotlib.rcParams["figure.dpi"] != F.STYLE["figure.dpi"]  # else the check below proves nothing
+    before = matplotlib.rcParams.copy()
+    for name, build in builders.items():
+        fig = build()
+        assert isinstance(fig, Figure), name
+        assert matplotlib.rcParams.copy() == before, f"{name} changed rcParams"
+        assert fig.dpi == F.STYLE["figure.dpi"], name  # the style was applied to the figure itself
+        ax = fig.axes[0]
+        assert not ax.spines["top"].get_visible(), name
+        grid = [g for g in ax.xaxis.get_gridlines() + ax.yaxis.get_gridlines() if g.get_visible()]
+        assert grid and all(g.get_alpha() == F.STYLE["grid.alpha"] for g in grid), name
+        assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n", name
+    with F.calcsim_style():
+        assert matplotlib.rcParams["grid.alpha"] == F.STYLE["grid.alpha"]
+    assert matplotlib.rcParams.copy() == before
+
+
+def test_a_returned_figure_displays_as_an_image_in_a_notebook(tmp_path, monkeypatch):
+    """Executed by a real kernel (inline backend): the figure as the last expression gives an image/png output."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    t = _synthetic_tables()["one_way"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"import sys\nimport pandas as pd\nfrom analysis import figures\n"
+                                          f"ow = pd.DataFrame({t.to_dict(orient='list')!r})\nfigures.tornado(ow)"),
+                nbformat.v4.new_code_cell("print('matplotlib.pyplot' in sys.modules)")]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (result,) = [o for o in nb.cells[0].outputs if o["output_type"] == "execute_result"]
+    assert "image/png" in result["data"]
+    assert nb.cells[1].outputs[0]["text"].strip() == "False"  # no pyplot in the kernel either
+
+
+# ----------------------------------------------------------------------------- coded (Categorical) columns
+def _recoded(screens: pd.DataFrame, how: str) -> pd.DataFrame:
+    """The screens table with its coded columns as integer codes, Categoricals or plain label strings."""
+    from analysis.scenario.codings import CODINGS
+
+    out = screens.copy()
+    for name, coding in CODINGS.items():
+        if name in out.columns:
+            codes = coding.codes(out[name])
+            out[name] = {"codes": codes, "categorical": coding.categorical(codes),
+                         "labels": np.asarray(coding.labels, dtype=object)[codes - coding.offset]}[how]
+    return out
+
+
+def _geometry(fig: Figure) -> list:
+    return [[(round(p.get_x(), 9), round(p.get_y(), 9), round(p.get_width(), 9), round(p.get_height(), 9))
+             for p in ax.patches] + [t.get_text() for t in ax.get_yticklabels() + ax.texts] for ax in fig.axes]
+
+
+def test_cohort_reads_categorical_label_and_code_columns_alike(run):
+    from analysis.scenario.codings import BRCA, DENSITY
+
+    figs = {how: F.cohort_distributions(_recoded(run.screens, how)) for how in ("codes", "categorical", "labels")}
+    assert isinstance(_recoded(run.screens, "categorical")["density"].dtype, pd.CategoricalDtype)
+    assert _geometry(figs["codes"]) == _geometry(figs["categorical"]) == _geometry(figs["labels"])
+    _, density, family, _ = figs["categorical"].axes
+    assert [t.get_text() for t in density.get_legend().get_texts()] == [f"BI-RADS {x}" for x in DENSITY.labels]
+    # panel (c): family-history shares of the women at their first screen, from the codes
+    first = run.screens.sort_values(["woman", "round_index"]).drop_duplicates("woman")
+    brca = BRCA.codes(first["brca"])
+    widths = [p.get_width() for p in family.patches]
+    assert widths[3:] == pytest.approx([np.mean(brca == 1), np.mean(brca == 2)])
+    assert [t.get_text() for t in family.get_yticklabels()][3:] == ["BRCA1 carrier", "BRCA2 carrier"]
+
+
+def test_cohort_rejects_unknown_categories(run):
+    bad = _recoded(run.screens, "labels")
+    bad.loc[bad.index[0], "density"] = "e"
+    with pytest.raises(CalcsimInputError, match=r"cohort_distributions: screens\['density'\]: 'e': one of a, b, c, d"):
+        F.cohort_distributions(bad)
+    with pytest.raises(CalcsimInputError, match="min_screens"):
+        F.cohort_distributions(run.screens, min_screens=0)
+
+
+def test_strata_levels_are_the_codings_labels():
+    """recall_by orders its categories by the codings; they must be the model's stratum labels."""
+    from analysis.figures.inputs import STRATUM_CODINGS, stratum_levels
+    from analysis.model.results import STRATA
+
+    assert set(STRATUM_CODINGS) == set(STRATA)
+    for name, (_, labels) in STRATA.items():
+        assert stratum_levels(name) == tuple(labels), name
+
+
+def test_bad_arguments_name_themselves():
+    t = _synthetic_tables()
+    with pytest.raises(CalcsimInputError, match="tornado: output = 'ppv9'.*outputs: recall_rate"):
+        F.tornado(t["one_way"], "ppv9")
+    with pytest.raises(CalcsimInputError, match="scenario_comparison: measures"):
+        F.scenario_comparison(t["compare"], [])
+    with pytest.raises(CalcsimInputError, match="odds_ratios: fits is a list"):
+        F.odds_ratios([t["odds_ratios"]])
+    with pytest.raises(CalcsimInputError, match="calc_only_shares: no row"):
+        F.calc_only_shares(pd.DataFrame({"measure": ["x"], "estimate": [0.1], "lower": [0.0], "upper": [0.2]}))

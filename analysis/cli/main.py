@@ -450,7 +450,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         post = run_posterior(_scenario(args, args.scenario), args.women, args.seed, map_fn=_mapper(client))
     fit = calibration_fit(post)
     if args.out is not None:
-        from analysis.figures.core import calibration_fit as fit_figure
+        from analysis.figures import calibration_fit as fit_figure
 
         _prepare_out(args.out)
         atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
@@ -497,7 +497,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             print(f"\nSobol indices ({so.attrs['runs']} runs; conf = 95% bootstrap half-width):")
             print(so.to_string(index=False))
     if args.out is not None:
-        from analysis.figures.core import tornado
+        from analysis.figures import tornado
 
         for name, df in results.items():
             atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))

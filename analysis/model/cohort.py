@@ -1,6 +1,6 @@
 """The cohort: risk factors of the simulated women, one array element per woman.
 
-Two sources (MODEL.md §3.1, §5.1):
+Two sources (docs/model.md §3):
 
 * **parametric** (default) — distributions from the published figures in the
   scenario's ``[cohort]`` section;
@@ -141,7 +141,7 @@ def carrier_probabilities(p: CohortParams, brca_table: pd.DataFrame,
     return out
 
 
-def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+def categorical_draw(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Category index by inverse CDF. ``probs`` is (k,) or (n, k)."""
     cum = np.cumsum(probs, axis=-1)
     if cum.ndim == 1:

@@ -8,7 +8,7 @@ All ages are drawn once per woman by inverting cumulative hazards (no yearly loo
   carriers: the family-history relative risk already includes them). The baseline
   is rescaled (:func:`rescaled_baseline`) so that the reference population's
   average incidence at every age equals the input table — the population
-  attributable fraction step of MODEL.md §4.
+  attributable fraction step of docs/model.md §4.3.
 * The input table is *clinical* incidence; a preclinical cancer that arises at age
   ``a`` surfaces about one mean sojourn time later, so the onset hazard at ``a`` is
   the table's rate at ``a`` plus the mean sojourn time of cancers arising at ``a``
@@ -22,8 +22,8 @@ All ages are drawn once per woman by inverting cumulative hazards (no yearly loo
 * **Calcifications**: a woman-level propensity per calcification kind, thresholded
   at each screen by the age- and risk-factor-specific prevalence (so states
   persist; see :mod:`analysis.model.programme`); malignancy-associated calcifications come
-  from how each cancer presents (MODEL.md §5.4) with morphology, distribution and
-  cluster form drawn from the tables of MODEL.md §5.5.
+  from how each cancer presents (docs/model.md §4.8) with morphology, distribution and
+  cluster form drawn from the tables of docs/model.md §4.9.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.model.cohort import NO_EVENT, Cohort, _categorical
+from analysis.model.cohort import NO_EVENT, Cohort, categorical_draw
 from analysis.model.streams import exponentials, uniforms
 from analysis.scenario import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
 
@@ -76,7 +76,7 @@ class HazardModel:
 
 
 def relative_risk(s: Scenario, c: Cohort, family_history_rr: tuple[float, float] | None = None) -> np.ndarray:
-    """Multiplicative relative risk of invasive cancer for non-carriers (MODEL.md §5.2).
+    """Multiplicative relative risk of invasive cancer for non-carriers (docs/model.md §4.2).
 
     ``family_history_rr`` are the *non-carrier* relative risks for 1 and >= 2
     affected relatives (:func:`noncarrier_family_history_rr`); by default the
@@ -239,19 +239,19 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
 
     pres_table = s.tables["presentation"].set_index("cancer_type")[list(PRESENTATIONS)].to_numpy()
     pres_probs = pres_table[np.where(ctype == DCIS, 0, 1)]
-    presentation = _categorical(uniforms(seed, "history.presentation", block, n), pres_probs)
+    presentation = categorical_draw(uniforms(seed, "history.presentation", block, n), pres_probs)
     presentation = np.where(has, presentation, -1).astype(np.int8)
     has_calc = (presentation == CALC_ONLY) | (presentation == CALC_MASS)
 
     morph = s.tables["morphology"].set_index("origin")[list(MORPHOLOGIES)].to_numpy()
     dist = s.tables["distribution"].set_index("origin")[list(DISTRIBUTIONS)].to_numpy()
     row = np.where(ctype == DCIS, 1, 2)
-    m_morph = _categorical(uniforms(seed, "history.malignant_morphology", block, n), morph[row])
-    m_dist = _categorical(uniforms(seed, "history.malignant_distribution", block, n), dist[row])
+    m_morph = categorical_draw(uniforms(seed, "history.malignant_morphology", block, n), morph[row])
+    m_dist = categorical_draw(uniforms(seed, "history.malignant_distribution", block, n), dist[row])
     m_compact = uniforms(seed, "history.malignant_compact", block, n) < cal.compact_share_malignant
 
-    b_morph = _categorical(uniforms(seed, "history.benign_morphology", block, n), morph[0])
-    b_dist = _categorical(uniforms(seed, "history.benign_distribution", block, n), dist[0])
+    b_morph = categorical_draw(uniforms(seed, "history.benign_morphology", block, n), morph[0])
+    b_dist = categorical_draw(uniforms(seed, "history.benign_distribution", block, n), dist[0])
     b_compact = uniforms(seed, "history.benign_compact", block, n) < cal.compact_share_benign
 
     return NaturalHistory(

@@ -1,6 +1,6 @@
 """The screening programme: schedule, attendance, reading (a table) and work-up.
 
-Reading is data (STYLE.md): :func:`reading_table` turns the scenario's reading
+Reading is data (docs/model.md §5): :func:`reading_table` turns the scenario's reading
 parameters into a table with one row per true finding state x BI-RADS density x
 round type (first / subsequent) and the single-reader and programme recall
 probabilities. The simulator looks recall up in that table; it is never a

@@ -1,7 +1,7 @@
 """Results: counts of screens and the estimates published from them.
 
-Every measure is a proportion ``numerator / n`` over a named denominator (MODEL.md
-§2: always name the denominator), counted per block and summed (integers, so the
+Every measure is a proportion ``numerator / n`` over a named denominator (docs/model.md
+§1.2: always name the denominator), counted per block and summed (integers, so the
 total does not depend on how blocks were grouped), then given a Wilson 95%
 interval (statsmodels). Stratified counts use fixed category lists, so strata
 line up across blocks, runs and scenarios.

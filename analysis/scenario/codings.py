@@ -62,6 +62,15 @@ class Coding:
             If a value is neither one of the labels nor a valid code.
         """
         s = pd.Series(values)
+        if isinstance(s.dtype, pd.CategoricalDtype) and tuple(s.cat.categories) == self.labels \
+                and not s.isna().any():
+            return s.cat.codes.to_numpy().astype(np.int64) + self.offset  # fast path: our own Categorical
+        if pd.api.types.is_integer_dtype(s.dtype):
+            s = s.astype(np.int64)
+            lo, hi = self.offset, self.offset + len(self.labels) - 1
+            bad = (s < lo) | (s > hi)
+            if not bad.any():
+                return s.to_numpy()
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype(object)
         lookup = {label: i + self.offset for i, label in enumerate(self.labels)}

@@ -30,7 +30,7 @@ def _p(kind: str, doc: str) -> Any:
 # --------------------------------------------------------------------------- schema
 @dataclass(frozen=True)
 class CohortParams:
-    """Risk-factor distributions of the simulated women (MODEL.md §5.1)."""
+    """Risk-factor distributions of the simulated women (docs/model.md §3)."""
 
     model_start_age_years: float = _p("age", "age at which natural history starts")
     model_end_age_years: float = _p("age", "age at which follow-up ends")
@@ -60,7 +60,7 @@ class CohortParams:
 
 @dataclass(frozen=True)
 class CancerParams:
-    """Cancer natural history (MODEL.md §3.2, §5.2)."""
+    """Cancer natural history (docs/model.md §4)."""
 
     incidence_table: str = _p("table:incidence", "invasive incidence by age (population average)")
     brca_incidence_table: str = _p("table:brca_incidence", "carrier-specific incidence by age")
@@ -80,7 +80,7 @@ class CancerParams:
 
 @dataclass(frozen=True)
 class CalcificationParams:
-    """Benign and malignancy-associated calcifications (MODEL.md §3.3, §5.3, §5.5)."""
+    """Benign and malignancy-associated calcifications (docs/model.md §4.9)."""
 
     nonsuspicious_prevalence_age50: float = _p("probability", "benign non-suspicious calcs at 50")
     nonsuspicious_odds_ratio_per_decade: float = _p("odds_ratio", "age trend of non-suspicious calcs")
@@ -101,7 +101,7 @@ class CalcificationParams:
 
 @dataclass(frozen=True)
 class ReadingParams:
-    """Mammogram reading (MODEL.md §3.4): a table built from these values."""
+    """Mammogram reading (docs/model.md §5): a table built from these values."""
 
     readers: int = _p("count", "independent readers per screen (2 = double reading)")
     threshold_logit_shift: float = _p("real", "programme recall threshold, logit shift (+ = more recalls)")
@@ -119,7 +119,7 @@ class ReadingParams:
 
 @dataclass(frozen=True)
 class WorkupParams:
-    """Work-up after recall (MODEL.md §3.5).
+    """Work-up after recall (docs/model.md §6).
 
     A recall goes to biopsy with ``p_biopsy_*``; a recall that is not biopsied gets
     short-interval follow-up (BI-RADS 3) with ``p_short_interval_*`` and is otherwise
@@ -140,7 +140,7 @@ class WorkupParams:
 
 @dataclass(frozen=True)
 class ProgrammeParams:
-    """Screening programme (MODEL.md §3.6)."""
+    """Screening programme (docs/model.md §7)."""
 
     start_age_years: float = _p("age", "age at the first invitation")
     stop_age_years: float = _p("age", "age at the last invitation")

@@ -1,6 +1,6 @@
 """Cumulative probability of at least one false-positive recall over screening rounds.
 
-MODEL.md §2 lists, among the programme measures, "the cumulative probability of
+docs/model.md §7.4 lists, among the programme measures, "the cumulative probability of
 ≥1 false-positive recall over N rounds". The single-number measure
 ``cumulative_false_positive_recall`` (:mod:`analysis.model.results`) counts it among the
 women who were screened exactly N times; :func:`cumulative_false_positive_curve`

@@ -1,4 +1,4 @@
-"""Published targets (MODEL.md §7): values, count-based uncertainty, setting and source.
+"""Published targets (docs/model.md §9.2): values, count-based uncertainty, setting and source.
 
 ``data/targets/targets.csv`` holds one row per published figure. A target with
 counts gets a Wilson interval from them; one with a published interval keeps it;
