@@ -179,30 +179,18 @@ def simulate(
     todo = list(range(len(sizes))) if blocks is None else sorted(set(blocks))
     counts = None
     kept: list[pd.DataFrame] = []
-    writer = None
     detail = keep_screens or screens_path is not None
-    try:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        iterator = tqdm(todo, desc=s.name, unit="block", disable=not progress, leave=False)
-        for b in iterator:
+    with _ScreensWriter(screens_path) as writer:
+        for b in tqdm(todo, desc=s.name, unit="block", disable=not progress, leave=False):
             frame = simulate_block(model, seed, b, sizes[b], detail=detail)
             counts = add_counts(counts, count_screens(frame, by))
-            if keep_screens or screens_path is not None:
+            if detail:
                 df = screens_frame(frame)
                 if keep_screens:
                     kept.append(df)
-                if screens_path is not None:
-                    import pyarrow as pa
-                    import pyarrow.parquet as pq
-
-                    table = pa.Table.from_pandas(df, preserve_index=False)
-                    if writer is None:
-                        writer = pq.ParquetWriter(Path(screens_path), table.schema)
-                    writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
+                writer.write(df)
     if counts is None:
         counts = count_screens(empty_screens(), by)
     return Results(
@@ -212,3 +200,28 @@ def simulate(
         meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
               "cohort": "bcsc" if cohort_data is not None else "parametric"},
     )
+
+
+class _ScreensWriter:
+    """Stream screens frames to one Parquet file, block by block (nothing when ``path`` is None)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path, self.writer = path, None
+
+    def __enter__(self) -> _ScreensWriter:
+        return self
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.path is None:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(Path(self.path), table.schema)
+        self.writer.write_table(table)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
