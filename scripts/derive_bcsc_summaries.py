@@ -94,7 +94,7 @@ PERF_DENSITIES: tuple[str, ...] = ("a", "b", "c", "d")
 
 
 def _bcsc():
-    """Import :mod:`analysis.bcsc`, making the repository importable first."""
+    """Import :mod:`analysis.io.bcsc`, making the repository importable first."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     from analysis.io import bcsc

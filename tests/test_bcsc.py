@@ -1,4 +1,4 @@
-"""Checks of analysis/bcsc.py and the BCSC summary tables it feeds."""
+"""Checks of the BCSC readers (analysis/io/bcsc/) and the BCSC summary tables they feed."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from _paths import PARAMETERS, REPO, SHARED_DATA
 
 from analysis.errors import CalcsimInputError
 from analysis.io import bcsc
+from analysis.io.bcsc import common
 
 SCRIPT = REPO / "scripts" / "derive_bcsc_summaries.py"
 RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"
@@ -59,6 +60,51 @@ def _assert_one_line_naming(exc: pytest.ExceptionInfo, path: Path) -> str:
     assert "\n" not in message
     assert str(path) in message
     return message
+
+
+# --- the package layout ----------------------------------------------------------------------
+
+
+def test_public_api_is_importable_from_the_package():
+    from analysis.io.bcsc import (  # noqa: F401 (the import is the check)
+        PERFORMANCE_COLUMNS,
+        RISK_CODES,
+        RISK_COLUMNS,
+        agegrp_bounds,
+        read_risk_estimation,
+        read_screening_performance,
+        risk_profiles,
+    )
+
+    assert bcsc.__all__ == [
+        "PERFORMANCE_COLUMNS",
+        "RISK_CODES",
+        "RISK_COLUMNS",
+        "agegrp_bounds",
+        "read_risk_estimation",
+        "read_screening_performance",
+        "risk_profiles",
+    ]
+    assert bcsc.agegrp_bounds(1) == (35, 39) and bcsc.agegrp_bounds(10) == (80, 84)
+
+
+def test_shared_helpers():
+    assert common.one_line(ValueError("two\n  lines")) == "two lines"
+    assert common.one_line(ValueError("x" * 300)) == "x" * 200
+    assert common.one_line(KeyboardInterrupt()) == "KeyboardInterrupt"
+    assert common.first_bad_row(np.array([False, False, True, True])) == 2
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [(bcsc.read_risk_estimation, ".zip or .txt"), (bcsc.read_screening_performance, ".csv")],
+)
+def test_directory_is_not_a_file(tmp_path: Path, read, kind: str):
+    path = tmp_path / "folder.txt"
+    path.mkdir()
+    with pytest.raises(CalcsimInputError) as exc:
+        read(path)
+    assert f"not a regular file': expected a {kind} file" in _assert_one_line_naming(exc, path)
 
 
 # --- a tiny valid risk file ------------------------------------------------------------------

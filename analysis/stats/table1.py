@@ -66,6 +66,52 @@ def _bool_column(screens: pd.DataFrame, by: str) -> np.ndarray:
     return num.to_numpy().astype(bool)
 
 
+def _checked_flag(screens: pd.DataFrame, by: str) -> np.ndarray:
+    """Check the screens table and the grouping column; return the grouping flag of every screen."""
+    if not isinstance(screens, pd.DataFrame):
+        raise CalcsimInputError(f"table1: screens must be a pandas DataFrame, not {type(screens).__name__}")
+    if screens.empty:
+        raise CalcsimInputError("table1: no screens; run simulate(..., keep_screens=True) with at least one"
+                                " attending woman")
+    missing = [c for c in NEEDED if c not in screens.columns]
+    if missing:
+        raise CalcsimInputError(f"table1: screens table lacks column(s) {', '.join(missing)};"
+                                " pass Results.screens")
+    if not isinstance(by, str) or by not in screens.columns:
+        known = [c for c in GROUP_LABELS if c in screens.columns]
+        raise CalcsimInputError(f"table1: by = {by!r}: not a column of the screens{did_you_mean(str(by), known)};"
+                                f" e.g. {', '.join(known)}")
+    return _bool_column(screens, by)
+
+
+class _Rows:
+    """Rows of Table 1 as they are added, one formatted cell per group."""
+
+    def __init__(self, groups: dict[str, np.ndarray]) -> None:
+        self.groups = groups
+        self.index: list[tuple[str, str]] = []
+        self.cells: dict[str, list[str]] = {g: [] for g in groups}
+
+    def add(self, characteristic: str, level: str, fn) -> None:
+        self.index.append((characteristic, level))
+        for g, mask in self.groups.items():
+            self.cells[g].append(fn(mask))
+
+    def categorical(self, characteristic: str, values: pd.Categorical | np.ndarray, levels: list,
+                    labels: list[str] | None = None) -> None:
+        values = np.asarray(values)
+        for level, label in zip(levels, labels or levels, strict=True):
+            hit = values == level
+            self.add(characteristic, _PRETTY.get(label, label),
+                     lambda m, hit=hit: _count(int(np.count_nonzero(hit & m)), int(np.count_nonzero(m))))
+
+    def frame(self) -> tuple[pd.DataFrame, dict[str, int]]:
+        n = {g: int(np.count_nonzero(mask)) for g, mask in self.groups.items()}
+        out = pd.DataFrame({f"{g} (n={n[g]:,})": self.cells[g] for g in self.groups},
+                           index=pd.MultiIndex.from_tuples(self.index, names=["characteristic", "level"]))
+        return out, n
+
+
 def table1(screens: pd.DataFrame, by: str = "recalled") -> pd.DataFrame:
     """Cohort characteristics at the first screen, by recall status over the screening history.
 
@@ -90,73 +136,35 @@ def table1(screens: pd.DataFrame, by: str = "recalled") -> pd.DataFrame:
     CalcsimInputError
         Not a DataFrame, no screens, missing columns, or ``by`` not a boolean column.
     """
-    if not isinstance(screens, pd.DataFrame):
-        raise CalcsimInputError(f"table1: screens must be a pandas DataFrame, not {type(screens).__name__}")
-    if screens.empty:
-        raise CalcsimInputError("table1: no screens; run simulate(..., keep_screens=True) with at least one"
-                                " attending woman")
-    missing = [c for c in NEEDED if c not in screens.columns]
-    if missing:
-        raise CalcsimInputError(f"table1: screens table lacks column(s) {', '.join(missing)};"
-                                " pass Results.screens")
-    if not isinstance(by, str) or by not in screens.columns:
-        known = [c for c in GROUP_LABELS if c in screens.columns]
-        raise CalcsimInputError(f"table1: by = {by!r}: not a column of the screens{did_you_mean(str(by), known)};"
-                                f" e.g. {', '.join(known)}")
-    flag = _bool_column(screens, by)
-
+    flag = _checked_flag(screens, by)
     order = ["woman", *[c for c in ("round_index", "age_years") if c in screens.columns][:1]]
     data = screens.assign(_by=flag).sort_values(order, kind="stable")
     per_woman = data.groupby("woman", sort=True)
     ever = per_woman["_by"].any()
-    n_screens = per_woman.size()
-    ever_cluster = per_woman["benign_cluster"].any()
     first = data.loc[~data["woman"].duplicated()].set_index("woman").loc[ever.index]
     cov = covariates(first, ["family_history", "brca", "parity", "breastfeeding", "density", "postmenopausal"])
-
     never_label, ever_label = GROUP_LABELS.get(by, (f"Never {by}", f"{by} ≥1"))
-    groups = {never_label: ~ever.to_numpy(), ever_label: ever.to_numpy(),
-              "All": np.ones(len(ever), dtype=bool)}
+    rows = _Rows({never_label: ~ever.to_numpy(), ever_label: ever.to_numpy(), "All": np.ones(len(ever), dtype=bool)})
     age = first["age_years"].to_numpy(dtype=float)
     months = first["breastfeeding_months"].to_numpy(dtype=float)
     parous = first["births"].to_numpy() > 0
-    screens_n = n_screens.to_numpy()
-    cluster = ever_cluster.to_numpy()
-
-    rows: list[tuple[str, str]] = []
-    cells: dict[str, list[str]] = {g: [] for g in groups}
-
-    def add(characteristic: str, level: str, fn) -> None:
-        rows.append((characteristic, level))
-        for g, mask in groups.items():
-            cells[g].append(fn(mask))
-
-    def categorical(characteristic: str, values: pd.Categorical | np.ndarray, levels: list[str],
-                    labels: list[str] | None = None) -> None:
-        values = np.asarray(values)
-        for level, label in zip(levels, labels or levels, strict=True):
-            hit = values == level
-            add(characteristic, _PRETTY.get(label, label),
-                lambda m, hit=hit: _count(int(np.count_nonzero(hit & m)), int(np.count_nonzero(m))))
-
-    add("Age at first screen, years", "median [IQR]", lambda m: _median_iqr(age[m]))
-    categorical("Menopausal status at first screen", cov["postmenopausal"].to_numpy(), [0, 1],
-                ["premenopausal", "postmenopausal"])
+    rows.add("Age at first screen, years", "median [IQR]", lambda m: _median_iqr(age[m]))
+    rows.categorical("Menopausal status at first screen", cov["postmenopausal"].to_numpy(), [0, 1],
+                     ["premenopausal", "postmenopausal"])
     for name, title in (("family_history", "First-degree relatives with breast cancer"),
                         ("brca", "BRCA carrier status"),
                         ("parity", "Parity (births)"),
                         ("breastfeeding", "Lifetime breastfeeding")):
-        categorical(title, cov[name].astype(str).to_numpy(), list(cov[name].cat.categories))
-    add("Lifetime breastfeeding among parous women, months", "median [IQR]",
-        lambda m: _median_iqr(months[m & parous]))
-    categorical("BI-RADS density at first screen", cov["density"].astype(str).to_numpy(),
-                list(cov["density"].cat.categories))
-    add("Screens per woman", "median [IQR]", lambda m: _median_iqr(screens_n[m], decimals=None))
-    categorical("Benign microcalcification cluster at any screen", cluster, [False, True], ["no", "yes"])
-
-    n = {g: int(np.count_nonzero(mask)) for g, mask in groups.items()}
-    out = pd.DataFrame({f"{g} (n={n[g]:,})": cells[g] for g in groups},
-                       index=pd.MultiIndex.from_tuples(rows, names=["characteristic", "level"]))
+        rows.categorical(title, cov[name].astype(str).to_numpy(), list(cov[name].cat.categories))
+    rows.add("Lifetime breastfeeding among parous women, months", "median [IQR]",
+             lambda m: _median_iqr(months[m & parous]))
+    rows.categorical("BI-RADS density at first screen", cov["density"].astype(str).to_numpy(),
+                     list(cov["density"].cat.categories))
+    screens_n = per_woman.size().to_numpy()
+    rows.add("Screens per woman", "median [IQR]", lambda m: _median_iqr(screens_n[m], decimals=None))
+    rows.categorical("Benign microcalcification cluster at any screen", per_woman["benign_cluster"].any().to_numpy(),
+                     [False, True], ["no", "yes"])
+    out, n = rows.frame()
     out.attrs.update({"by": by, "n": list(n.values()), "screens": len(screens)})
     return out
 

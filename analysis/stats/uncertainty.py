@@ -173,11 +173,22 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
     by = check_strata(by)
     sa = load_scenario(a) if isinstance(a, str) else a
     sb = load_scenario(b) if isinstance(b, str) else b
+    acc, labels_by_group = _paired_sums(sa, sb, int(women), int(seed), [(), *by], cohort_data, progress)
+    rows = _paired_rows(acc, labels_by_group, int(women), stats.norm.ppf(1 - alpha / 2))
+    out = pd.DataFrame(rows)
+    out.attrs.update({"a": sa.name, "b": sb.name, "a_hash": sa.hash, "b_hash": sb.hash, "seed": int(seed),
+                      "interval": "paired 95% (woman-level linearisation; common random numbers)"})
+    return out
+
+
+def _paired_sums(sa: Scenario, sb: Scenario, women: int, seed: int, groups: list[tuple[str, ...]],
+                 cohort_data: str | os.PathLike[str] | None, progress: bool,
+                 ) -> tuple[dict[tuple[str, int], dict[str, np.ndarray]], list[list[str]]]:
+    """Woman-level sums of products of both scenarios' numerators and denominators, per measure and stratum."""
     ma, mb = build_model(sa, cohort_data), build_model(sb, cohort_data)
-    sizes = block_sizes(int(women))
+    sizes = block_sizes(women)
     acc: dict[tuple[str, int], dict[str, np.ndarray]] = {}
     labels_by_group: list[list[str]] = []
-    groups = [(), *by]
     from tqdm import tqdm
 
     for blk in tqdm(range(len(sizes)), desc=f"{sa.name} vs {sb.name}", unit="block", disable=not progress,
@@ -193,27 +204,31 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
             k = len(labels)
             cells_a = (fa["woman"] - blk * BLOCK_SIZE) * k + codes_a
             cells_b = (fb["woman"] - blk * BLOCK_SIZE) * k + codes_b
-            size = n * k
             for m in MEASURES:
-                den_a, den_b = m.den(fa), m.den(fb)
-                xa = _woman_counts(m.num(fa) & den_a, cells_a, size).reshape(n, k)
-                ya = _woman_counts(den_a, cells_a, size).reshape(n, k)
-                xb = _woman_counts(m.num(fb) & den_b, cells_b, size).reshape(n, k)
-                yb = _woman_counts(den_b, cells_b, size).reshape(n, k)
-                sums = {"xa": xa.sum(0), "ya": ya.sum(0), "xb": xb.sum(0), "yb": yb.sum(0),
-                        "xa2": (xa * xa).sum(0), "ya2": (ya * ya).sum(0), "xaya": (xa * ya).sum(0),
-                        "xb2": (xb * xb).sum(0), "yb2": (yb * yb).sum(0), "xbyb": (xb * yb).sum(0),
-                        "xaxb": (xa * xb).sum(0), "xayb": (xa * yb).sum(0), "yaxb": (ya * xb).sum(0),
-                        "yayb": (ya * yb).sum(0)}
+                sums = _measure_sums(m, fa, fb, cells_a, cells_b, n, k)
                 key = (m.name, gi)
-                if key not in acc:
-                    acc[key] = sums
-                else:
-                    for name in _SUMS:
-                        acc[key][name] = acc[key][name] + sums[name]
+                acc[key] = sums if key not in acc else {name: acc[key][name] + sums[name] for name in _SUMS}
+    return acc, labels_by_group
 
-    z = stats.norm.ppf(1 - alpha / 2)
-    n_women = int(women)
+
+def _measure_sums(m, fa, fb, cells_a: np.ndarray, cells_b: np.ndarray, n: int, k: int) -> dict[str, np.ndarray]:
+    """One block's sums for one measure: numerators x and denominators y of A and B per woman and stratum."""
+    size = n * k
+    den_a, den_b = m.den(fa), m.den(fb)
+    xa = _woman_counts(m.num(fa) & den_a, cells_a, size).reshape(n, k)
+    ya = _woman_counts(den_a, cells_a, size).reshape(n, k)
+    xb = _woman_counts(m.num(fb) & den_b, cells_b, size).reshape(n, k)
+    yb = _woman_counts(den_b, cells_b, size).reshape(n, k)
+    return {"xa": xa.sum(0), "ya": ya.sum(0), "xb": xb.sum(0), "yb": yb.sum(0),
+            "xa2": (xa * xa).sum(0), "ya2": (ya * ya).sum(0), "xaya": (xa * ya).sum(0),
+            "xb2": (xb * xb).sum(0), "yb2": (yb * yb).sum(0), "xbyb": (xb * yb).sum(0),
+            "xaxb": (xa * xb).sum(0), "xayb": (xa * yb).sum(0), "yaxb": (ya * xb).sum(0),
+            "yayb": (ya * yb).sum(0)}
+
+
+def _paired_rows(acc: dict[tuple[str, int], dict[str, np.ndarray]], labels_by_group: list[list[str]],
+                 n_women: int, z: float) -> list[dict]:
+    """Differences of the two ratio estimates with their linearised paired and unpaired standard errors."""
     rows = []
     for gi, labels in enumerate(labels_by_group):
         for m in MEASURES:
@@ -234,7 +249,4 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
                              "difference": d[j] * m.per, "lower": (d[j] - z * se[j]) * m.per,
                              "upper": (d[j] + z * se[j]) * m.per, "se_paired": se[j] * m.per,
                              "se_unpaired": np.sqrt(var_unpaired[j]) * m.per, "women": n_women})
-    out = pd.DataFrame(rows)
-    out.attrs.update({"a": sa.name, "b": sb.name, "a_hash": sa.hash, "b_hash": sb.hash, "seed": int(seed),
-                      "interval": "paired 95% (woman-level linearisation; common random numbers)"})
-    return out
+    return rows
