@@ -66,6 +66,8 @@ def test_interrupted_calibration_resumes_and_equals_an_uninterrupted_one(tmp_pat
     part = calibrate("nl-biennial", out_dir=tmp_path / "a", stop_after=4, **kw)
     assert len(part) == 4 and (tmp_path / "a" / "nl-biennial.csv.partial").exists()
     assert not (tmp_path / "a" / "nl-biennial.csv").exists()
+    with (tmp_path / "a" / "nl-biennial.csv.partial").open("a", encoding="utf-8") as fh:
+        fh.write("4,0,0.61")  # killed while writing a line: a torn last line
     resumed = calibrate("nl-biennial", out_dir=tmp_path / "a", **kw)
     whole = calibrate("nl-biennial", out_dir=tmp_path / "b", **kw)
     assert not (tmp_path / "a" / "nl-biennial.csv.partial").exists()

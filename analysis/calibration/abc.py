@@ -208,17 +208,7 @@ def calibrate(
         raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
     # start from the calibrations of the scenarios this one extends, not from its own
     s = load_scenario(scenario, calibration="parents")
-    all_params = [p for p in calibrated_parameters(s) if p[2] > p[1]]  # a zero-width range is not free
-    if params is not None:
-        known = {p[0] for p in all_params}
-        unknown = [k for k in params if k not in known]
-        if unknown:
-            raise CalcsimInputError(f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
-                                    f"calibrated: {', '.join(sorted(known))}")
-        all_params = [p for p in all_params if p[0] in set(params)]
-    free = all_params
-    if not free:
-        raise CalcsimInputError(f"{s.origin}: no parameter has status 'calibrated': nothing to calibrate")
+    free = _free_parameters(s, params)
     t = scenario_targets(s, load_targets() if targets is None else targets)
     if t.empty:
         raise CalcsimInputError(f"--scenario: {s.name!r}: no targets for this scenario in the targets file")
@@ -230,63 +220,110 @@ def calibrate(
             "targets": " ".join(t["target"]),
             "parameters": " ".join(p[0] for p in free),
             "prior_values": prior_record(s.values(), dict(s.tables))}
-    done = pd.DataFrame()
-    if partial.exists() and not restart:
-        old_meta, done = read_commented_csv(partial)
-        mismatch = [k for k in HEADER_KEYS if str(old_meta.get(k)) != str(meta[k])]
-        if mismatch:
-            raise CalcsimInputError(
-                f"{partial}: saved progress was made with different {', '.join(mismatch)}; "
-                "rerun with --restart to discard it, or use the same settings to resume")
-    if restart or not partial.exists():
-        partial.write_text(_header(meta), encoding="utf-8")
-        done = pd.DataFrame()
-
-    keys = [p[0] for p in free]
-    columns = ["draw", "round", *keys, "distance", *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
-    mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
-    batch = 8 if map_fn is not None else 1
+    done = _open_progress(partial, meta, restart)
+    run = _Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
     from tqdm import tqdm
 
     bar = tqdm(total=draws - len(done), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
     budget = np.inf if stop_after is None else stop_after
     sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
     boxes: list[np.ndarray] = []
-    first_id = 0
     for r, n_r in enumerate(sizes):
-        # the proposal box of round r depends only on the draws of earlier rounds: resumable
-        earlier = done[done["round"] < r] if not done.empty else done
-        box = _proposal_box(free, earlier, n_targets=len(t), min_accepted=min_accepted) if r else \
-            np.array([[p[1], p[2]] for p in free])
-        boxes.append(box)
-        design = lhs_draws([(k, lo, hi) for k, (lo, hi) in zip(keys, box, strict=True)], n_r, seed + r)
-        design["draw"] += first_id
-        first_id += n_r
-        have = set(done["draw"]) if not done.empty else set()
-        todo = [d for d in design["draw"] if d not in have]
-        design = design.set_index("draw")
-        for start in range(0, len(todo), batch):
-            if budget <= 0:
-                break
-            chunk = todo[start:start + min(batch, int(min(budget, batch)))]
-            items = [(s, {k: float(design.loc[d, k]) for k in keys}, t, women, seed) for d in chunk]
-            results = mapper(_evaluate_item, items)
-            rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
-            with partial.open("a", encoding="utf-8") as fh:
-                rows[columns].to_csv(fh, header=done.empty, index=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            done = pd.concat([done, rows[columns]], ignore_index=True) if not done.empty else rows[columns].copy()
-            budget -= len(chunk)
-            bar.update(len(chunk))
+        done, budget = run.round(r, n_r, sum(sizes[:r]), done, boxes, budget, bar)
         if budget <= 0:
             break
     bar.close()
-
     _, all_rows = read_commented_csv(partial)
     if len(all_rows) < draws:
         all_rows.attrs.update(meta)
         return all_rows  # interrupted on purpose (stop_after): resume later
+    return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+
+
+def _free_parameters(s: Scenario, params: Sequence[str] | None) -> list[tuple[str, float, float]]:
+    """The calibrated parameters to vary (``params``, or all with a non-zero-width range)."""
+    all_params = [p for p in calibrated_parameters(s) if p[2] > p[1]]  # a zero-width range is not free
+    if params is not None:
+        known = {p[0] for p in all_params}
+        unknown = [k for k in params if k not in known]
+        if unknown:
+            raise CalcsimInputError(f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
+                                    f"calibrated: {', '.join(sorted(known))}")
+        all_params = [p for p in all_params if p[0] in set(params)]
+    if not all_params:
+        raise CalcsimInputError(f"{s.origin}: no parameter has status 'calibrated': nothing to calibrate")
+    return all_params
+
+
+def _open_progress(partial: Path, meta: dict[str, Any], restart: bool) -> pd.DataFrame:
+    """The draws saved by an interrupted run with the same settings (a torn last line is dropped), or none."""
+    if partial.exists() and not restart:
+        text = partial.read_text(encoding="utf-8", errors="replace")
+        if text and not text.endswith("\n"):  # killed while writing a line: keep the complete lines only
+            atomic_write_text(partial, text[: text.rfind("\n") + 1])
+        try:
+            old_meta, done = read_commented_csv(partial)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise CalcsimInputError(f"{partial}: saved progress is not readable ({str(exc).splitlines()[0]});"
+                                    " rerun with --restart to discard it") from None
+        mismatch = [k for k in HEADER_KEYS if str(old_meta.get(k)) != str(meta[k])]
+        if mismatch:
+            raise CalcsimInputError(
+                f"{partial}: saved progress was made with different {', '.join(mismatch)}; "
+                "rerun with --restart to discard it, or use the same settings to resume")
+        return done
+    atomic_write_text(partial, _header(meta))
+    return pd.DataFrame()
+
+
+class _Rounds:
+    """Evaluates the draws of each sequential round, saving every finished draw at once."""
+
+    def __init__(self, s: Scenario, free: list[tuple[str, float, float]], t: pd.DataFrame, women: int, seed: int,
+                 min_accepted: int, partial: Path, map_fn: Callable[[Callable, list], list] | None) -> None:
+        self.s, self.free, self.t, self.women, self.seed = s, free, t, women, seed
+        self.min_accepted, self.partial = min_accepted, partial
+        self.keys = [p[0] for p in free]
+        self.columns = ["draw", "round", *self.keys, "distance",
+                        *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
+        self.mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
+        self.batch = 8 if map_fn is not None else 1
+
+    def round(self, r: int, n_r: int, first_id: int, done: pd.DataFrame, boxes: list[np.ndarray], budget: float,
+              bar: Any) -> tuple[pd.DataFrame, float]:
+        """Run round ``r`` (its proposal box depends only on earlier rounds: resumable)."""
+        earlier = done[done["round"] < r] if not done.empty else done
+        box = _proposal_box(self.free, earlier, n_targets=len(self.t), min_accepted=self.min_accepted) if r else \
+            np.array([[p[1], p[2]] for p in self.free])
+        boxes.append(box)
+        design = lhs_draws([(k, lo, hi) for k, (lo, hi) in zip(self.keys, box, strict=True)], n_r, self.seed + r)
+        design["draw"] += first_id
+        have = set(done["draw"]) if not done.empty else set()
+        todo = [d for d in design["draw"] if d not in have]
+        design = design.set_index("draw")
+        for start in range(0, len(todo), self.batch):
+            if budget <= 0:
+                break
+            chunk = todo[start:start + min(self.batch, int(min(budget, self.batch)))]
+            items = [(self.s, {k: float(design.loc[d, k]) for k in self.keys}, self.t, self.women, self.seed)
+                     for d in chunk]
+            results = self.mapper(_evaluate_item, items)
+            rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
+            with self.partial.open("a", encoding="utf-8") as fh:
+                rows[self.columns].to_csv(fh, header=done.empty, index=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            done = pd.concat([done, rows[self.columns]], ignore_index=True) if not done.empty \
+                else rows[self.columns].copy()
+            budget -= len(chunk)
+            bar.update(len(chunk))
+        return done, budget
+
+
+def _finish(all_rows: pd.DataFrame, boxes: list[np.ndarray], sizes: list[int], free: list[tuple[str, float, float]],
+            t: pd.DataFrame, min_accepted: int, meta: dict[str, Any], partial: Path, final: Path) -> pd.DataFrame:
+    """Weights, acceptance and the final file (written atomically; the progress file removed)."""
+    keys = [p[0] for p in free]
     all_rows = all_rows.sort_values("draw").reset_index(drop=True)
     all_rows["weight"] = _importance_weights(all_rows[keys].to_numpy(), boxes, sizes, free)
     result = accept(all_rows, n_targets=len(t), min_accepted=min_accepted)
