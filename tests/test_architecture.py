@@ -17,8 +17,8 @@ LINT = Path(sys.executable).with_name("lint-imports")
 #: Largest module (lines) and function (lines) the layout allows.
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 80
 #: Known debt, each with the ceiling it may not grow beyond (lines today). The list may only shrink.
-MODULE_DEBT = {"analysis/cli/main.py": 600, "analysis/scaleout.py": 471, "analysis/teach.py": 410}
-FUNCTION_DEBT = {("analysis/cli/main.py", "build_parser"): 125,
+MODULE_DEBT: dict[str, int] = {}
+FUNCTION_DEBT: dict[tuple[str, str], int] = {
 }
 
 

@@ -149,20 +149,10 @@ def _header(meta: dict[str, Any]) -> str:
 
 
 def calibrate(
-    scenario: str | os.PathLike[str] = "nl-biennial",
-    *,
-    draws: int = 200,
-    women: int = 50_000,
-    seed: int = 2026,
-    targets: pd.DataFrame | None = None,
-    out_dir: str | os.PathLike[str] | None = None,
-    min_accepted: int = 10,
-    map_fn: Callable[[Callable, list], list] | None = None,
-    progress: bool = False,
-    restart: bool = False,
-    stop_after: int | None = None,
-    params: Sequence[str] | None = None,
-    rounds: int = 3,
+    scenario: str | os.PathLike[str] = "nl-biennial", *, draws: int = 200, women: int = 50_000, seed: int = 2026,
+    targets: pd.DataFrame | None = None, out_dir: str | os.PathLike[str] | None = None, min_accepted: int = 10,
+    map_fn: Callable[[Callable, list], list] | None = None, progress: bool = False, restart: bool = False,
+    stop_after: int | None = None, params: Sequence[str] | None = None, rounds: int = 3,
 ) -> pd.DataFrame:
     """Calibrate a scenario's ``calibrated`` parameters to its targets (see the module docstring).
 
@@ -202,10 +192,7 @@ def calibrate(
     pandas.DataFrame
         All draws with their distance and ``accepted`` flag (header metadata in ``attrs``).
     """
-    if draws < 2 or women < 1:
-        raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
-    if rounds < 1 or draws < 2 * rounds:
-        raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
+    _check_design(draws, women, rounds)
     # start from the calibrations of the scenarios this one extends, not from its own
     s = load_scenario(scenario, calibration="parents")
     free = _free_parameters(s, params)
@@ -217,17 +204,15 @@ def calibrate(
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
     meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
             "draws": draws, "rounds": rounds, "min_accepted": min_accepted, "targets_sha256": _targets_sha(t),
-            "targets": " ".join(t["target"]),
-            "parameters": " ".join(p[0] for p in free),
+            "targets": " ".join(t["target"]), "parameters": " ".join(p[0] for p in free),
             "prior_values": prior_record(s.values(), dict(s.tables))}
     done = _open_progress(partial, meta, restart)
     run = _Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
     from tqdm import tqdm
 
     bar = tqdm(total=draws - len(done), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
-    budget = np.inf if stop_after is None else stop_after
+    budget, boxes = np.inf if stop_after is None else stop_after, []
     sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
-    boxes: list[np.ndarray] = []
     for r, n_r in enumerate(sizes):
         done, budget = run.round(r, n_r, sum(sizes[:r]), done, boxes, budget, bar)
         if budget <= 0:
@@ -238,6 +223,13 @@ def calibrate(
         all_rows.attrs.update(meta)
         return all_rows  # interrupted on purpose (stop_after): resume later
     return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+
+
+def _check_design(draws: int, women: int, rounds: int) -> None:
+    if draws < 2 or women < 1:
+        raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
+    if rounds < 1 or draws < 2 * rounds:
+        raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
 
 
 def _free_parameters(s: Scenario, params: Sequence[str] | None) -> list[tuple[str, float, float]]:

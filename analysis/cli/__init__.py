@@ -1,5 +1,5 @@
-"""The ``calcsim`` command line (entry point :func:`analysis.cli.main`)."""
+"""The ``calcsim`` command line (entry point :func:`analysis.cli.main`; options :func:`build_parser`)."""
 
-from analysis.cli.main import main
+from analysis.cli.main import build_parser, main
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]

@@ -1,4 +1,4 @@
-"""Scale-out: blocks of women and parameter sets as Dask tasks.
+"""Blocks of women and parameter sets as Dask tasks.
 
 ::
 
@@ -23,15 +23,12 @@ a ``cohort_data`` path must be readable by every worker.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import math
 import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -42,10 +39,13 @@ from analysis.errors import CalcsimInputError, check_seed, check_women
 from analysis.model.results import Results, add_counts, check_strata
 from analysis.model.simulation import Model, block_sizes, build_model, simulate
 from analysis.model.streams import BLOCK_SIZE
+from analysis.scaleout.cluster import client_threads
 from analysis.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
+__all__ = ["CHUNKS_PER_THREAD", "chunk_blocks_for", "map_parameter_sets", "simulate_chunk", "simulate_distributed"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,220 +53,6 @@ R = TypeVar("R")
 #: Default number of chunks per worker thread: small enough to keep the per-task
 #: overhead negligible, large enough to balance the load when workers differ in speed.
 CHUNKS_PER_THREAD = 4
-
-
-# ----------------------------------------------------------------------------- the client
-def _one_line(exc: BaseException, limit: int = 200) -> str:
-    """An exception as a short one-line reason: its root cause (e.g. ``ConnectionRefusedError: ...``) if any."""
-    root, seen = exc, {id(exc)}
-    while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen:
-        root = nxt
-        seen.add(id(root))
-    text = " ".join(str(root).split())
-    if root is not exc:
-        text = f"{type(root).__name__}: {text}" if text else type(root).__name__
-    text = text or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _check_workers(workers: object) -> int:
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise CalcsimInputError(f"--workers: {workers!r}: a whole number >= 1 (1 runs serially)")
-    return int(workers)
-
-
-def _check_timeout(timeout_s: object) -> float:
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float | np.integer | np.floating) \
-            or not math.isfinite(timeout_s) or timeout_s <= 0:
-        raise CalcsimInputError(f"timeout_s: {timeout_s!r}: a number of seconds > 0")
-    return float(timeout_s)
-
-
-def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
-    """Check that a Dask scheduler answers at ``address`` within ``timeout_s`` seconds.
-
-    Opens one comm (with the Dask handshake) and closes it, in a throw-away event
-    loop on a helper thread, so it works from inside a running event loop too and
-    leaves no half-built :class:`distributed.Client` behind (a failed ``Client``
-    spends another ``2 * timeout`` seconds closing itself when collected).
-
-    Parameters
-    ----------
-    address : str
-        Scheduler address, e.g. ``tcp://127.0.0.1:8786`` or ``host:8786``.
-    timeout_s : float
-        Seconds to keep trying.
-
-    Raises
-    ------
-    CalcsimInputError
-        One line: the address is malformed, or nothing answered in time.
-    """
-    from distributed.comm import connect
-    from distributed.security import Security
-
-    timeout_s = _check_timeout(timeout_s)
-    if not isinstance(address, str) or not address.strip():
-        raise CalcsimInputError(f"--scheduler: {address!r}: a Dask scheduler address such as tcp://host:8786")
-
-    async def _probe() -> None:
-        # TLS settings, if any, from the Dask configuration, as a Client would use them
-        comm = await connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
-        await comm.close()
-
-    failure: list[BaseException] = []
-
-    def _run() -> None:
-        try:
-            asyncio.run(_probe())
-        except BaseException as exc:  # handed to the calling thread
-            failure.append(exc)
-
-    # a daemon thread: even a resolver stuck beyond the timeout cannot hold up the caller or the exit
-    thread = threading.Thread(target=_run, name="calcsim-probe-scheduler", daemon=True)
-    thread.start()
-    thread.join(timeout_s + 5.0)
-    if thread.is_alive():
-        failure.append(TimeoutError(f"no answer after {timeout_s:g} s"))
-    if not failure:
-        return
-    exc = failure[0]
-    if isinstance(exc, ValueError | TypeError):
-        raise CalcsimInputError(f"--scheduler: {address!r}: not a Dask scheduler address ({_one_line(exc)});"
-                                " expected e.g. tcp://host:8786")
-    if isinstance(exc, OSError | TimeoutError):
-        raise CalcsimInputError(f"--scheduler: {address!r}: no Dask scheduler reachable within "
-                                f"{timeout_s:g}s ({_one_line(exc)})")
-    raise exc
-
-
-@contextlib.contextmanager
-def _quiet_distributed(level: int = logging.ERROR) -> Iterator[None]:
-    """Raise the level of distributed's loggers (start-up and shutdown chatter) for the duration."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.nanny", "distributed.scheduler",
-                                                     "distributed.worker", "distributed.core",
-                                                     "distributed.http.proxy", "distributed.deploy")]
-    old = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(max(level, lg.getEffectiveLevel()))
-    try:
-        yield
-    finally:
-        for lg, lev in zip(loggers, old, strict=True):
-            lg.setLevel(lev)
-
-
-#: Environment of local worker processes, on top of distributed's ``pre-spawn-environ`` (which keeps
-#: one BLAS/OpenMP thread per worker). Its ``MALLOC_TRIM_THRESHOLD_=65536`` is dropped: any such setting
-#: freezes glibc's mmap threshold at 128 KiB, so every block-sized array (32,768 x 8 bytes = 256 KiB) is
-#: mmapped, page-faulted and unmapped afresh, which made the block loop 20-35 % slower on the benchmark
-#: machine. Memory stays flat without it (blocks are reduced to counts one at a time).
-WORKER_ENV_CONFIG: dict[str, Any] = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-
-
-def _local_cluster(cls: Any, workers: int) -> Any:
-    """Start a ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1, no dashboard.
-
-    Leaves this process's environment as it found it: distributed's nannies write
-    their ``pre-spawn-environ`` into ``os.environ`` of the process that starts them.
-    """
-    import dask
-
-    saved = dict(os.environ)
-    try:
-        with dask.config.set(WORKER_ENV_CONFIG):
-            return cls(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                       dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-    finally:
-        if dict(os.environ) != saved:
-            os.environ.clear()
-            os.environ.update(saved)
-
-
-@contextlib.contextmanager
-def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float = 5.0) -> Iterator[Client | None]:
-    """A Dask client for the duration of a ``with`` block, or ``None`` for a serial run.
-
-    Parameters
-    ----------
-    workers : int
-        ``1`` (default): serial, yields ``None`` (unless ``scheduler`` is given).
-        ``K > 1``: start a local cluster of ``K`` worker processes, one thread each,
-        listening on 127.0.0.1 only, without a dashboard, its logging silenced.
-    scheduler : str, optional
-        Address of an existing Dask scheduler (``tcp://host:8786``); connect to it
-        instead of starting a cluster. Its workers need calcsim installed.
-    timeout_s : float
-        Seconds to wait for the scheduler to answer, and then for it to have at
-        least one worker.
-
-    Yields
-    ------
-    distributed.Client or None
-
-    Raises
-    ------
-    CalcsimInputError
-        One line: ``workers < 1``, both ``workers > 1`` and ``scheduler``, a malformed
-        address, no scheduler reachable within ``timeout_s``, or a scheduler without
-        workers.
-
-    Notes
-    -----
-    The local cluster and the client are always closed on leaving the block.
-    Worker processes are spawned, so a script using this needs the usual
-    ``if __name__ == "__main__":`` guard.
-    """
-    workers = _check_workers(workers)
-    timeout_s = _check_timeout(timeout_s)
-    if scheduler is not None and workers > 1:
-        raise CalcsimInputError(f"--workers {workers} and --scheduler {scheduler!r}: give one or the other "
-                                "(the scheduler's cluster decides the number of workers)")
-    if scheduler is None and workers == 1:
-        yield None
-        return
-
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        option = "--scheduler" if scheduler is not None else "--workers"
-        raise CalcsimInputError(f"{option}: needs Dask's distributed scheduler, which is not installed "
-                                f"({_one_line(exc)}); install the 'distributed' package") from None
-
-    if scheduler is not None:
-        probe_scheduler(scheduler, timeout_s)
-        try:
-            client = Client(scheduler, timeout=timeout_s, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise CalcsimInputError(f"--scheduler: {scheduler!r}: no Dask scheduler reachable within "
-                                    f"{timeout_s:g}s ({_one_line(exc)})") from None
-        try:
-            if not client.nthreads():
-                try:
-                    client.wait_for_workers(1, timeout=timeout_s)
-                except (TimeoutError, OSError):
-                    raise CalcsimInputError(f"--scheduler: {scheduler!r}: the scheduler has no workers (waited "
-                                            f"{timeout_s:g}s); start some with `dask worker {scheduler}`") from None
-            yield client
-        finally:
-            client.close()
-        return
-
-    with _quiet_distributed():
-        cluster = _local_cluster(LocalCluster, workers)
-        try:
-            client = Client(cluster, set_as_default=False)
-            try:
-                yield client
-            finally:
-                client.close()
-        finally:
-            cluster.close()
-
-
-def client_threads(client: Client) -> int:
-    """Total worker threads of a client's cluster (at least 1)."""
-    return max(1, sum(client.nthreads().values()))
 
 
 # ----------------------------------------------------------------------------- blocks on workers

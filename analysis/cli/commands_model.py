@@ -1,0 +1,140 @@
+"""The ``calcsim`` commands about the model's parameters: ``calibrate``, ``fit``, ``sensitivity`` and
+``validate``.
+
+Each ``cmd_*`` takes the parsed arguments and returns the exit code; bad input raises
+:class:`~analysis.errors.CalcsimInputError` (``main()`` turns it into one line and exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.cli.shared import check_counts, dask_client_for, load_cli_scenario, mapper, prepare_out
+from analysis.errors import CalcsimInputError
+from analysis.io.atomic import atomic_write_text
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``calcsim calibrate``."""
+    from analysis.calibration.abc import calibrate
+
+    if args.draws < 2:
+        raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
+    check_counts(args)
+    with dask_client_for(args) as client:
+        df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out,
+                       map_fn=mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
+                       params=args.params, rounds=args.rounds)
+    acc = df[df["accepted"]]
+    print(f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
+          f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}")
+    keys = df.attrs["parameters"].split()
+    for k in keys:
+        print(f"  {k:<58} accepted range {acc[k].min():.4g} – {acc[k].max():.4g}")
+    out = args.out / f"{df.attrs['scenario']}.csv"
+    print(f"written: {out}\nuse it: calcsim run --scenario {args.scenario} --calibration {out}")
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """``calcsim fit``: the calibration-fit table (and figure)."""
+    from analysis.calibration.posterior import calibration_fit, run_posterior
+
+    check_counts(args)
+    with dask_client_for(args) as client:
+        post = run_posterior(load_cli_scenario(args, args.scenario), args.women, args.seed, map_fn=mapper(client))
+    fit = calibration_fit(post)
+    if args.out is not None:
+        from analysis.figures import calibration_fit as fit_figure
+
+        prepare_out(args.out)
+        atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
+        fit_figure(fit).savefig(args.out / "calibration_fit.png")
+    import pandas as pd
+
+    print(f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
+          f"model range = {fit.attrs['posterior_interval']}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(fit[["target", "measure", "target_value", "target_lower", "target_upper", "model",
+                   "posterior_lower", "posterior_upper", "within"]].to_string(index=False))
+    return 0
+
+
+def sensitivity_results(args: argparse.Namespace, scenario) -> dict:
+    """``{"one_way": ..., "sobol": ...}`` for the methods ``--method`` asks for."""
+    from analysis.calibration.abc import calibrated_parameters
+    from analysis.calibration.sensitivity import one_way, sobol
+
+    results = {}
+    with dask_client_for(args) as client:
+        if args.method in ("one-way", "both"):
+            results["one_way"] = one_way(scenario, args.women, args.seed, params=args.params,
+                                         map_fn=mapper(client))
+        if args.method in ("sobol", "both"):
+            keys = args.params or [k for k, _, _ in calibrated_parameters(scenario)]
+            results["sobol"] = sobol(scenario, args.women, args.seed, samples=args.samples, params=keys,
+                                     map_fn=mapper(client))
+    return results
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``calcsim sensitivity``."""
+    import pandas as pd
+
+    from analysis.calibration.sensitivity import OUTPUTS
+
+    scenario = load_cli_scenario(args, args.scenario)
+    check_counts(args)
+    if args.out is not None:
+        prepare_out(args.out)
+    results = sensitivity_results(args, scenario)
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        if "one_way" in results:
+            ow = results["one_way"]
+            print(f"One-way sensitivity ({scenario.name}, {args.women:,} women per run, seed {args.seed}):")
+            for out in OUTPUTS:
+                print(ow[ow["output"] == out].head(8)[["output", "parameter", "low_value", "high_value", "at_low",
+                                                         "at_high", "swing"]].to_string(index=False))
+        if "sobol" in results:
+            so = results["sobol"]
+            print(f"\nSobol indices ({so.attrs['runs']} runs; conf = 95% bootstrap half-width):")
+            print(so.to_string(index=False))
+    if args.out is not None:
+        from analysis.figures import tornado
+
+        for name, df in results.items():
+            atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
+        if "one_way" in results:
+            for out in OUTPUTS:
+                tornado(results["one_way"], out).savefig(args.out / f"tornado_{out}.png")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``calcsim validate``: held-out BCSC comparison."""
+    import pandas as pd
+
+    from analysis.calibration.validation import bcsc_validation
+    from analysis.model.simulation import simulate
+
+    check_counts(args)
+    s = load_cli_scenario(args, args.scenario)
+    by = ["round", "age_group", "density"]
+    with dask_client_for(args) as client:
+        if client is None:
+            results = simulate(s, women=args.women, seed=args.seed, by=by, progress=sys.stderr.isatty())
+        else:
+            from analysis.scaleout import simulate_distributed
+
+            results = simulate_distributed(client, s, args.women, args.seed, by=by)
+    v = bcsc_validation(results)
+    if args.out is not None:
+        prepare_out(args.out)
+        atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
+    print(f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
+          f"from calibration ({v.attrs['note']}). Wilson 95% intervals.")
+    with pd.option_context("display.width", 200, "display.max_rows", 100):
+        print(v[["age_group", "density", "measure", "observed", "observed_lower", "observed_upper", "model",
+                 "model_lower", "model_upper", "ratio"]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    return 0
