@@ -39,13 +39,14 @@ scenario = "nl-biennial"
 # %%
 from IPython.display import display
 
-from analysis import build_model, calc_only_question, figures, fit_odds_ratios, load_scenario, load_targets, simulate
+from analysis import calc_only_question, figures, fit_odds_ratios, load_scenario, load_targets, simulate
 from analysis.stats.question import format_question
 
 # %%
 s = load_scenario(scenario)
-model = build_model(s)  # prepared once, shared by the runs below (same women, same draws)
-res = simulate(s, women=women, seed=seed, keep_screens=True, model=model)
+# one run, counted overall and by each of these groupings at once (same women, same draws)
+groupings = [["age_group"], ["density"], ["family_history"], ["brca"], ["round"]]
+res = simulate(s, women=women, seed=seed, keep_screens=True, by=groupings)
 screens = res.screens
 print(f"scenario {s.name} (scenario_hash {s.hash}), {women:,} women, seed {seed}: {len(screens):,} screens")
 
@@ -86,20 +87,17 @@ figures.screening_funnel(res)
 # %% [markdown]
 # ## Recall by age, density and risk group
 #
-# Each panel is a separate run stratified by one column (same women and draws: the model is
-# shared, so the runs differ only in how they are counted). The dashed line is the overall recall
+# Each panel is one grouping of the single run above (the counts of every grouping come from the
+# same women and draws; they differ only in how the screens are counted). The dashed line is the overall recall
 # rate. Error bars are Wilson 95% intervals; they treat screens as independent, which is slightly
 # optimistic because a woman contributes several screens (a persistent benign cluster can be
 # recalled more than once).
 
 # %%
-strata = {}
-for column in ("age_group", "density", "family_history", "brca"):
-    strata[column] = simulate(s, women=women, seed=seed, by=[column], model=model)
-figures.recall_by(strata["age_group"], "age_group")
+figures.recall_by(res, "age_group")
 
 # %%
-figures.recall_by(strata["density"], "density")
+figures.recall_by(res, "density")
 
 # %% [markdown]
 # Denser breasts: more recalls (more ambiguous findings, more benign clusters — KARMA: OR 2.08 for
@@ -107,16 +105,16 @@ figures.recall_by(strata["density"], "density")
 # carriers are so few that their intervals are wide at the default cohort size.
 
 # %%
-figures.recall_by(strata["family_history"], "family_history")
+figures.recall_by(res, "family_history")
 
 # %%
-figures.recall_by(strata["brca"], "brca")
+figures.recall_by(res, "brca")
 
 # %% [markdown]
 # The same figure works for any measure, e.g. the calcification-only recall rate by density:
 
 # %%
-figures.recall_by(strata["density"], "density", measure="calc_only_recall_rate")
+figures.recall_by(res, "density", measure="calc_only_recall_rate")
 
 # %% [markdown]
 # ## First versus subsequent rounds
@@ -128,8 +126,7 @@ figures.recall_by(strata["density"], "density", measure="calc_only_recall_rate")
 # (red dashed lines).
 
 # %%
-by_round = simulate(s, women=women, seed=seed, by=["round"], model=model)
-figures.rounds_compared(by_round, targets=load_targets())
+figures.rounds_compared(res, targets=load_targets())
 
 # %% [markdown]
 # ## Adjusted odds ratios

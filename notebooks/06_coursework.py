@@ -82,7 +82,7 @@ estimate = numerator / denominator
 lower, upper = proportion_confint(numerator, denominator, alpha=0.05, method="wilson")
 print(f"recall rate = {numerator:,} / {denominator:,} = {estimate:.4%} (Wilson 95% {lower:.4%} to {upper:.4%})")
 package = estimates[(estimates["measure"] == "recall_rate") & (estimates["stratum"] == "all")].iloc[0]
-print(f"package:      {int(package['numerator']):,} / {int(package['n']):,} = {package['estimate']:.4%} "
+print(f"package:      {int(package['numerator_count']):,} / {int(package['denominator_count']):,} = {package['estimate']:.4%} "
       f"({package['lower']:.4%} to {package['upper']:.4%})")
 
 # %% [markdown]
