@@ -1,22 +1,25 @@
-"""Notebooks: each jupytext pair is in sync, has a papermill parameters cell, and runs top to bottom."""
+"""Notebooks: each jupytext pair is in sync, has a papermill parameters cell, and runs top to bottom.
+
+The notebooks are executed once per session by the ``real_report`` fixture (``tests/conftest.py``),
+in the report's own kernel (this Python, this copy of calcsim first on ``PYTHONPATH``); the tests
+here assert on the executed notebooks it keeps.
+"""
 
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import jupytext
 import nbformat
-import papermill as pm
 import pytest
+
+from analysis.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
-#: Cohort size the tests run the notebooks at (each must finish in well under a minute).
-WOMEN = 2000
 EXPECTED = {"01_cohort", "02_recalls_and_calcifications", "03_programmes_compared", "04_calibration",
             "05_sensitivity", "06_coursework"}
 
@@ -27,14 +30,6 @@ def _cells(nb) -> list[tuple[str, str, dict]]:
 
 def _parameters(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-
-
-def _run(path: Path, out: Path, monkeypatch, **parameters) -> nbformat.NotebookNode:
-    # the kernel must import this copy of the package, whatever is installed
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pm.execute_notebook(str(path), str(out), parameters={"women": WOMEN, **parameters}, kernel_name="python3",
-                        cwd=str(path.parent), progress_bar=False, log_output=False)
-    return nbformat.read(out, as_version=4)
 
 
 def _outputs(nb, kind: str) -> list[dict]:
@@ -83,24 +78,36 @@ def test_parameters_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_executes(path, tmp_path, monkeypatch):
+def test_executes(path, real_report):
     """Runs top to bottom at a small cohort with no error output; figures are displayed as images."""
-    nb = _run(path, tmp_path / path.name, monkeypatch)
+    nb = real_report.executed_notebook(path.stem)
     assert _outputs(nb, "error") == []
     images = [o for o in _outputs(nb, "display_data") + _outputs(nb, "execute_result") if "image/png" in o["data"]]
     if path.stem != "06_coursework":  # the coursework has no figures
         assert images, f"{path.name}: no figure was displayed"
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and f"women = {WOMEN}" in injected[0].source
+    assert len(injected) == 1 and f"women = {real_report.women}" in injected[0].source
 
 
-def test_calibration_notebook_without_a_calibration(tmp_path, monkeypatch):
-    """With no calibration file the calibration notebook explains itself instead of failing."""
-    empty = tmp_path / "no-calibration"
-    empty.mkdir()
-    nb = _run(FOLDER / "04_calibration.ipynb", tmp_path / "04.ipynb", monkeypatch,
-              calibration_directory=str(empty))
+def test_sensitivity_ran_the_smaller_sobol_design(real_report):
+    """The fixture's cheaper Sobol design reached the notebook: samples x (4 parameters + 2) runs."""
+    nb = real_report.executed_notebook("05_sensitivity")
+    samples = real_report.parameters["05_sensitivity"]["sobol_samples"]
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert f"sobol_samples = {samples}" in injected.source
+    declared = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(nb.cells[_parameters(nb)[0]].source).body}
+    runs = samples * (len(declared["sobol_params"]) + 2)  # sobol_women and sobol_params as the notebook sets them
+    text = "".join(o.get("text", "") for o in _outputs(nb, "stream"))
+    assert f"{runs} runs of {declared['sobol_women']:,} women" in text
+
+
+def test_calibration_notebook_without_a_calibration(tmp_path):
+    """With no calibration applied (``calibration = "none"``) the calibration notebook explains itself."""
+    build_report(tmp_path / "site", women=2000, notebooks_dir=FOLDER, notebooks=["04_calibration"], progress=False,
+                 parameters={"04_calibration": {"calibration": "none"}}, executed_dir=tmp_path / "executed")
+    nb = nbformat.read(tmp_path / "executed" / "04_calibration.ipynb", as_version=4)
     assert _outputs(nb, "error") == []
     text = "".join(o.get("text", "") for o in _outputs(nb, "stream"))
-    assert "No calibration file for scenario 'nl-biennial' yet" in text
+    assert "No calibration of scenario 'nl-biennial' itself is applied" in text
     assert "calcsim calibrate --scenario nl-biennial" in text
+    assert "no calibration: nothing to fit" in text

@@ -1,8 +1,9 @@
 """``build_report``: executed notebooks -> standalone HTML pages, atomic replacement, offline rendering.
 
 The tests build reports from small throwaway notebooks written here (a ``parameters`` cell and a
-matplotlib figure), so they do not depend on the project's own notebooks; one test builds the real
-``notebooks/`` folder when it holds notebooks. A headless Chromium (Debian package ``chromium``)
+matplotlib figure), so they do not depend on the project's own notebooks; one test checks the report
+of the real ``notebooks/`` folder, built once per session by the ``real_report`` fixture
+(``tests/conftest.py``) that ``tests/test_notebooks.py`` shares. A headless Chromium (Debian package ``chromium``)
 renders the report and must log no console error and fetch nothing but ``file:`` and ``data:`` URLs;
 it is driven over ``--remote-debugging-pipe`` with the standard library only (no extra dependency).
 """
@@ -10,6 +11,7 @@ it is driven over ``--remote-debugging-pipe`` with the standard library only (no
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import queue
@@ -26,24 +28,29 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+import analysis
 from analysis import __version__, load_scenario
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.report import (
     MANIFEST,
     ReportError,
-    _source_cell_index,
     build_report,
+    declared_parameters,
+    default_notebooks_dir,
     find_notebooks,
     git_commit,
     kernel_spec_dict,
     notebook_title,
     offline_problems,
+    source_cell_index,
     swap_into_place,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WOMEN, SEED = 2000, 11
+#: Injected into one toy notebook by the ``built`` fixture (its parameters cell sets ``label = "default"``).
+EXTRA = {"02-calc-only": {"label": "injected"}}
 
 PLOT = """\
 fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -58,7 +65,8 @@ plt.show()"""
 
 def make_notebook(title: str, *, fail: bool = False) -> nbformat.NotebookNode:
     """A small notebook: title, parameters cell, a simulation, a table and a matplotlib figure."""
-    params = new_code_cell("women = 500\nseed = 1\nscenario = \"nl-biennial\"", metadata={"tags": ["parameters"]})
+    params = new_code_cell("women = 500\nseed = 1\nscenario = \"nl-biennial\"\nlabel = \"default\"",
+                           metadata={"tags": ["parameters"]})
     if fail:  # raises in its 2nd cell
         cells = [params, new_code_cell("raise RuntimeError(\"deliberate failure\")\nx = 1"),
                  new_markdown_cell("# never reached")]
@@ -68,7 +76,8 @@ def make_notebook(title: str, *, fail: bool = False) -> nbformat.NotebookNode:
             params,
             new_code_cell("import sys\n\nimport matplotlib.pyplot as plt\n\nfrom analysis.model import simulate\n\n"
                           "res = simulate(scenario, women=women, seed=seed)\nest = res.estimates()\n"
-                          "print(\"kernel python:\", sys.executable)\nprint(f\"women={women} seed={seed}\")"),
+                          "print(\"kernel python:\", sys.executable)\n"
+                          "print(f\"women={women} seed={seed} label={label}\")"),
             new_code_cell("est[[\"measure\", \"estimate\", \"lower\", \"upper\"]].head(4)"),
             new_markdown_cell("## Figure\n\nThe first three measures."),
             new_code_cell(PLOT),
@@ -95,7 +104,8 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("report")
     titles = write_notebooks(base / "notebooks")
     t0 = time.perf_counter()
-    out = build_report(base / "site", women=WOMEN, seed=SEED, notebooks_dir=base / "notebooks", progress=False)
+    out = build_report(base / "site", women=WOMEN, seed=SEED, notebooks_dir=base / "notebooks", progress=False,
+                       parameters=EXTRA, executed_dir=base / "executed")
     seconds = time.perf_counter() - t0
     print(f"\nreport of {len(titles)} notebooks ({WOMEN} women) built in {seconds:.1f} s")
     return base, out, titles
@@ -112,7 +122,8 @@ def test_every_page_exists_with_embedded_figures_and_no_errors(built):
         assert "application/vnd.jupyter.stderr\"" not in page, stem  # no stderr output (warnings) either
         assert "plt.subplots" not in page and "from analysis.model" not in page, "code cells are hidden"
         assert f"kernel python: {sys.executable}" in page, "the kernel runs this venv's Python"
-        assert f"women={WOMEN} seed={SEED}" in page, "parameters were injected"
+        label = EXTRA.get(stem, {}).get("label", "default")
+        assert f"women={WOMEN} seed={SEED} label={label}" in page, "parameters were injected"
         assert offline_problems(page) == [], stem
         assert "<script" not in page.lower(), "no JavaScript at all (RequireJS, MathJax, Mermaid left out)"
 
@@ -131,21 +142,26 @@ def test_provenance_header_on_every_page_and_index(built):
                       f"nl-biennial (scenario_hash {expected_hash})", manifest["created_utc"]):
             assert value in text, (name, value)
         assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
+        extra = EXTRA.get(name.removesuffix(".html"), {})  # other injected parameters: on their page only
+        assert ("<dt>other parameters</dt>" in text) == bool(extra), name
+        for k, v in extra.items():
+            assert f"<dd>{k}={v!r}</dd>" in html.unescape(text), name
         # the header comes first in the body, before any notebook content
         first_content = page.find('<div class="jp-Cell') if name != "index.html" else page.find('<ol class="pages"')
         assert page.find("<body") < header.start() < header.end() < first_content, name
     assert manifest["seed"] == SEED and manifest["women"] == WOMEN and manifest["calcsim_version"] == __version__
     declared = [{"name": "nl-biennial", "scenario_hash": expected_hash}]
     assert [p["scenarios"] for p in manifest["pages"]] == [declared] * len(titles)
+    assert [p["parameters"] for p in manifest["pages"]] == [EXTRA.get(s, {}) for s in titles]
 
 
 def test_index_links_every_page_with_its_title(built):
     _, out, titles = built
     index = (out / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)">([^<]*)</a>', index)
-    import html
-
     assert [(h, html.unescape(t)) for h, t in links] == [(f"{s}.html", t) for s, t in titles.items()]
+    items = re.findall(r"<li>.*?</li>", index, flags=re.S)
+    assert [("label='injected'" in html.unescape(item)) for item in items] == [s in EXTRA for s in titles]
     assert offline_problems(index) == []
     for stem in titles:
         assert '<a href="index.html">' in (out / f"{stem}.html").read_text(encoding="utf-8")
@@ -160,8 +176,9 @@ def test_failing_notebook_keeps_previous_report_byte_identical(built, tmp_path):
     nbs = tmp_path / "notebooks"
     shutil.copytree(base / "notebooks", nbs)
     nbformat.write(make_notebook("fails", fail=True), nbs / "03-fails.ipynb")
+    kept = tmp_path / "executed"
     with pytest.raises(ReportError) as info:
-        build_report(out, women=WOMEN, seed=SEED + 1, notebooks_dir=nbs, progress=False)
+        build_report(out, women=WOMEN, seed=SEED + 1, notebooks_dir=nbs, progress=False, executed_dir=kept)
     msg = str(info.value)
     assert "\n" not in msg
     assert "03-fails.ipynb" in msg and "cell 2 (index 1)" in msg
@@ -170,7 +187,14 @@ def test_failing_notebook_keeps_previous_report_byte_identical(built, tmp_path):
     assert info.value.cell == 1 and info.value.ename == "RuntimeError"
     assert isinstance(info.value, CalcsimInputError)
     assert snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "site"], "no temporary folder left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["executed", "notebooks", "site"], \
+        "no temporary folder left behind"
+    # the executed notebooks are kept as they ran, the failing one with its error output
+    assert sorted(p.name for p in kept.iterdir()) == ["01-recall.ipynb", "02-calc-only.ipynb", "03-fails.ipynb"]
+    failed = nbformat.read(kept / "03-fails.ipynb", as_version=4)
+    errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert [(e.ename, e.evalue) for e in errors] == [("RuntimeError", "deliberate failure")]
 
 
 def test_report_from_jupytext_py_files_only(tmp_path):
@@ -195,8 +219,11 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
     with pytest.raises(CalcsimInputError, match="not a calcsim report"):
         build_report(out, women=WOMEN, notebooks_dir=tmp_path / "nb", progress=False)
     assert (out / "notes.txt").read_text() == "keep me"
-    with pytest.raises(CalcsimInputError, match="--women"):
+    with pytest.raises(ArgumentError, match=r"^women=0: a whole number >= 1$") as info:
         build_report(tmp_path / "x", women=0, notebooks_dir=tmp_path / "nb")
+    assert info.value.cli_message() == "--women: 0: a whole number >= 1"
+    with pytest.raises(ArgumentError, match=r"^seed=-1: a whole number between 0 and 2\*\*63 - 1$"):
+        build_report(tmp_path / "x", seed=-1, notebooks_dir=tmp_path / "nb")
     with pytest.raises(CalcsimInputError, match="no notebooks"):
         build_report(tmp_path / "x", notebooks_dir=tmp_path)
 
@@ -207,7 +234,8 @@ def test_helpers():
     assert notebook_title(nb, "x") == "A code title"
     assert notebook_title(new_notebook(cells=[new_markdown_cell("```\n# not a heading\n```")]), "stem") == "stem"
     # papermill inserts its injected cell after the parameters cell (index 1 here -> injected at 2)
-    assert [_source_cell_index(nb, i) for i in (0, 1, 2, 3, 4)] == [0, 1, None, 2, 3]
+    assert [source_cell_index(nb, i) for i in (0, 1, 2, 3, 4)] == [0, 1, None, 2, 3]
+    assert declared_parameters(nb) == ["women", "seed", "scenario", "label"]
     assert offline_problems('<img src="https://x.org/a.png"><a href="https://ok.org">x</a>') == [
         "<img src='https://x.org/a.png'>"]
     assert offline_problems("<script src='//cdn/x.js'></script><img src=\"fig.png\">") != []
@@ -235,17 +263,104 @@ def test_swap_restores_the_old_folder_when_the_new_one_cannot_move(tmp_path, mon
     assert (old / "a").read_text() == "old" and new.is_dir()
 
 
+def test_parameters_and_executed_dir_are_checked_before_anything_runs(tmp_path):
+    nbs = tmp_path / "nb"
+    write_notebooks(nbs)
+    out = tmp_path / "site"
+    bad = [
+        ({"parameters": {"03-missing": {"label": "x"}}}, "parameters='03-missing': not a notebook of this report"),
+        ({"parameters": {"01-recall": {"lable": "x"}}},  # a typo would otherwise be injected and ignored
+         "parameters['01-recall']='lable': not set in the parameters cell of 01-recall.ipynb; it sets: women, seed,"
+         " scenario, label"),
+        ({"parameters": {"01-recall": {"women": 10}}}, "parameters['01-recall']='women': women and seed are set"),
+        ({"parameters": {"01-recall": {"label": object}}}, "parameters['01-recall']['label']=<class 'object'>: a"
+                                                           " JSON value"),
+        ({"parameters": {"01-recall": "label"}}, "parameters['01-recall']='label': a mapping"),
+        ({"executed_dir": nbs}, f"executed_dir={str(nbs)!r}: the folder of the notebooks themselves"),
+        ({"executed_dir": out / "executed"}, f"executed_dir={str(out / 'executed')!r}: inside the report folder"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ArgumentError) as info:
+            build_report(out, women=WOMEN, notebooks_dir=nbs, progress=False, **kwargs)
+        assert str(info.value).startswith(message), (kwargs, str(info.value))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nb"], "nothing written"
+
+
+def test_kept_executed_notebooks(built):
+    base, _, titles = built
+    kept = base / "executed"
+    assert sorted(p.name for p in kept.iterdir()) == sorted(f"{s}.ipynb" for s in titles)
+    for stem in titles:
+        nb = nbformat.read(kept / f"{stem}.ipynb", as_version=4)
+        injected = [c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and f"women = {WOMEN}" in injected[0] and f"seed = {SEED}" in injected[0]
+        assert ('label = "injected"' in injected[0]) == (stem in EXTRA)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert any("image/png" in o.get("data", {}) for o in outputs), stem
+
+
+# ----------------------------------------------------------------------------- where calcsim lives
+def fake_install(monkeypatch, root: Path, *, checkout: bool, packaged: bool) -> tuple[Path, Path]:
+    """Make ``analysis`` look imported from ``root/analysis``; give it the notebook folders asked for."""
+    init = root / "analysis" / "__init__.py"
+    init.parent.mkdir(parents=True)
+    init.write_text("")
+    folders = root / "notebooks", root / "analysis" / "notebooks"
+    for folder, wanted in zip(folders, (checkout, packaged), strict=True):
+        if wanted:
+            write_notebooks(folder)
+    monkeypatch.setattr(analysis, "__file__", str(init))
+    return folders
+
+
+def test_default_notebooks_folder_checkout_then_package(tmp_path, monkeypatch):
+    assert default_notebooks_dir() == ROOT / "notebooks"  # this checkout
+    assert find_notebooks() == find_notebooks(ROOT / "notebooks")
+    checkout, _ = fake_install(monkeypatch, tmp_path / "both", checkout=True, packaged=True)
+    assert default_notebooks_dir() == checkout
+    assert [p.parent for p in find_notebooks()] == [checkout, checkout]
+    monkeypatch.undo()
+    _, packaged = fake_install(monkeypatch, tmp_path / "site-packages", checkout=False, packaged=True)  # a wheel
+    assert default_notebooks_dir() == packaged
+    assert [p.name for p in find_notebooks()] == ["01-recall.ipynb", "02-calc-only.ipynb"]
+    assert [p.parent for p in find_notebooks(notebooks=["02-calc-only"])] == [packaged]
+    monkeypatch.undo()
+    checkout, packaged = fake_install(monkeypatch, tmp_path / "neither", checkout=False, packaged=False)
+    with pytest.raises(CalcsimInputError) as info:
+        find_notebooks()
+    msg = str(info.value)
+    assert "\n" not in msg and str(checkout) in msg and str(packaged) in msg and "notebooks_dir" in msg
+
+
+def test_kernel_and_commit_of_an_installed_calcsim(tmp_path, monkeypatch):
+    """A wheel in a virtualenv inside some repository: site-packages first on PYTHONPATH, no commit."""
+    assert kernel_spec_dict()["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)  # this checkout
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "project"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "init"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    site = repo / ".venv" / "lib" / "site-packages"
+    fake_install(monkeypatch, site, checkout=False, packaged=True)
+    assert kernel_spec_dict()["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(site)
+    assert git_commit(repo) == head  # the enclosing repository has a commit ...
+    assert git_commit() == "unknown"  # ... which is not calcsim's
+    monkeypatch.undo()
+    fake_install(monkeypatch, repo, checkout=True, packaged=False)  # calcsim at the top of that repository
+    assert git_commit() == head
+
+
 # ----------------------------------------------------------------------------- real notebooks
 @pytest.mark.slow
-def test_real_notebooks_folder(tmp_path):
-    folder = ROOT / "notebooks"
-    try:
-        files = find_notebooks(folder)
-    except CalcsimInputError as exc:
-        pytest.skip(f"no notebooks to build yet: {exc}")
-    t0 = time.perf_counter()
-    out = build_report(tmp_path / "site", women=WOMEN, seed=SEED, notebooks_dir=folder, progress=False)
-    print(f"\nreal notebooks ({len(files)}) built in {time.perf_counter() - t0:.1f} s")
+def test_real_notebooks_folder(real_report):
+    """The report of ``notebooks/`` (built once by the ``real_report`` fixture) links and shows every page."""
+    if real_report.errors:
+        pytest.fail("; ".join(str(e) for e in real_report.errors.values()))
+    out, files = real_report.site, real_report.files
     index = (out / "index.html").read_text(encoding="utf-8")
     figures = {}
     for f in files:
@@ -256,6 +371,11 @@ def test_real_notebooks_folder(tmp_path):
         figures[f.name] = len(re.findall(r"<img[^>]+src=\"data:image/(?:png|svg\+xml)", page))
     print("embedded figures per page:", figures)
     assert sum(figures.values()) > 0, "no notebook shows a figure"  # some notebooks are tables and text only
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert [p["notebook"] for p in manifest["pages"]] == [f.name for f in files]
+    assert manifest["women"] == real_report.women and manifest["seed"] == real_report.seed
+    assert {p["notebook"].removesuffix(".ipynb"): p["parameters"] for p in manifest["pages"] if p["parameters"]} \
+        == real_report.parameters
 
 
 # ----------------------------------------------------------------------------- browser
