@@ -137,7 +137,7 @@ def test_replicate_seeds_are_deterministic_distinct_and_validated():
     a, b = replicate_seeds(5, 10), replicate_seeds(5, 10)
     assert a == b and len(set(a)) == 10 and all(0 <= x < 2**63 for x in a)
     assert replicate_seeds(6, 3) != a[:3]
-    with pytest.raises(CalcsimInputError, match="--replicates: 0"):
+    with pytest.raises(CalcsimInputError, match="^replicates=0: "):
         replicate_seeds(5, 0)
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, check_seed, check_women
 from analysis.model.results import MEASURES, Results, check_strata, estimates_from_counts, stratum_codes
 from analysis.model.simulation import Model, block_sizes, build_model, simulate, simulate_block
 from analysis.model.streams import BLOCK_SIZE
@@ -51,7 +51,7 @@ INTERVALS = {
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
     """Independent seeds for ``replicates`` runs, spawned from ``seed`` (numpy ``SeedSequence.spawn``)."""
     if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or replicates < 1:
-        raise CalcsimInputError(f"--replicates: {replicates!r}: a whole number >= 1")
+        raise ArgumentError("replicates", replicates, "a whole number >= 1")
     children = np.random.SeedSequence(seed).spawn(int(replicates))
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
@@ -121,6 +121,7 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
         ``map_fn(fn, items)`` running the replicates in parallel (e.g. on Dask); the
         results are the same as serial.
     """
+    women, seed = check_women(women), check_seed(seed)
     seeds = replicate_seeds(seed, replicates)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if map_fn is not None:
@@ -170,6 +171,7 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
         se_paired, se_unpaired, women``; ``se_unpaired`` ignores the pairing (for
         comparison: how much common random numbers gained).
     """
+    women, seed = check_women(women), check_seed(seed)
     by = check_strata(by)
     sa = load_scenario(a) if isinstance(a, str) else a
     sb = load_scenario(b) if isinstance(b, str) else b
