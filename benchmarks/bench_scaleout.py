@@ -95,7 +95,7 @@ def child_main(args: argparse.Namespace) -> None:
                    chunk_blocks=max(len(c) for c in chunks), worker_memory=worker_memory)
     counts = res.counts
     row = counts[(counts["measure"] == "recall_rate") & (counts["stratum"] == "all")]
-    screens = int(row["n"].iloc[0])
+    screens = int(row["denominator_count"].iloc[0])
     wall = t3 - t0
     me = process_memory()
     out.update({

@@ -88,7 +88,7 @@ def timed_run(scenario: str, women: int, seed: int) -> dict[str, Any]:
     est = res.estimates()
     t4 = time.perf_counter()
     row = est[(est["measure"] == "recall_rate") & (est["stratum"] == "all")]
-    screens = int(row["n"].iloc[0])
+    screens = int(row["denominator_count"].iloc[0])
     wall = t4 - t0
     loop = t3 - t2
     return {
@@ -175,7 +175,7 @@ def run_profile(args: argparse.Namespace) -> None:
     prof.disable()
     wall = time.perf_counter() - t0
     e = res.estimates()
-    screens = int(e.loc[(e["measure"] == "recall_rate") & (e["stratum"] == "all"), "n"].iloc[0])
+    screens = int(e.loc[(e["measure"] == "recall_rate") & (e["stratum"] == "all"), "denominator_count"].iloc[0])
     print(f"profile: {args.scenario}, {args.profile_women:,} women, {screens:,} screens, "
           f"{wall:.2f} s under cProfile (profiling overhead included)")
     if args.profile_out:
