@@ -11,7 +11,7 @@ from analysis import load_scenario
 from analysis.errors import CalcsimInputError
 from analysis.model.simulation import block_sizes, simulate
 from analysis.model.streams import BLOCK_SIZE
-from analysis.scaleout import chunk_blocks_for, dask_client, map_parameter_sets, simulate_distributed
+from analysis.scaleout import chunk_blocks_for, chunk_ranges, dask_client, map_parameter_sets, simulate_distributed
 
 #: Three blocks (two full, one partial): more blocks than workers, a remainder block.
 WOMEN = 2 * BLOCK_SIZE + 5_000
@@ -95,6 +95,25 @@ def test_distributed_run_checks_its_arguments(client):
         simulate_distributed(client, "nl-biennial", 10, SEED, chunk_blocks=0)
 
 
+def test_distributed_progress_log(client, serial, monkeypatch, capsys):
+    """progress="log": a line as chunks finish (here after every one), and the same counts."""
+    import analysis.model.simulation as sim
+
+    monkeypatch.setattr(sim, "PROGRESS_LOG_SECONDS", 0.0)
+    res = simulate_distributed(client, "nl-biennial", WOMEN, SEED, by=["round"], chunk_blocks=1, progress="log")
+    _assert_same_run(res, serial)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("calcsim: progress: nl-biennial: ") for line in lines)
+    assert lines[-1].startswith(f"calcsim: progress: nl-biennial: 3 of 3 blocks ({WOMEN:,} of {WOMEN:,} women) in ")
+
+
+def test_chunk_ranges_are_small_whatever_the_run():
+    chunks = chunk_ranges(305_175_782, threads=2)  # 10**13 women
+    assert len(chunks) == 8 and all(isinstance(c, range) for c in chunks)
+    assert chunks[0].start == 0 and chunks[-1].stop == 305_175_782
+    assert all(a.stop == b.start for a, b in zip(chunks, chunks[1:], strict=False))
+
+
 def test_chunks_cover_blocks_in_order():
     assert chunk_blocks_for(5, threads=1, chunk_blocks=2) == [[0, 1], [2, 3], [4]]
     for n, threads in [(1, 2), (3, 2), (306, 2), (306, 16)]:
@@ -150,6 +169,7 @@ def test_unreachable_scheduler_is_a_quick_one_line_error():
     ({"workers": 0}, "--workers: 0: a whole number >= 1"),
     ({"workers": -2}, "--workers"),
     ({"workers": 2.5}, "--workers"),
+    ({"workers": 10_000}, "--workers: 10000: at most "),
     ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "one or the other"),
     ({"scheduler": "nonsense://127.0.0.1:1"}, "not a Dask scheduler address"),
     ({"scheduler": "tcp://127.0.0.1:notaport"}, "not a Dask scheduler address"),

@@ -242,7 +242,7 @@ def test_set_override(how):
     ({"programme.intervl_years": 3}, ["programme.intervl_years = 3", "unknown parameter",
                                       "did you mean 'interval_years'"]),
     ({"programme.attendance": "high"}, ["programme.attendance = 'high'", "a finite number"]),
-    ({"programme.interval_years": 0}, ["programme.interval_years = 0", "a number > 0"]),
+    ({"programme.interval_years": 0}, ["programme.interval_years = 0", "a number of years >= 0.5"]),
     ({"programme.attendance": 1.5}, ["programme.attendance = 1.5", "a probability in [0, 1]"]),
     ({"reading.density_odds_ratio_benign": [1, 1]}, ["reading.density_odds_ratio_benign = [1, 1]",
                                                      "a list of 4 numbers"]),
@@ -341,9 +341,9 @@ VALUE_ERRORS = [
                  ["programme.stop_age_years = 45.0", "must be >= programme.start_age_years",
                   "(with programme.start_age_years = 50.0)"],
                  id="stop-before-start"),
-    pytest.param("[programme]\ninterval_years = 0\n", ["programme.interval_years = 0", "a number > 0"],
+    pytest.param("[programme]\ninterval_years = 0\n", ["programme.interval_years = 0", "a number of years >= 0.5"],
                  id="interval-zero"),
-    pytest.param("[programme]\ninterval_years = -2\n", ["programme.interval_years = -2", "a number > 0"],
+    pytest.param("[programme]\ninterval_years = -2\n", ["programme.interval_years = -2", "a number of years >= 0.5"],
                  id="interval-negative"),
     pytest.param("[cohort]\nmodel_start_age_years = 55\n",
                  ["cohort.model_start_age_years = 55.0", "must be <= programme.start_age_years",
@@ -543,7 +543,7 @@ def test_check_circular_extends(tmp_path, capsys):
 
 def test_check_bad_set(capsys):
     assert_cli_error(*run_cli(capsys, "check", "nl-biennial", "--set", "programme.interval_years=0"),
-                     "--set: programme.interval_years = 0", "a number > 0")
+                     "--set: programme.interval_years = 0", "a number of years >= 0.5")
 
 
 def test_check_non_string_source_is_an_input_error(tmp_path, capsys):

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import sys
-import tempfile
-from pathlib import Path
 
-from analysis.cli.shared import check_counts, dask_client_for, load_cli_scenario, prepare_out, run_results
+from analysis.cli.shared import (
+    check_counts,
+    dask_client_for,
+    load_cli_scenario,
+    out_error,
+    out_writes,
+    prepare_out,
+    progress_mode,
+    run_results,
+    write_outputs,
+)
 from analysis.cli.summary import format_summary, women_text
-from analysis.errors import CalcsimInputError
-from analysis.io.atomic import atomic_write_text
+from analysis.errors import ArgumentError, CalcsimInputError
+from analysis.io.atomic import AtomicGroup, fill
+
+#: What ``calcsim run --out`` writes, and the temporary name the screens file had before it was written through
+#: :class:`~analysis.io.atomic.AtomicGroup` (``.screens.<8 characters>.parquet.tmp``), which a killed run may have left.
+RUN_OUTPUTS = ("estimates.csv", "run.json", "screens.parquet")
+OLD_SCREENS_TEMPORARY = re.compile(r"\.screens\.[a-z0-9_]{8}\.parquet\.tmp")
 
 
-def check_run_options(args: argparse.Namespace) -> None:
-    """The checks of ``calcsim run`` that need no simulation (one :class:`CalcsimInputError` each)."""
+def check_run_options(args: argparse.Namespace, scenario=None) -> None:
+    """The checks of ``calcsim run`` that need no simulation (one :class:`CalcsimInputError` each).
+
+    With the ``scenario``, a ``--screens`` table that cannot fit is refused here, before ``--out`` is created.
+    """
     check_counts(args)
     if args.screens and args.out is None:
         raise CalcsimInputError("--screens: needs --out DIR to write screens.parquet into")
@@ -37,40 +53,61 @@ def check_run_options(args: argparse.Namespace) -> None:
     from analysis.model.results import check_strata
 
     check_strata(args.by)
+    if args.screens and scenario is not None:
+        from analysis.model.simulation import check_capacity
+
+        check_capacity(scenario, args.women, screens_path=args.out / "screens.parquet")
 
 
-def write_run_outputs(out: Path, results, doc: dict) -> None:
-    """``estimates.csv`` (with a ``women`` column) and ``run.json`` in ``out``, each written atomically."""
+def estimates_csv(results) -> str:
+    """``estimates.csv``: the estimates with a ``women`` column after ``calibration``."""
     pooled = getattr(results, "pooled", results)
     table = results.estimates()
     table.insert(table.columns.get_loc("calibration") + 1, "women", pooled.women)
-    atomic_write_text(out / "estimates.csv", table.to_csv(index=False))
-    atomic_write_text(out / "run.json", json.dumps(doc, indent=2) + "\n")
+    return table.to_csv(index=False)
+
+
+def run_into_out(args: argparse.Namespace, scenario):
+    """``calcsim run --out``: the run, with its files written together (:class:`AtomicGroup`) or not at all.
+
+    ``screens.parquet`` is streamed into its temporary file during the run; ``estimates.csv`` and
+    ``run.json`` follow; then all are renamed into place. A failed, refused or interrupted run leaves
+    none of them (and the files of an earlier run as they were).
+    """
+    out = args.out
+    prepare_out(out, RUN_OUTPUTS, (OLD_SCREENS_TEMPORARY,))
+    names = list(RUN_OUTPUTS if args.screens else RUN_OUTPUTS[:2])
+    group = AtomicGroup([out / n for n in names])
+    try:
+        with out_writes(out, ", ".join(names)):
+            tmp = dict(zip(names, group.open(), strict=True))
+        try:
+            with dask_client_for(args) as client:
+                results = run_results(args, scenario, screens_path=tmp.get("screens.parquet"),
+                                      progress=progress_mode(args), client=client)
+        except ArgumentError as exc:
+            if exc.argument != "screens_path":
+                raise
+            raise out_error(out, "screens.parquet", exc.allowed) from None
+        with out_writes(out, "estimates.csv, run.json"):
+            fill(tmp["estimates.csv"], estimates_csv(results).encode("utf-8"))
+            fill(tmp["run.json"], (json.dumps(results.to_json_dict(), indent=2) + "\n").encode("utf-8"))
+            group.commit()
+    finally:
+        group.abort()
+    return results
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``calcsim run``."""
     scenario = load_cli_scenario(args, args.scenario)
-    check_run_options(args)
+    check_run_options(args, scenario)
     if args.out is not None:
-        prepare_out(args.out)
-    screens_tmp = None
-    if args.screens:
-        fd, screens_tmp = tempfile.mkstemp(dir=args.out, prefix=".screens.", suffix=".parquet.tmp")
-        os.close(fd)
-    try:
+        results = run_into_out(args, scenario)
+    else:
         with dask_client_for(args) as client:
-            results = run_results(args, scenario, screens_path=screens_tmp,
-                                  progress=sys.stderr.isatty() and not args.json, client=client)
-        doc = results.to_json_dict()
-        if args.out is not None:
-            write_run_outputs(args.out, results, doc)
-            if screens_tmp is not None:
-                os.replace(screens_tmp, args.out / "screens.parquet")
-                screens_tmp = None
-    finally:
-        if screens_tmp is not None:
-            Path(screens_tmp).unlink(missing_ok=True)
+            results = run_results(args, scenario, progress=progress_mode(args), client=client)
+    doc = results.to_json_dict()
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -91,10 +128,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = load_cli_scenario(args, args.scenario_a, option="scenario A")
     b = load_cli_scenario(args, args.scenario_b, option="scenario B")
     if args.out is not None:
-        prepare_out(args.out)
-    df = compare(a, b, args.women, args.seed, by=args.by, progress=sys.stderr.isatty() and not args.json)
+        prepare_out(args.out, ["comparison.csv"])
+    df = compare(a, b, args.women, args.seed, by=args.by, progress=progress_mode(args) is True)
     if args.out is not None:
-        atomic_write_text(args.out / "comparison.csv", df.to_csv(index=False))
+        write_outputs(args.out, {"comparison.csv": df.to_csv(index=False)})
     if args.json:
         print(json.dumps({"a": a.name, "b": b.name, "a_hash": a.hash, "b_hash": b.hash, "seed": args.seed,
                           "women": args.women, "interval": df.attrs["interval"],
@@ -119,7 +156,7 @@ def cmd_calc_only(args: argparse.Namespace) -> int:
     check_counts(args)
     args.by, args.cohort_data = [], None
     with dask_client_for(args) as client:
-        results = run_results(args, scenario, progress=sys.stderr.isatty() and not args.json, client=client)
+        results = run_results(args, scenario, progress=progress_mode(args), client=client)
     q = calc_only_question(results)
     if args.json:
         print(json.dumps({**q.attrs, "rows": json.loads(q.to_json(orient="records"))}, indent=2))

@@ -10,9 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from analysis.cli.shared import check_counts, dask_client_for, load_cli_scenario, mapper, prepare_out
+from analysis.cli.shared import (
+    check_counts,
+    dask_client_for,
+    load_cli_scenario,
+    mapper,
+    png,
+    prepare_out,
+    progress_mode,
+    write_outputs,
+)
 from analysis.errors import CalcsimInputError
-from analysis.io.atomic import atomic_write_text
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -22,6 +30,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.draws < 2:
         raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
     check_counts(args)
+    from analysis.scenario import load_scenario
+
+    load_scenario(args.scenario, calibration="parents")  # a bad scenario is reported before --out is created
+    prepare_out(args.out)  # a folder that cannot be written is refused before the draws, not after
     with dask_client_for(args) as client:
         df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out,
                        map_fn=mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
@@ -37,20 +49,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What ``calcsim fit --out`` writes.
+FIT_OUTPUTS = ("calibration_fit.csv", "calibration_fit.png")
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     """``calcsim fit``: the calibration-fit table (and figure)."""
     from analysis.calibration.posterior import calibration_fit, run_posterior
 
     check_counts(args)
+    if args.out is not None:
+        prepare_out(args.out, FIT_OUTPUTS)
     with dask_client_for(args) as client:
         post = run_posterior(load_cli_scenario(args, args.scenario), args.women, args.seed, map_fn=mapper(client))
     fit = calibration_fit(post)
     if args.out is not None:
         from analysis.figures import calibration_fit as fit_figure
 
-        prepare_out(args.out)
-        atomic_write_text(args.out / "calibration_fit.csv", fit.to_csv(index=False))
-        fit_figure(fit).savefig(args.out / "calibration_fit.png")
+        write_outputs(args.out, {"calibration_fit.csv": fit.to_csv(index=False),
+                                 "calibration_fit.png": png(fit_figure(fit))})
     import pandas as pd
 
     print(f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
@@ -87,7 +104,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     scenario = load_cli_scenario(args, args.scenario)
     check_counts(args)
     if args.out is not None:
-        prepare_out(args.out)
+        prepare_out(args.out, ["one_way.csv", "sobol.csv", *(f"tornado_{out}.png" for out in OUTPUTS)])
     results = sensitivity_results(args, scenario)
     with pd.option_context("display.width", 200, "display.max_rows", 200):
         if "one_way" in results:
@@ -103,11 +120,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.out is not None:
         from analysis.figures import tornado
 
-        for name, df in results.items():
-            atomic_write_text(args.out / f"{name}.csv", df.to_csv(index=False))
-        if "one_way" in results:
-            for out in OUTPUTS:
-                tornado(results["one_way"], out).savefig(args.out / f"tornado_{out}.png")
+        files = {f"{name}.csv": df.to_csv(index=False) for name, df in results.items()}
+        for out in OUTPUTS if "one_way" in results else ():
+            files[f"tornado_{out}.png"] = png(tornado(results["one_way"], out))
+        write_outputs(args.out, files)
     return 0
 
 
@@ -120,18 +136,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     check_counts(args)
     s = load_cli_scenario(args, args.scenario)
+    if args.out is not None:
+        prepare_out(args.out, ["validation_bcsc.csv"])
     by = ["round", "age_group", "density"]
     with dask_client_for(args) as client:
         if client is None:
-            results = simulate(s, women=args.women, seed=args.seed, by=by, progress=sys.stderr.isatty())
+            results = simulate(s, women=args.women, seed=args.seed, by=by, progress=progress_mode(args))
         else:
             from analysis.scaleout import simulate_distributed
 
-            results = simulate_distributed(client, s, args.women, args.seed, by=by)
+            results = simulate_distributed(client, s, args.women, args.seed, by=by, progress=progress_mode(args))
     v = bcsc_validation(results)
     if args.out is not None:
-        prepare_out(args.out)
-        atomic_write_text(args.out / "validation_bcsc.csv", v.to_csv(index=False))
+        write_outputs(args.out, {"validation_bcsc.csv": v.to_csv(index=False)})
     print(f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
           f"from calibration ({v.attrs['note']}). Wilson 95% intervals.")
     with pd.option_context("display.width", 200, "display.max_rows", 100):

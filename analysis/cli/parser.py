@@ -97,8 +97,8 @@ def add_set(p: argparse.ArgumentParser) -> None:
 def add_scaleout(p: argparse.ArgumentParser) -> None:
     """``--workers`` and ``--scheduler``: where the simulations run."""
     p.add_argument("--workers", type=int, default=1, metavar="K",
-                   help="run the simulations in K worker processes on this machine, with Dask (default: "
-                        "%(default)s, i.e. serially in this process)")
+                   help="run the simulations in K worker processes on this machine, with Dask; at most its CPU "
+                        "cores (default: %(default)s, i.e. serially in this process)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on the machines of an existing Dask scheduler, e.g. tcp://host:8786 "
                         "(default: none, run on this machine)")

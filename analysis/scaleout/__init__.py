@@ -21,8 +21,14 @@ a ``cohort_data`` path must be readable by every worker.
 ``distributed`` is imported only when a cluster is used; serial runs never need it.
 """
 
-from analysis.scaleout.cluster import client_threads, dask_client, probe_scheduler
-from analysis.scaleout.tasks import CHUNKS_PER_THREAD, chunk_blocks_for, map_parameter_sets, simulate_distributed
+from analysis.scaleout.cluster import available_cores, client_threads, dask_client, probe_scheduler
+from analysis.scaleout.tasks import (
+    CHUNKS_PER_THREAD,
+    chunk_blocks_for,
+    chunk_ranges,
+    map_parameter_sets,
+    simulate_distributed,
+)
 
-__all__ = ["CHUNKS_PER_THREAD", "chunk_blocks_for", "client_threads", "dask_client", "map_parameter_sets",
-           "probe_scheduler", "simulate_distributed"]
+__all__ = ["CHUNKS_PER_THREAD", "available_cores", "chunk_blocks_for", "chunk_ranges", "client_threads", "dask_client",
+           "map_parameter_sets", "probe_scheduler", "simulate_distributed"]

@@ -23,7 +23,7 @@ from analysis.errors import CalcsimInputError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["client_threads", "dask_client", "one_line", "probe_scheduler"]
+__all__ = ["available_cores", "client_threads", "dask_client", "one_line", "probe_scheduler"]
 
 
 def one_line(exc: BaseException, limit: int = 200) -> str:
@@ -39,9 +39,23 @@ def one_line(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _check_workers(workers: object) -> int:
+def available_cores() -> int:
+    """The CPU cores this process may run on: ``len(os.sched_getaffinity(0))``, else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on this platform (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_workers(workers: object, local: bool = True) -> int:
+    """A whole number >= 1; for a local cluster at most :func:`available_cores` (more would only compete)."""
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
         raise CalcsimInputError(f"--workers: {workers!r}: a whole number >= 1 (1 runs serially)")
+    cores = available_cores()
+    if local and workers > cores:
+        raise CalcsimInputError(f"--workers: {int(workers)}: at most {cores}, the CPU cores available to this process "
+                                "on this machine; to use more, start a Dask cluster on more machines and pass its "
+                                "scheduler's address with --scheduler")
     return int(workers)
 
 
@@ -52,13 +66,37 @@ def _check_timeout(timeout_s: object) -> float:
     return float(timeout_s)
 
 
+def _check_address(address: object) -> str:
+    """The address, or :class:`CalcsimInputError` unless it parses as a Dask address (scheme, host and port)."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    if not isinstance(address, str) or not address.strip():
+        raise CalcsimInputError(f"--scheduler: {address!r}: a Dask scheduler address such as tcp://host:8786")
+    try:
+        scheme, _ = parse_address(address)
+        get_backend(scheme)
+        if scheme != "inproc":  # in-process addresses have no host and port
+            get_address_host_port(address)
+    except (ValueError, TypeError) as exc:
+        raise CalcsimInputError(f"--scheduler: {address!r}: not a Dask scheduler address ({one_line(exc)});"
+                                " expected e.g. tcp://host:8786") from None
+    return address
+
+
+class _NotAScheduler(Exception):
+    """Something answered at the address, but not as a Dask scheduler does."""
+
+
 def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
     """Check that a Dask scheduler answers at ``address`` within ``timeout_s`` seconds.
 
-    Opens one comm (with the Dask handshake) and closes it, in a throw-away event
-    loop on a helper thread, so it works from inside a running event loop too and
-    leaves no half-built :class:`distributed.Client` behind (a failed ``Client``
-    spends another ``2 * timeout`` seconds closing itself when collected).
+    Opens one comm (with the Dask handshake), asks for the peer's ``identity`` and checks that it
+    is a ``Scheduler``, then closes it, all within ``timeout_s``, in a throw-away event loop on a
+    helper thread, so it works from inside a running event loop too and leaves no half-built
+    :class:`distributed.Client` behind (a failed ``Client`` spends another ``2 * timeout`` seconds
+    closing itself when collected). A server that answers but is not Dask (a web server, an echo
+    server) fails the handshake or the identity check, whatever it sends.
 
     Parameters
     ----------
@@ -70,25 +108,32 @@ def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
     Raises
     ------
     CalcsimInputError
-        One line: the address is malformed, or nothing answered in time.
+        One line: the address is malformed, nothing answered in time, or what answered is not a
+        Dask scheduler.
     """
     from distributed.comm import connect
     from distributed.security import Security
 
     timeout_s = _check_timeout(timeout_s)
-    if not isinstance(address, str) or not address.strip():
-        raise CalcsimInputError(f"--scheduler: {address!r}: a Dask scheduler address such as tcp://host:8786")
+    address = _check_address(address)
 
     async def _probe() -> None:
         # TLS settings, if any, from the Dask configuration, as a Client would use them
         comm = await connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
-        await comm.close()
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            reply = await comm.read()
+        finally:
+            comm.abort()
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            text = " ".join(repr(reply).split())
+            raise _NotAScheduler(f"its reply to 'identity' is {text[:80]}{'...' if len(text) > 80 else ''}")
 
     failure: list[BaseException] = []
 
     def _run() -> None:
         try:
-            asyncio.run(_probe())
+            asyncio.run(asyncio.wait_for(_probe(), timeout_s))
         except BaseException as exc:  # handed to the calling thread
             failure.append(exc)
 
@@ -101,12 +146,16 @@ def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
     if not failure:
         return
     exc = failure[0]
-    if isinstance(exc, ValueError | TypeError):
-        raise CalcsimInputError(f"--scheduler: {address!r}: not a Dask scheduler address ({one_line(exc)});"
-                                " expected e.g. tcp://host:8786")
+    if isinstance(exc, TimeoutError) and not str(exc):  # asyncio.wait_for: connected or not, no full answer
+        exc = TimeoutError(f"no complete answer after {timeout_s:g} s")
     if isinstance(exc, OSError | TimeoutError):
         raise CalcsimInputError(f"--scheduler: {address!r}: no Dask scheduler reachable within "
                                 f"{timeout_s:g}s ({one_line(exc)})")
+    if isinstance(exc, Exception):  # garbage read as a message (e.g. a 3 EiB frame length), a wrong reply ...
+        reason = str(exc) if isinstance(exc, _NotAScheduler) else f"{type(exc).__name__}: {one_line(exc, 120)}"
+        raise CalcsimInputError(f"--scheduler: {address!r}: something answers there, but not a Dask scheduler "
+                                f"({reason}); expected the address of a running `dask scheduler`, e.g. "
+                                "tcp://host:8786")
     raise exc
 
 
@@ -177,9 +226,10 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
     Raises
     ------
     CalcsimInputError
-        One line: ``workers < 1``, both ``workers > 1`` and ``scheduler``, a malformed
-        address, no scheduler reachable within ``timeout_s``, or a scheduler without
-        workers.
+        One line: ``workers < 1`` or more than :func:`available_cores` (for a local cluster),
+        both ``workers > 1`` and ``scheduler``, a malformed address, no scheduler reachable
+        within ``timeout_s``, something else than a Dask scheduler at the address, or a
+        scheduler without workers.
 
     Notes
     -----
@@ -187,7 +237,7 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
     Worker processes are spawned, so a script using this needs the usual
     ``if __name__ == "__main__":`` guard.
     """
-    workers = _check_workers(workers)
+    workers = _check_workers(workers, local=scheduler is None)
     timeout_s = _check_timeout(timeout_s)
     if scheduler is not None and workers > 1:
         raise CalcsimInputError(f"--workers {workers} and --scheduler {scheduler!r}: give one or the other "

@@ -37,7 +37,7 @@ import pandas as pd
 from analysis import __version__
 from analysis.errors import CalcsimInputError, check_seed, check_women
 from analysis.model.results import Results, add_counts, check_strata
-from analysis.model.simulation import Model, block_sizes, build_model, simulate
+from analysis.model.simulation import Model, ProgressLog, block_sizes, build_model, simulate
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scaleout.cluster import client_threads
 from analysis.scenario import Scenario, load_scenario
@@ -45,7 +45,8 @@ from analysis.scenario import Scenario, load_scenario
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ["CHUNKS_PER_THREAD", "chunk_blocks_for", "map_parameter_sets", "simulate_chunk", "simulate_distributed"]
+__all__ = ["CHUNKS_PER_THREAD", "chunk_blocks_for", "chunk_ranges", "map_parameter_sets", "simulate_chunk",
+           "simulate_distributed"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -101,8 +102,8 @@ def simulate_chunk(token: str, scenario: Scenario, women: int, seed: int, by: Se
     return simulate(scenario, women, seed, by=by, blocks=blocks, model=model).counts
 
 
-def chunk_blocks_for(n_blocks: int, threads: int, chunk_blocks: int | None = None) -> list[list[int]]:
-    """Split ``range(n_blocks)`` into runs of consecutive blocks.
+def chunk_ranges(n_blocks: int, threads: int, chunk_blocks: int | None = None) -> list[range]:
+    """Split ``range(n_blocks)`` into ranges of consecutive blocks (a few bytes each, however many blocks).
 
     Parameters
     ----------
@@ -118,27 +119,40 @@ def chunk_blocks_for(n_blocks: int, threads: int, chunk_blocks: int | None = Non
     elif isinstance(chunk_blocks, bool) or not isinstance(chunk_blocks, int | np.integer) or chunk_blocks < 1:
         raise CalcsimInputError(f"chunk_blocks: {chunk_blocks!r}: a whole number >= 1")
     step = int(chunk_blocks)
-    return [list(range(i, min(i + step, n_blocks))) for i in range(0, n_blocks, step)]
+    return [range(i, min(i + step, n_blocks)) for i in range(0, n_blocks, step)]
 
 
-def _progress_bar(total: int, desc: str, unit: str, enabled: bool) -> Any:
+def chunk_blocks_for(n_blocks: int, threads: int, chunk_blocks: int | None = None) -> list[list[int]]:
+    """:func:`chunk_ranges` as lists of block indices."""
+    return [list(r) for r in chunk_ranges(n_blocks, threads, chunk_blocks)]
+
+
+def _progress_bar(total: int, desc: str, unit: str, enabled: bool | str) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled or enabled == "log", leave=False)
 
 
 def _gather_in_order(client: Client, futures: list[Future], weights: Sequence[int], desc: str, unit: str,
-                     progress: bool) -> list[Any]:
-    """Wait for ``futures`` (progress as they finish), fail fast on the first error, return results in order."""
+                     progress: bool | str, women: Sequence[int] | None = None) -> list[Any]:
+    """Wait for ``futures`` (progress as they finish), fail fast on the first error, return results in order.
+
+    ``progress="log"`` logs a line now and then (:class:`~analysis.model.simulation.ProgressLog`), counting
+    ``weights`` blocks and ``women`` women per future.
+    """
     from distributed import as_completed
 
+    log = ProgressLog(desc, sum(weights), sum(women) if women else None) if progress == "log" else None
     try:
         with _progress_bar(sum(weights), desc, unit, progress) as bar:
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in as_completed(futures, loop=client.loop):
                 if fut.status == "error":
                     fut.result()  # raises the task's exception here, with its type
-                bar.update(weights[index[fut.key]])
+                i = index[fut.key]
+                bar.update(weights[i])
+                if log is not None:
+                    log.update(weights[i], women[i] if women else 0)
         return client.gather(futures)
     finally:
         client.cancel([f for f in futures if not f.done()])
@@ -153,7 +167,7 @@ def simulate_distributed(
     by: Sequence[str] = (),
     cohort_data: str | os.PathLike[str] | None = None,
     chunk_blocks: int | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
 ) -> Results:
     """Simulate a run with its blocks spread over a Dask cluster; bit-identical to the serial run.
 
@@ -179,8 +193,9 @@ def simulate_distributed(
         BCSC Risk Estimation Dataset file; must be readable at this path by every worker.
     chunk_blocks : int, optional
         Blocks per task (results do not depend on it).
-    progress : bool
-        Show a progress bar (tqdm, in blocks) on stderr.
+    progress : bool or "log"
+        ``True``: a progress bar (tqdm, in blocks) on stderr; ``"log"``: a line now and then (blocks and
+        women done, time left), as :func:`analysis.model.simulation.simulate` does.
 
     Returns
     -------
@@ -195,20 +210,21 @@ def simulate_distributed(
     if client is None:
         return simulate(s, women, seed, by=by, cohort_data=cohort_data, progress=progress)
     n_blocks = len(block_sizes(int(women)))
-    chunks = chunk_blocks_for(n_blocks, client_threads(client), chunk_blocks)
+    chunks = chunk_ranges(n_blocks, client_threads(client), chunk_blocks)
     data = None if cohort_data is None else os.fspath(os.path.abspath(cohort_data))
     token = uuid.uuid4().hex
     futures = [client.submit(simulate_chunk, token, s, int(women), int(seed), tuple(by), data, chunk,
                              key=f"calcsim-blocks-{chunk[0]}-{chunk[-1]}-{token}", pure=False)
                for chunk in chunks]
-    parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress)
+    chunk_women = [min(c.stop * BLOCK_SIZE, int(women)) - c.start * BLOCK_SIZE for c in chunks]
+    parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress, chunk_women)
     counts = None
     for part in parts:
         counts = add_counts(counts, part)
     return Results(
         scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
         counts=counts, screens=None, calibration=s.calibration_label,
-        meta={"blocks": list(range(n_blocks)), "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
+        meta={"blocks": range(n_blocks), "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
               "cohort": "bcsc" if cohort_data is not None else "parametric"},
     )
 

@@ -23,6 +23,7 @@ import pandas as pd
 from analysis.errors import CalcsimInputError, did_you_mean, input_error
 from analysis.scenario.calibrated import AppliedCalibration
 from analysis.scenario.schema import (
+    MIN_INTERVAL_YEARS,
     SECTIONS,
     CalcificationParams,
     CancerParams,
@@ -187,6 +188,9 @@ def _check_value(where: str, key: str, kind: str, value: Any) -> Any:
         raise input_error(where, key, value, "a probability in [0, 1]")
     if kind in ("positive", "odds_ratio") and v <= 0:
         raise input_error(where, key, value, "a number > 0")
+    if kind == "interval" and not v >= MIN_INTERVAL_YEARS:
+        raise input_error(where, key, value, f"a number of years >= {MIN_INTERVAL_YEARS:g} (no programme screens "
+                                             "more often than yearly; six months is the short-interval follow-up)")
     if kind == "nonnegative" and v < 0:
         raise input_error(where, key, value, "a number >= 0")
     if kind == "age" and not 0.0 <= v <= 110.0:

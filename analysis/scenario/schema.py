@@ -14,12 +14,20 @@ from typing import Any
 from analysis.scenario.codings import DENSITIES, DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS
 
 __all__ = [
-    "DENSITIES", "DISTRIBUTIONS", "MORPHOLOGIES", "PRESENTATIONS", "SECTIONS", "STATUSES", "TOP_LEVEL_KEYS",
+    "DENSITIES", "DISTRIBUTIONS", "MIN_INTERVAL_YEARS", "MORPHOLOGIES", "PRESENTATIONS", "SECTIONS", "STATUSES",
+    "TOP_LEVEL_KEYS",
     "CalcificationParams", "CancerParams", "CohortParams", "ProgrammeParams", "Provenance", "ReadingParams",
     "WorkupParams", "cumulative_rounds", "scheduled_rounds",
 ]
 
 STATUSES = ("calibrated", "assumption")
+
+#: Shortest ``programme.interval_years`` accepted: half a year. A design choice: no screening programme
+#: invites more often than yearly (us-annual is the most frequent shipped), and six months is the
+#: shortest interval at which screening repeats a mammogram at all (BI-RADS 3 short-interval follow-up,
+#: which the model places six months after the screen: a shorter interval would put the next invitation
+#: before it). It also keeps the number of rounds, and so the run time, bounded (at most 221 over 0-110 years).
+MIN_INTERVAL_YEARS = 0.5
 
 
 def _p(kind: str, doc: str) -> Any:
@@ -144,7 +152,8 @@ class ProgrammeParams:
 
     start_age_years: float = _p("age", "age at the first invitation")
     stop_age_years: float = _p("age", "age at the last invitation")
-    interval_years: float = _p("positive", "years between invitations")
+    interval_years: float = _p("interval", "years between invitations (>= 0.5: no programme screens more often "
+                                           "than yearly; 6 months is the short-interval follow-up)")
     attendance: float = _p("probability", "probability an invited woman attends (average)")
     attendance_logit_sd: float = _p("nonnegative", "woman-level SD of attendance propensity (logit)")
     cumulative_rounds: int = _p("count", "screens over which cumulative false-positive risk is counted")

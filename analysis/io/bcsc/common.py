@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from analysis.errors import input_error
 
-__all__ = ["first_bad_row", "one_line", "require_file"]
+__all__ = ["BoundedReader", "ReadLimitExceeded", "first_bad_row", "one_line", "require_file"]
 
 
 def require_file(path: Path, kind: str) -> str:
@@ -73,3 +75,40 @@ def first_bad_row(mask: np.ndarray) -> int:
         The 0-based position of the first True (0 when there is none).
     """
     return int(np.argmax(mask))
+
+
+class ReadLimitExceeded(Exception):
+    """Raised by :class:`BoundedReader` once more than its limit has been read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit:,} bytes")
+        self.limit = limit
+
+
+class BoundedReader(io.RawIOBase):
+    """A binary stream that reads ``raw`` and raises :class:`ReadLimitExceeded` beyond ``limit`` bytes.
+
+    The guard on the bytes actually read, whatever a file's size or a zip's header declares.
+    Closing it closes ``raw``.
+    """
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        super().__init__()
+        self.raw, self.limit, self.count = raw, int(limit), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        self.count += len(data)
+        if self.count > self.limit:
+            raise ReadLimitExceeded(self.limit)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        finally:
+            super().close()

@@ -8,6 +8,7 @@ profiles built from its output are in :mod:`analysis.io.bcsc.profiles`.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
@@ -18,9 +19,21 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import CalcsimInputError, input_error
-from analysis.io.bcsc.common import first_bad_row, one_line, require_file
+from analysis.io.bcsc.common import BoundedReader, ReadLimitExceeded, first_bad_row, one_line, require_file
 
-__all__ = ["RISK_CODES", "RISK_COLUMNS", "agegrp_bounds", "read_risk_estimation"]
+__all__ = ["MAX_RISK_TEXT_BYTES", "RISK_CODES", "RISK_COLUMNS", "agegrp_bounds", "read_risk_estimation"]
+
+MAX_RISK_TEXT_BYTES = 64 * 2**20
+"""Largest risk text read, uncompressed (64 MiB), so that a hostile file (a zip bomb) cannot exhaust memory.
+
+A design choice: about six times the largest published file (``risk.txt`` of ``risk_dataset.zip``,
+10,945,740 bytes; ``risk_rand.txt``, 7,094,217). Reading and profiling takes about eight times the
+text's size in memory (measured: 88 MiB above the imports for ``risk.txt``), so at most about 0.5 GiB.
+Checked against the size a ``.txt`` has or a zip declares, and against the bytes actually read.
+"""
+
+_LIMIT_RULE = "at most {limit:,} bytes of text (the published risk.txt has 10,945,740; larger files are refused" \
+    " to bound memory)"
 
 RISK_COLUMNS: tuple[str, ...] = (
     "menopaus",
@@ -92,15 +105,18 @@ def agegrp_bounds(agegrp: int) -> tuple[int, int]:
 # --- opening the file ------------------------------------------------------------------------
 
 
-def _open_txt(path: Path, where: str) -> tuple[IO[bytes], str]:
-    """Open an extracted ``.txt`` file; the caller closes the stream."""
+def _open_txt(path: Path, where: str, limit: int) -> tuple[IO[bytes], str]:
+    """Open an extracted ``.txt`` file of at most ``limit`` bytes; the caller closes the stream."""
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise input_error(where, "file size", f"{size:,} bytes", _LIMIT_RULE.format(limit=limit))
         return open(path, "rb"), where  # closed by the caller
     except OSError as exc:
         raise input_error(where, "file", one_line(exc), "expected a readable .txt file") from None
 
 
-def _open_zip_member(path: Path, where: str) -> tuple[IO[bytes], str]:
+def _open_zip_member(path: Path, where: str, limit: int) -> tuple[IO[bytes], str]:
     """Open ``risk.txt`` or ``risk_rand.txt`` inside the archive ``path``; the caller closes the stream."""
     try:
         archive = zipfile.ZipFile(path)
@@ -117,6 +133,11 @@ def _open_zip_member(path: Path, where: str) -> tuple[IO[bytes], str]:
             ", ".join(names[:5]) or "(empty)",
             "expected the archive to contain risk.txt or risk_rand.txt",
         )
+    declared = archive.getinfo(member).file_size
+    if declared > limit:
+        archive.close()
+        raise input_error(f"{where} [{member}]", "uncompressed size (declared in the zip)", f"{declared:,} bytes",
+                          _LIMIT_RULE.format(limit=limit))
     try:
         stream = archive.open(member)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
@@ -127,15 +148,15 @@ def _open_zip_member(path: Path, where: str) -> tuple[IO[bytes], str]:
     return stream, f"{where} [{member}]"
 
 
-def _open_risk_source(path: Path) -> tuple[IO[bytes], str]:
-    """Open the risk text stream of a ``.zip`` or ``.txt`` file.
+def _open_risk_source(path: Path, limit: int) -> tuple[IO[bytes], str]:
+    """Open the risk text stream of a ``.zip`` or ``.txt`` file, reading at most ``limit`` bytes.
 
     Returns the open binary stream and the ``where`` label used in errors.
     """
     where = require_file(path, ".zip or .txt")
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        return _open_txt(path, where)
+        return _bounded(*_open_txt(path, where, limit), limit)
     if suffix != ".zip":
         raise input_error(
             where,
@@ -143,7 +164,12 @@ def _open_risk_source(path: Path) -> tuple[IO[bytes], str]:
             path.suffix or "(no suffix)",
             "expected a .zip containing risk.txt or risk_rand.txt, or an extracted .txt",
         )
-    return _open_zip_member(path, where)
+    return _bounded(*_open_zip_member(path, where, limit), limit)
+
+
+def _bounded(stream: IO[bytes], where: str, limit: int) -> tuple[IO[bytes], str]:
+    """``stream`` behind a guard on the bytes actually read (a size or a zip header can lie)."""
+    return io.BufferedReader(BoundedReader(stream, limit)), where
 
 
 # --- parsing and checking --------------------------------------------------------------------
@@ -168,6 +194,9 @@ def _parse_table(stream: IO[bytes], where: str) -> pd.DataFrame:
     try:
         with stream:
             return pd.read_csv(stream, sep=r"\s+", header=None, engine="c")
+    except ReadLimitExceeded as exc:
+        raise input_error(where, "uncompressed size (bytes read)", f"more than {exc.limit:,} bytes",
+                          _LIMIT_RULE.format(limit=exc.limit)) from None
     except pd.errors.EmptyDataError:
         raise input_error(
             where, "file", "empty", f"expected rows of {len(RISK_COLUMNS)} whitespace-separated integers"
@@ -247,7 +276,7 @@ def _checked_columns(raw: pd.DataFrame, where: str) -> dict[str, np.ndarray]:
     return columns
 
 
-def read_risk_estimation(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_risk_estimation(path: str | os.PathLike[str], max_bytes: int | None = None) -> pd.DataFrame:
     """Read the BCSC Risk Estimation Dataset (Barlow et al. 2006).
 
     Parameters
@@ -257,6 +286,8 @@ def read_risk_estimation(path: str | os.PathLike[str]) -> pd.DataFrame:
         ``risk.txt``, or ``risk_dataset_v2.zip`` containing ``risk_rand.txt``)
         or an extracted ``.txt`` file: whitespace separated, no header, one
         row per covariate combination, 16 integer columns.
+    max_bytes : int, optional
+        Largest text read, uncompressed (default :data:`MAX_RISK_TEXT_BYTES`, looked up at the call).
 
     Returns
     -------
@@ -270,7 +301,8 @@ def read_risk_estimation(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     CalcsimInputError
         If the file is missing, is not a ``.zip``/``.txt``, the archive does not
-        contain ``risk.txt`` or ``risk_rand.txt``, a row does not have 16
+        contain ``risk.txt`` or ``risk_rand.txt``, the text is larger than
+        ``max_bytes`` (its size, the zip's declared size or the bytes read), a row does not have 16
         fields, a value is not an integer, a code is outside the documented
         coding (:data:`RISK_CODES`) or a count is negative. The message is one
         line naming the file, the problem and what is allowed.
@@ -280,7 +312,8 @@ def read_risk_estimation(path: str | os.PathLike[str]) -> pd.DataFrame:
     Codes are those of the BCSC documentation: ``menopaus`` 1 means
     post-menopausal *or aged 55 or over*; 9 means unknown in most columns.
     """
-    stream, where = _open_risk_source(Path(path))
+    limit = MAX_RISK_TEXT_BYTES if max_bytes is None else int(max_bytes)
+    stream, where = _open_risk_source(Path(path), limit)
     raw = _parse_table(stream, where)
     df = pd.DataFrame(_checked_columns(raw, where), columns=list(RISK_COLUMNS))
     df.attrs["source"] = where
