@@ -257,3 +257,28 @@ def test_posterior_keeps_user_overrides(data_copy, tmp_path):
     assert post.best.scenario_hash == s.hash
     assert all(r.counts.equals(simulate(s.replace(v), women=2_000, seed=1).counts)
                for r, v in zip(post.runs, post.sets, strict=True))
+
+
+def test_a_full_disk_during_calibration_is_one_line_naming_out(tmp_path, monkeypatch, capsys):
+    """ENOSPC while saving a draw ends as one line naming --out (exit 2); rerunning resumes."""
+    import errno
+
+    import analysis.calibration.abc as abc
+
+    targets = synthetic_targets(tmp_path / "targets.csv", women=2_000)
+    real_fsync, calls = abc.os.fsync, {"n": 0}
+
+    def full_disk(fd):
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(abc.os, "fsync", full_disk)
+    with pytest.raises(CalcsimInputError) as info:
+        calibrate("nl-biennial", draws=4, women=500, seed=3, targets=targets, params=list(TRUE), rounds=1,
+                  min_accepted=2, out_dir=tmp_path / "cal")
+    assert calls["n"] >= 2  # the fault was reached
+    msg = str(info.value)
+    assert msg.startswith("out=") and "No space left on device" in msg and "\n" not in msg
+    assert info.value.cli_message().startswith("--out: ")

@@ -29,11 +29,12 @@ working directory) is written atomically with the seed, version, targets and set
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.io.atomic import atomic_write_text
 from analysis.io.commented_csv import read_commented_csv
 from analysis.model.results import MEASURES
@@ -206,7 +207,8 @@ def calibrate(
             "draws": draws, "rounds": rounds, "min_accepted": min_accepted, "targets_sha256": _targets_sha(t),
             "targets": " ".join(t["target"]), "parameters": " ".join(p[0] for p in free),
             "prior_values": prior_record(s.values(), dict(s.tables))}
-    done = _open_progress(partial, meta, restart)
+    with _writing(out):
+        done = _open_progress(partial, meta, restart)
     run = _Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
     from tqdm import tqdm
 
@@ -214,7 +216,8 @@ def calibrate(
     budget, boxes = np.inf if stop_after is None else stop_after, []
     sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
     for r, n_r in enumerate(sizes):
-        done, budget = run.round(r, n_r, sum(sizes[:r]), done, boxes, budget, bar)
+        with _writing(out):
+            done, budget = run.round(r, n_r, sum(sizes[:r]), done, boxes, budget, bar)
         if budget <= 0:
             break
     bar.close()
@@ -222,7 +225,18 @@ def calibrate(
     if len(all_rows) < draws:
         all_rows.attrs.update(meta)
         return all_rows  # interrupted on purpose (stop_after): resume later
-    return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+    with _writing(out):
+        return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+
+
+@contextlib.contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """Turn a failed write into the calibration folder (full disk, read-only) into one line naming ``--out``."""
+    try:
+        yield
+    except OSError as exc:
+        raise ArgumentError("out", str(out), f"cannot write the calibration there ({exc.strerror or exc});"
+                            " free space or choose another folder, then rerun to resume") from None
 
 
 def _check_design(draws: int, women: int, rounds: int) -> None:
