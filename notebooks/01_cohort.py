@@ -41,6 +41,7 @@ scenario = "nl-biennial"
 from IPython.display import display
 
 from analysis import figures, load_scenario, simulate, table1
+from analysis.figures import tables
 
 # %%
 s = load_scenario(scenario)
@@ -65,36 +66,76 @@ print(f"{women:,} women simulated; {screens['woman'].nunique():,} attended at le
 # matters), by whether they were ever recalled during their screening history. Categorical rows are
 # *n (%)* of the women in the column; continuous rows are *median [IQR]*.
 #
-# Read it as a description, not as a causal analysis: the recalled women were screened more often
-# (a woman with more screens has more chances to be recalled), which alone makes them differ.
+# Read it as a description, not as a causal analysis: a woman with more screens has more chances to
+# be recalled, so check how often the women of each column were screened (the line under the table
+# compares them) before reading anything into a difference between the columns.
 
 # %%
 t1 = table1(screens, by="recalled")
-t1
+display(tables.format_table(t1, headers={"characteristic": "Characteristic", "level": ""},
+                            caption="Table 1. Women at their first screen, by whether they were ever recalled"))
+per_woman = screens.groupby("woman")["recalled"].agg(["size", "any"])
+median_screens = per_woman.groupby("any")["size"].median()
+if {True, False} <= set(median_screens.index):
+    more, fewer = median_screens[True], median_screens[False]
+    how = "more often than" if more > fewer else "less often than" if more < fewer else "as often as"
+    print(f"Screens per woman (median): {more:g} for women recalled at least once, {fewer:g} for women never "
+          f"recalled: by the median, recalled women were screened {how} the others.")
 
 # %% [markdown]
-# `analysis.table1.table1_html(t1)` renders the same table as a standalone HTML page (for a paper
-# or a report); here the DataFrame is shown as it is.
+# `analysis.stats.table1.table1_html(t1)` renders the same table as a standalone HTML page (for a
+# paper or a report).
 #
 # ## Distributions of the risk factors
 #
 # * **(a) Age and menopause.** The programme invites women at fixed ages; the bars show the
-#   screens at each age, coloured by menopausal status at that screen. The number of screens falls
-#   with age as women leave (death, a cancer diagnosis, no longer attending).
+#   screens at each age, coloured by menopausal status at that screen. Women leave the programme as
+#   they go (death, a cancer diagnosis, no longer attending); the first line under the figure
+#   compares the youngest and the oldest invited ages.
 # * **(b) Breast density** (BI-RADS a–d) by age group and menopausal status, over all screens. Each
 #   woman keeps her *rank* in the density distribution, and the distribution for her age group and
 #   menopausal status (from the BCSC Risk Estimation Dataset, Barlow et al., JNCI 2006) turns it
-#   into a category: density falls with age and at menopause.
-# * **(c) Family history and BRCA.** About 7–9% of screened women have an affected first-degree
-#   relative (7.3% of controls in CGHFBC 2001; ~9% at a first BCSC screen); carriers are rare
-#   (BRCA1 0.11%, BRCA2 0.24% in the population; Hu et al., NEJM 2021) and are drawn *given* family
-#   history, so they concentrate among women with affected relatives. Log scale: the rare groups
-#   would be invisible otherwise.
+#   into a category; the second line under the figure gives the share of dense breasts by age and
+#   by menopausal status.
+# * **(c) Family history and BRCA.** In the sources about 7–9% of screened women have an affected
+#   first-degree relative (7.3% of controls in CGHFBC 2001; ~9% at a first BCSC screen); carriers are
+#   rare (BRCA1 0.11%, BRCA2 0.24% in the population; Hu et al., NEJM 2021) and are drawn *given*
+#   family history (the third line compares carriers with and without affected relatives in this
+#   cohort). Log scale: the rare groups would be invisible otherwise.
 # * **(d) Breastfeeding.** Lifetime months among parous women (79% ever breastfed, mean 15.6
 #   months in CGHFBC 2002); about 14% of women are nulliparous.
 
 # %%
-figures.cohort_distributions(screens)
+display(figures.cohort_distributions(screens))
+lo_age, hi_age = p.start_age_years, p.stop_age_years
+young = screens[(screens["age_years"] >= lo_age) & (screens["age_years"] < lo_age + 5)]
+old = screens[(screens["age_years"] > hi_age - 5) & (screens["age_years"] <= hi_age)]
+if len(young) and len(old):
+    trend = "fewer" if len(old) < len(young) else "more" if len(old) > len(young) else "as many"
+    print(f"(a) {len(young):,} screens in the first five invited years of age ({lo_age:g}–{lo_age + 4:g}), "
+          f"{len(old):,} in the last five ({hi_age - 4:g}–{hi_age:g}): {trend} at the older ages.")
+
+
+def dense_share(rows):
+    return float(rows["density"].isin(["c", "d"]).mean()) if len(rows) else float("nan")
+
+
+def compared(a, b):
+    return "lower than" if a < b else "higher than" if a > b else "the same as"
+
+
+d_young, d_old = dense_share(young), dense_share(old)
+d_pre, d_post = dense_share(screens[~screens["postmenopausal"]]), dense_share(screens[screens["postmenopausal"]])
+print(f"(b) Dense breasts (BI-RADS c or d): {tables.format_percent(d_young)} of screens at {lo_age:g}–{lo_age + 4:g}"
+      f" and {tables.format_percent(d_old)} at {hi_age - 4:g}–{hi_age:g} ({compared(d_old, d_young)} at the younger"
+      f" ages); {tables.format_percent(d_pre)} of premenopausal and {tables.format_percent(d_post)} of"
+      f" postmenopausal screens ({compared(d_post, d_pre)} before menopause).")
+first = screens.sort_values(["woman", "round_index"]).drop_duplicates("woman")
+carrier, relatives = first["brca"].astype(str) != "non-carrier", first["family_history"].astype(str) != "0"
+with_fh, without_fh = carrier[relatives].mean(), carrier[~relatives].mean()
+print(f"(c) BRCA carriers: {carrier[relatives].sum()} of {relatives.sum():,} women with an affected relative "
+      f"({tables.format_percent(with_fh, 2)}), {carrier[~relatives].sum()} of {(~relatives).sum():,} without "
+      f"({tables.format_percent(without_fh, 2)}).")
 
 # %% [markdown]
 # ## Where the numbers come from
@@ -104,7 +145,11 @@ figures.cohort_distributions(screens)
 
 # %%
 params = s.parameter_table()
-display(params[params["parameter"].str.startswith("cohort.")][["parameter", "value", "status", "source", "meaning"]])
+cohort_params = params[params["parameter"].str.startswith("cohort.")]
+display(tables.format_table(cohort_params[["parameter", "value", "status", "source", "meaning"]],
+                            columns={"value": str},
+                            headers={"value": "Value (as in the scenario file)", "source": "Source (citation key)"},
+                            caption="Cohort parameters of the scenario"))
 
 # %% [markdown]
 # ## Caveats

@@ -24,8 +24,8 @@
 #
 # | measure | numerator | denominator | what it answers |
 # |---|---|---|---|
-# | `calc_only_share_of_recalls` | recalls with calcification as the only finding | **all recalls** | how much of the recall workload is calcifications alone (most turn out benign) |
-# | `calc_only_share_of_screen_detected` | screen-detected cancers recalled for calcification only | **all screen-detected cancers** | how many cancers were found *only* because of calcifications (mostly DCIS) |
+# | `calc_only_share_of_recalls` | recalls with calcification as the only finding | **all recalls** | how much of the recall workload is calcifications alone (and how many of them are benign) |
+# | `calc_only_share_of_screen_detected` | screen-detected cancers recalled for calcification only | **all screen-detected cancers** | how many cancers were found *only* because of calcifications (and how many of them are DCIS) |
 #
 # This notebook estimates both, with intervals, then looks at what drives recalls: the funnel
 # from screen to cancer, recall by age, density and risk group, first versus subsequent rounds,
@@ -39,7 +39,10 @@ scenario = "nl-biennial"
 # %%
 from IPython.display import display
 
+import numpy as np
+
 from analysis import calc_only_question, figures, fit_odds_ratios, load_scenario, load_targets, simulate
+from analysis.figures import tables
 from analysis.stats.question import format_question
 
 # %%
@@ -62,18 +65,26 @@ print(f"scenario {s.name} (scenario_hash {s.hash}), {women:,} women, seed {seed}
 # %%
 q = calc_only_question(res)
 print(format_question(q))
+calc_only = screens[screens["calc_only_recall"]]
+found = calc_only[calc_only["screen_detected"]]
+dcis = int((found["pathology"].astype(str) == "dcis").sum())
+print(f"\nOf the {len(calc_only):,} calcification-only recalls, {len(found):,} found a cancer "
+      f"({tables.format_percent(len(found) / max(len(calc_only), 1))}): "
+      f"{'most were benign' if 2 * len(found) < len(calc_only) else 'most found a cancer'}. "
+      f"Of those {len(found):,} cancers, {dcis:,} were DCIS ({tables.format_percent(dcis / max(len(found), 1))}).")
 
 # %%
 figures.calc_only_shares(q)
 
 # %% [markdown]
-# Both shares can fall inside the band and still be different quantities that move for different
-# reasons (notebook 3 shows programmes that differ a lot in one and little in the other): a figure
-# quoted without its denominator cannot be checked, and cannot be compared with another
-# programme's figure. The share of recalls depends mostly on how often *benign* calcifications are
-# recalled (reader threshold, prior images, cluster prevalence); the share of cancers depends mostly
-# on how cancers present (DCIS is calcification-only in ~81% of cases, invasive cancer in ~9%;
-# Luiten) and on the DCIS share of detected cancers.
+# Both shares can fall inside the band and still be different quantities: a figure quoted without its
+# denominator cannot be checked, and cannot be compared with another programme's figure. They are
+# built from different events. The share of recalls has every recall in its denominator, most of
+# them benign, so how often *benign* calcifications are recalled (reader threshold, prior images,
+# cluster prevalence) enters it; the share of cancers has only screen-detected cancers, so how
+# cancers present (DCIS is calcification-only in ~81% of cases, invasive cancer in ~9%; Luiten) and
+# the DCIS share of detected cancers enter it. Notebook 3 compares the two across programmes and
+# notebook 5 measures which inputs move each.
 #
 # ## The screening funnel
 #
@@ -99,10 +110,20 @@ figures.recall_by(res, "age_group")
 # %%
 figures.recall_by(res, "density")
 
+# %%
+e = res.estimates()
+by_density = e[e["measure"].isin(["recall_rate", "sensitivity"]) & e["stratum"].str.startswith("density=")]
+display(tables.format_estimates(by_density, caption="Recall rate and sensitivity by BI-RADS density"))
+print(tables.extremes_sentence(by_density[by_density["measure"] == "recall_rate"], "Recall"))
+print(tables.extremes_sentence(by_density[by_density["measure"] == "sensitivity"], "Sensitivity"))
+
 # %% [markdown]
-# Denser breasts: more recalls (more ambiguous findings, more benign clusters — KARMA: OR 2.08 for
-# high dense area) *and* lower sensitivity. Family history and BRCA carriers are shown next. The
-# carriers are so few that their intervals are wide at the default cohort size.
+# Density enters the model twice: dense breasts (BI-RADS c/d) carry more benign microcalcification
+# clusters (KARMA: OR 2.08 for high dense area), and the readers' density odds ratios (from BCSC)
+# act on both benign and malignant findings, so on recall and on sensitivity. The two lines above
+# say where each is highest and lowest in this run, and whether the intervals separate them.
+# Family history and BRCA carriers are shown next; carriers are about 0.35% of women, so their
+# intervals are wide.
 
 # %%
 figures.recall_by(res, "family_history")
@@ -126,7 +147,28 @@ figures.recall_by(res, "density", measure="calc_only_recall_rate")
 # (red dashed lines).
 
 # %%
-figures.rounds_compared(res, targets=load_targets())
+targets = load_targets()
+display(figures.rounds_compared(res, targets=targets))
+rounds = e[e["stratum"].eq("all")].set_index("measure")
+first, later = rounds.loc["first_round_recall_rate"], rounds.loc["subsequent_round_recall_rate"]
+maxima = targets[targets["kind"] == "upper_bound"].set_index("measure")["value"]
+
+
+def against(row, measure):
+    limit = maxima.get(measure, np.nan)
+    if not np.isfinite(limit):
+        return "no guideline maximum"
+    return f"{'below' if row['upper'] < limit else 'above' if row['lower'] > limit else 'not clearly below'} the " \
+           f"guideline maximum of {tables.format_percent(limit, 0)}"
+
+
+word = "higher" if first["estimate"] > later["estimate"] else "lower" if first["estimate"] < later["estimate"] \
+    else "no higher"
+print(f"Recall is {word} at the first round than at subsequent rounds: "
+      f"{tables.format_interval(first['estimate'], first['lower'], first['upper'])} against "
+      f"{tables.format_interval(later['estimate'], later['lower'], later['upper'])}.\n"
+      f"First round: {against(first, 'first_round_recall_rate')}; subsequent rounds: "
+      f"{against(later, 'subsequent_round_recall_rate')}.")
 
 # %% [markdown]
 # ## Adjusted odds ratios
@@ -141,22 +183,48 @@ covariates = ["age_per_decade", "postmenopausal", "family_history_any", "breastf
               "density", "parity"]
 or_recall = fit_odds_ratios(screens, "recalled", covariates=covariates)
 or_calc_only = fit_odds_ratios(screens, "calc_only_recall", covariates=covariates)
-display(or_recall.round(3))
+display(tables.format_odds_ratios(or_recall))
 figures.odds_ratios({"any recall": or_recall, "calcification-only recall": or_calc_only})
 
 # %% [markdown]
 # And the benign microcalcification cluster itself, among **postmenopausal** screens (the KARMA
 # breastfeeding association, OR 1.22 for > 12 months, was found in postmenopausal women only). The
 # model draws clusters from the KARMA odds ratios; the regression shows how much of them comes back
-# out of simulated screening data. Expect attenuation: a cluster, once present, persists, so the
-# odds ratio of a covariate that *decreases* with age (density) is diluted (see the README's
-# departures from the design).
+# out of simulated screening data. A cluster, once present, persists, so the odds ratio of a
+# covariate that *decreases* with age (density) can come out weaker than the one put in (README,
+# "Departures from the design"; docs/model.md §4.9). The second table compares each fitted odds
+# ratio with the value in the scenario.
 
 # %%
 or_cluster = fit_odds_ratios(screens, "benign_cluster", subset=screens["postmenopausal"],
                              covariates=["age_per_decade", "breastfeeding_over_12_months", "dense",
                                          "family_history_any", "births"])
-or_cluster.round(3)
+display(tables.format_odds_ratios(or_cluster))
+inputs = {"age_per_decade": "calcifications.cluster_odds_ratio_per_decade",
+          "breastfeeding_over_12_months": "calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal",
+          "dense": "calcifications.cluster_or_dense", "family_history_any": "calcifications.cluster_or_family_history",
+          "births": "calcifications.cluster_or_per_birth"}
+values = s.parameter_table().set_index("parameter")["value"]
+put_in = or_cluster.assign(model_input=[float(values[inputs[term]]) if term in inputs else np.nan
+                                        for term in or_cluster["term"]])
+
+
+def fitted_vs_input(r):
+    if not np.isfinite(r["model_input"]):
+        return "no input"
+    if r["lower"] <= r["model_input"] <= r["upper"]:
+        return "input inside the 95% CI"
+    return "weaker than the input" if abs(np.log(r["odds_ratio"])) < abs(np.log(r["model_input"])) \
+        else "stronger than the input"
+
+
+put_in["comparison"] = put_in.apply(fitted_vs_input, axis=1)
+display(tables.format_table(put_in[["term", "model_input", "odds_ratio", "lower", "upper", "comparison"]],
+                            columns={"term": "term", "model_input": "ratio"},
+                            headers={"term": "Term", "model_input": "Odds ratio in the scenario",
+                                     "comparison": "Fitted against the scenario"},
+                            intervals={"Fitted odds ratio (95% CI)": ("odds_ratio", "lower", "upper", "ratio")},
+                            caption="Benign cluster, postmenopausal screens: fitted against the scenario's input"))
 
 # %% [markdown]
 # ## Caveats
@@ -167,4 +235,5 @@ or_cluster.round(3)
 # * "Calcification only" means the calcification channel triggered the recall and no other finding
 #   did — what brought the woman back, not the final pathology.
 # * Wilson intervals assume independent screens; across-replicate intervals
-#   (`analysis.uncertainty.run_replicates`) do not, and are the honest choice for a publication.
+#   (`analysis.stats.uncertainty.run_replicates`, `calcsim run --replicates`) do not, and are the
+#   honest choice for a publication.

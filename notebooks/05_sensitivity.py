@@ -45,6 +45,7 @@ sobol_params = ["reading.threshold_logit_shift", "reading.p_recall_benign_cluste
 from IPython.display import display
 
 from analysis import figures, load_scenario
+from analysis.figures import tables
 from analysis.calibration.sensitivity import one_way, sensitivity_parameters, sobol
 
 # %%
@@ -71,18 +72,40 @@ figures.tornado(ow, "calc_only_share_of_recalls")
 figures.tornado(ow, "calc_only_share_of_screen_detected")
 
 # %% [markdown]
-# The two shares are driven by different inputs. The share of **recalls** is about benign
-# findings: how often a benign cluster is recalled and how common clusters are (the numerator), how
-# often a benign *non*-calcification finding is recalled (the denominator), and the reader
-# threshold that moves every recall together. The share of **screen-detected cancers** is about
-# cancers: how readily the readers recall a malignant mass compared with malignant calcifications,
-# and — through the DCIS share of onsets and the DCIS sojourn time — how many calcification-only
-# DCIS are there to be found. (The table below lists the top five for each output in this run.)
-# That is the quantitative version of "the denominator matters".
+# The table lists the five parameters that move each output most in this run, and the lines under it
+# compare the two shares. Why their lists can differ: the share of **recalls** is about benign
+# findings — how often a benign cluster is recalled and how common clusters are enter its
+# numerator, how often a benign *non*-calcification finding is recalled enters its denominator, and
+# the reader threshold moves every recall together. The share of **screen-detected cancers** is
+# about cancers — how readily the readers recall a malignant mass compared with malignant
+# calcifications, and, through the DCIS share of onsets and the DCIS sojourn time, how many
+# calcification-only DCIS there are to be found. How far the two lists differ is the quantitative
+# version of "the denominator matters".
 
 # %%
-top = ow.groupby("output", sort=False).head(5)
-display(top[["output", "parameter", "low_value", "high_value", "base", "at_low", "at_high", "swing"]].round(4))
+top = ow.sort_values("swing", ascending=False, kind="stable").groupby("output", sort=False).head(5)
+top = top.sort_values("output", key=lambda s: s.map(list(dict.fromkeys(ow["output"])).index), kind="stable")
+display(tables.format_table(
+    top[["output", "parameter", "low_value", "high_value", "base", "at_low", "at_high", "swing"]], measure="output",
+    columns={"output": "measure", "base": "by_measure", "at_low": "by_measure", "at_high": "by_measure",
+             "swing": "difference_by_measure"},
+    headers={"output": "Output", "parameter": "Parameter", "base": "Base value", "at_low": "Parameter at low end",
+             "at_high": "Parameter at high end", "swing": "Swing (high − low end)"},
+    ranges={"Range of the parameter": ("low_value", "high_value", "number")},
+    caption="One-way sensitivity: the five largest swings of each output"))
+for out, g in top.groupby("output", sort=False):
+    first = g.iloc[0]
+    moves = "raises" if first["at_high"] > first["at_low"] else "lowers" if first["at_high"] < first["at_low"] \
+        else "does not move"
+    ends = tables.percent_digits([first["at_low"], first["at_high"]])
+    print(f"{figures.measure_label(out)}: moved most by {first['parameter']} (raising it across its range {moves} "
+          f"the output from {tables.format_measure(out, first['at_low'], digits=ends)} to "
+          f"{tables.format_measure(out, first['at_high'], digits=ends)}), then {', '.join(g['parameter'].iloc[1:3])}.")
+shares = [set(top.loc[top["output"] == o, "parameter"]) for o in ("calc_only_share_of_recalls",
+                                                                   "calc_only_share_of_screen_detected")]
+common = shares[0] & shares[1]
+print(f"The two calcification-only shares have {len(common)} of their five most influential parameters in common"
+      + (f" ({', '.join(sorted(common))})." if common else "."))
 
 # %% [markdown]
 # ## Global sensitivity (Sobol)
@@ -97,7 +120,24 @@ print(f"{so.attrs['runs']} runs of {so.attrs['women']:,} women")
 figures.sobol_indices(so)
 
 # %%
-so.round(3)
+idx = so[["S1", "ST"]].to_numpy(dtype=float).ravel()
+outside, widest = int(((idx < 0) | (idx > 1)).sum()), float(so[["S1_conf", "ST_conf"]].to_numpy(dtype=float).max())
+print(f"{outside} of {idx.size} indices fall outside [0, 1]; the widest bootstrap 95% half-width is {widest:.2f}"
+      + (": use more sobol_samples (and sobol_women) before drawing conclusions." if outside or widest > 0.1 else "."))
+
+
+def plus_minus(value, half):
+    return f"{tables.format_interval(value, unit='ratio')} ± {tables.format_interval(half, unit='ratio')}"
+
+
+display(tables.format_table(
+    so.assign(s1=[plus_minus(v, c) for v, c in zip(so["S1"], so["S1_conf"], strict=True)],
+              st=[plus_minus(v, c) for v, c in zip(so["ST"], so["ST_conf"], strict=True)])[
+        ["output", "parameter", "s1", "st"]],
+    columns={"output": "measure"},
+    headers={"output": "Output", "parameter": "Parameter", "s1": "First order S1 (± bootstrap 95% half-width)",
+             "st": "Total ST (± bootstrap 95% half-width)"},
+    caption=f"Sobol indices, share of output variance ({so.attrs['runs']} runs of {so.attrs['women']:,} women)"))
 
 # %% [markdown]
 # ## Caveats

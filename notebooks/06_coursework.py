@@ -28,7 +28,7 @@
 # | column | meaning |
 # |---|---|
 # | `woman` | woman identifier (a woman has several screens) |
-# | `age_years`, `first_round`, `density` (0–3 = BI-RADS a–d), `family_history` (0, 1, 2 = ≥2) | the screen and the woman |
+# | `age_years`, `first_round`, `density` (BI-RADS `a`–`d`), `family_history` (affected first-degree relatives: `0`, `1`, `>=2`) | the screen and the woman |
 # | `recalled` | recalled for further assessment |
 # | `recall_calc`, `recall_other` | the calcification channel / another finding triggered the recall |
 # | `calc_only_recall` | recalled for calcifications and nothing else |
@@ -40,17 +40,21 @@ seed = 2026
 scenario = "nl-biennial"
 
 # %%
+import numpy as np
 from IPython.display import display
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import calc_only_question, fit_odds_ratios, simulate
+from analysis.figures import tables
 
 # %%
 res = simulate(scenario, women=women, seed=seed, keep_screens=True)
 screens = res.screens
 estimates = res.estimates()
 print(f"{scenario}: {len(screens):,} screens of {screens['woman'].nunique():,} women")
-screens.head()
+tables.format_table(screens.head(), headers={c: c for c in screens.columns},
+                    caption="The first five rows of screens (headers are the column names; scroll sideways for all "
+                            f"{screens.shape[1]} columns)")
 
 # %% [markdown]
 # ## Exercise 1 — a recall rate and its interval, by hand
@@ -137,10 +141,11 @@ share_of_cancers = None
 # 2. numerator `calc_only_recall & screen_detected`, denominator `screen_detected`.
 #
 # The two numerators overlap (a calcification-only recall that finds a cancer counts in both) but
-# the denominators differ: most recalls are benign, while all screen-detected cancers are by
-# definition recalls that found cancer. The first share is about the *workload and harms* of
+# the denominators differ: recalls include every benign one (the worked answer prints how many of
+# them found a cancer), while all screen-detected cancers are by definition recalls that found
+# cancer. The first share is about the *workload and harms* of
 # screening (benign calcifications brought back); the second about its *benefit* (cancers found
-# only through calcifications, mostly DCIS).
+# only through calcifications; how many of them are DCIS is printed below).
 # </details>
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
@@ -151,8 +156,20 @@ for label, num, den in [("share of recalls", int(recalls["calc_only_recall"].sum
                         ("share of screen-detected cancers", int(cancers["calc_only_recall"].sum()), len(cancers))]:
     lo, hi = proportion_confint(num, den, method="wilson") if den else (float("nan"), float("nan"))
     print(f"{label:33s}: {num:,} / {den:,} = {num / max(den, 1):.1%} (Wilson 95% {lo:.1%} to {hi:.1%})")
-display(calc_only_question(res)[["measure", "numerator_count", "denominator_count", "estimate", "lower", "upper",
-                                  "in_literature_band"]])
+found = int(recalls["screen_detected"].sum())
+print(f"{found:,} of {len(recalls):,} recalls ({found / max(len(recalls), 1):.1%}) found a cancer, so "
+      f"{'most recalls were benign' if 2 * found < len(recalls) else 'most recalls found a cancer'}.")
+calc_only_cancers = cancers[cancers["calc_only_recall"]]
+dcis = int((calc_only_cancers["pathology"].astype(str) == "dcis").sum())
+print(f"{dcis:,} of the {len(calc_only_cancers):,} cancers found through calcifications only were DCIS "
+      f"({dcis / max(len(calc_only_cancers), 1):.1%}).")
+q = calc_only_question(res)
+display(tables.format_table(q[["measure", "estimate", "lower", "upper", "numerator_count", "denominator_count",
+                               "in_literature_band"]], columns={"measure": "measure"},
+                            headers={"measure": "Measure", "numerator_count": "Numerator",
+                                     "denominator_count": "Denominator", "in_literature_band": "Inside 12.7–41.2%"},
+                            intervals={"Estimate (Wilson 95% interval)": ("estimate", "lower", "upper")},
+                            caption="calc_only_question(res)"))
 
 # %% [markdown]
 # ## Exercise 4 — odds ratios when women have several screens
@@ -175,9 +192,9 @@ display(calc_only_question(res)[["measure", "numerator_count", "denominator_coun
 # %% [markdown]
 # <details><summary><b>Worked answer</b></summary>
 #
-# The GEE uses all screens, so its interval is narrower than the first-screen GLM's; the two
-# estimate slightly different things (the first-screen GLM is about first screens, without prior
-# images). Screens of one woman are correlated — she keeps her density rank, her benign cluster
+# The GEE uses all screens and the GLM one screen per woman, so the GEE has more information (the
+# worked answer compares the widths of the two intervals); the two estimate slightly different
+# things (the first-screen GLM is about first screens, without prior images). Screens of one woman are correlated — she keeps her density rank, her benign cluster
 # persists, her propensity to attend is her own — so a plain logistic regression on all screens
 # would treat correlated screens as independent information and give intervals that are too narrow.
 # The GEE's robust (sandwich) errors account for the clustering by woman; `attrs["working_correlation"]`
@@ -193,6 +210,10 @@ for name, fit in (("GLM, first screens", glm), ("GEE, all screens", gee)):
     r = fit.set_index("term").loc["dense"]
     print(f"{name:19s}: OR {r['odds_ratio']:.2f} (95% {r['lower']:.2f} to {r['upper']:.2f}), "
           f"{fit.attrs['n_obs']:,} screens of {fit.attrs['n_women']:,} women")
+widths = {name: float(np.log(f.set_index("term").loc["dense", "upper"] / f.set_index("term").loc["dense", "lower"]))
+          for name, f in (("GLM", glm), ("GEE", gee))}
+print(f"On the log scale the GEE interval is {widths['GEE'] / widths['GLM']:.2f} times as wide as the GLM's "
+      f"({'narrower' if widths['GEE'] < widths['GLM'] else 'not narrower'}).")
 print(f"GEE working correlation between screens of a woman: {gee.attrs['working_correlation']:.3f}")
 
 # %% [markdown]
@@ -209,9 +230,8 @@ print(f"GEE working correlation between screens of a woman: {gee.attrs['working_
 #
 # <details><summary><b>Worked answer</b></summary>
 #
-# The first half uses **recalls** as the denominator (share of recalls for calcification only); in
-# this simulation that share is of the order shown in Exercise 3, so "up to 41%" is not absurd for
-# that denominator. The second half is a claim about a different quantity: the share of
+# The first half uses **recalls** as the denominator (share of recalls for calcification only);
+# the worked answer prints that share in this simulation beside the 41%. The second half is a claim about a different quantity: the share of
 # calcification recalls that turn out to be cancer is the positive predictive value of a
 # calcification recall (`ppv_calc_recall`, printed below); "most" would need it above 50%. In
 # published series most recalled calcifications are benign — only fine pleomorphic and fine
@@ -227,6 +247,10 @@ show = ["calc_only_share_of_recalls", "calc_only_share_of_screen_detected", "ppv
 numbers = estimates[(estimates["stratum"] == "all") & estimates["measure"].isin(show)].set_index("measure")
 ppv = numbers.loc["ppv_calc_recall"]
 verdict = "supported" if ppv["lower"] > 0.5 else "not supported"
+share = numbers.loc["calc_only_share_of_recalls"]
+side = "below" if share["upper"] < 0.41 else "above" if share["lower"] > 0.41 else "compatible with"
+print(f"Share of recalls for calcification only: {share['estimate']:.1%} (Wilson 95% {share['lower']:.1%} to "
+      f"{share['upper']:.1%}), {side} the journalist's 'up to 41%'.")
 print(f"PPV of a calcification recall: {ppv['estimate']:.1%} (Wilson 95% {ppv['lower']:.1%} to {ppv['upper']:.1%}): "
       f"'most turn out to be cancer' is {verdict} in this simulation")
-numbers[["denominator_label", "numerator_count", "denominator_count", "estimate", "lower", "upper"]].round(4)
+tables.format_estimates(numbers.reset_index(), caption="The numbers behind the argument (stratum all)")

@@ -24,6 +24,12 @@ Modules: :mod:`~analysis.figures.style` (palette, style, drawing helpers),
 :mod:`~analysis.figures.funnel`, :mod:`~analysis.figures.recalls`,
 :mod:`~analysis.figures.question`, :mod:`~analysis.figures.programmes`,
 :mod:`~analysis.figures.regression`, :mod:`~analysis.figures.calibration`.
+
+Tables: :mod:`~analysis.figures.tables` (``from analysis.figures import tables``) formats every
+table of the notebooks with one pandas Styler — units in the headers, intervals as
+``"24.0% (22.5–25.5)"``, p-values as ``"<0.001"``, readable stratum labels, an em dash for a missing
+value, no truncation, no meaningless index; :mod:`~analysis.figures.cells` holds its cell
+formatters, which the sentences printed beside a table use as well.
 """
 
 from analysis.figures.calibration import calibration_fit, sobol_indices, tornado

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from analysis.errors import CalcsimInputError
 from analysis.figures.inputs import need
 from analysis.figures.style import (
     PALETTE,
+    STYLE,
     calcsim_style,
     format_value,
     left_title,
@@ -24,7 +28,7 @@ from analysis.figures.style import (
     wrap,
 )
 
-__all__ = ["calibration_fit", "sobol_indices", "tornado"]
+__all__ = ["calibration_fit", "parameter_label", "sobol_indices", "tornado"]
 
 
 def _fit_row(ax: Axes, yi: float, r: pd.Series) -> None:
@@ -101,8 +105,11 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
         raise CalcsimInputError(f"tornado: output = {output!r}: not in the table; outputs: "
                                 f"{', '.join(map(str, dict.fromkeys(one_way['output'])))}")
     d = one_way[one_way["output"] == output].sort_values("swing", ascending=False).head(top)
+    labels = [parameter_label(p, lo, hi) for p, lo, hi in zip(d["parameter"], d["low_value"], d["high_value"],
+                                                               strict=True)]
+    lines = sum(label.count("\n") + 1 for label in labels)
     with calcsim_style():
-        fig, ax = new_axes((7.0, 0.38 * len(d) + 1.4))
+        fig, ax = new_axes((7.0, 0.2 * lines + 0.25 * len(d) + 1.9))
         base = float(d["base"].iloc[0]) if len(d) else 0.0
         y = np.arange(len(d))[::-1]
         for yi, (_, r) in zip(y, d.iterrows(), strict=True):
@@ -111,32 +118,52 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
             for width, colour in sorted(bars, key=lambda b: -abs(b[0]) if np.isfinite(b[0]) else 0.0):
                 ax.barh(yi, width, left=base, color=colour, height=0.7)
         ax.axvline(base, color=PALETTE["black"], lw=0.8)
-        ax.set_yticks(y, [f"{p}  [{lo:g}–{hi:g}]" for p, lo, hi in
-                          zip(d["parameter"], d["low_value"], d["high_value"], strict=True)], fontsize=8)
+        ax.set_yticks(y, labels)
         value_axis(ax, output, "x")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], min_n_ticks=4))
         ax.set_xlabel(f"{wrap(measure_label(output).lower(), 45)}\n({unit(output)}; base "
                       f"{format_value(output, base)})")
-        ax.set_title(wrap(f"One-way sensitivity: {measure_label(output).lower()}", 42), loc="left",
-                     fontsize=10)
+        left_title(fig, wrap(f"One-way sensitivity: {measure_label(output).lower()}", 70))
         ax.grid(axis="y", visible=False)
         fig.legend(handles=[Patch(color=PALETTE["sky"], label="parameter at low end of its range"),
                             Patch(color=PALETTE["orange"], label="parameter at high end of its range"),
                             Line2D([], [], color=PALETTE["black"], lw=0.8, label="base value")],
-                   loc="outside lower center", ncol=3, fontsize=8)
+                   loc="outside lower center", ncol=2)
     return fig
 
 
+def parameter_label(name: str, low: float, high: float, width: int = 32) -> str:
+    """A parameter and its range on lines of at most ``width`` characters, broken after ``.`` or ``_``.
+
+    ``"calcifications.cluster_prevalence_age50", 0.01, 0.15`` →
+    ``"calcifications.cluster_\nprevalence_age50 [0.01–0.15]"``.
+    """
+    parts = re.findall(r"[^._]+[._]?", str(name)) or [str(name)]
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    rng = f"[{low:g} to {high:g}]" if min(low, high) < 0 else f"[{low:g}–{high:g}]"
+    rng = rng.replace("-", "−")
+    if len(lines[-1]) + 1 + len(rng) > width:
+        lines.append(rng)
+    else:
+        lines[-1] += f" {rng}"
+    return "\n".join(lines)
+
+
 def _sobol_panel(ax: Axes, d: pd.DataFrame, output: str, labels: list[str]) -> None:
-    """Total and first-order indices of one output (rows in the order of ``d``)."""
+    """Total and first-order indices of one output (rows in the order of ``d``), at the style's font sizes."""
     y = np.arange(len(d)).astype(float)
     ax.barh(y + 0.18, d["ST"].clip(lower=0), height=0.36, color=PALETTE["orange"], label="total (ST)",
             xerr=d["ST_conf"], error_kw={"lw": 0.8, "capsize": 2})
     ax.barh(y - 0.18, d["S1"].clip(lower=0), height=0.36, color=PALETTE["blue"], label="first order (S1)",
             xerr=d["S1_conf"], error_kw={"lw": 0.8, "capsize": 2})
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels)
     top = max(float((d["ST"] + d["ST_conf"]).max()), float((d["S1"] + d["S1_conf"]).max()))
     ax.set_xlim(0, max(1.0, top * 1.05) if np.isfinite(top) else 1.0)
-    ax.set_title(wrap(measure_label(output), 32), loc="left", fontsize=9.5)
+    ax.set_title(wrap(measure_label(output), 48), loc="left")
     ax.set_xlabel("share of output variance")
     ax.grid(axis="y", visible=False)
 
@@ -154,20 +181,22 @@ def sobol_indices(sobol: pd.DataFrame, *, title: str | None = None) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per output (in the table's order); parameters in the same rows in every panel,
-        sorted by their largest total index.
+        One axes per output (in the table's order), stacked at the width of every other figure so
+        that a page shows it unscaled, every text at least the style's base font size; parameters
+        in the same rows in every panel, sorted by their largest total index.
     """
     need(sobol, ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf"), "sobol_indices",
          "pass the table of analysis.calibration.sensitivity.sobol(...)")
     outputs = list(dict.fromkeys(sobol["output"]))
     order = sobol.groupby("parameter")["ST"].max().sort_values(kind="stable").index.tolist()  # same rows everywhere
     with calcsim_style():
-        fig = new_figure((4.0 * len(outputs) + 1.6, 1.6 + 0.42 * len(order)))
-        axes = np.atleast_1d(fig.subplots(1, len(outputs), squeeze=False)).ravel()
-        for j, (ax, out) in enumerate(zip(axes, outputs, strict=True)):
+        fig = new_figure((STYLE["figure.figsize"][0], 1.2 + len(outputs) * (1.1 + 0.45 * len(order))))
+        axes = np.atleast_1d(fig.subplots(len(outputs), 1, squeeze=False)).ravel()
+        for ax, out in zip(axes, outputs, strict=True):
             d = sobol[sobol["output"] == out].set_index("parameter").reindex(order)
-            _sobol_panel(ax, d, out, order if j == 0 else [""] * len(d))
-        axes[0].legend(loc="lower right", fontsize=8)
+            _sobol_panel(ax, d, out, order)
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncol=2)
         a = sobol.attrs
         extra = f" — {a.get('runs', '?')} runs of {a.get('women', 0):,} women" if a.get("runs") else ""
         left_title(fig, title or f"Sobol indices{extra}")

@@ -12,17 +12,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis.errors import CalcsimInputError
+from analysis.figures.cells import format_interval, unit_of
 from analysis.figures.inputs import need, series
 from analysis.figures.style import PALETTE, calcsim_style, colour, errorbar, format_value, new_axes, percent_formatter
 
-__all__ = ["QUESTION_LABELS", "calc_only_shares"]
+__all__ = ["QUESTION_AXIS", "QUESTION_LABELS", "calc_only_shares"]
 
-#: The denominators of the calcification-only share, as the rows of :func:`calc_only_shares` name them.
+#: The rows of :func:`calc_only_shares`: each names its numerator and its own denominator.
 QUESTION_LABELS = {
-    "calc_only_share_of_recalls": "of all recalls\n(women brought back)",
-    "calc_only_share_of_screen_detected": "of all screen-detected\ncancers (recall reason)",
-    "calc_only_presentation_share_of_screen_detected": "of all screen-detected\ncancers (presentation)",
+    "calc_only_share_of_recalls": "recalls for calcification only\n% of all recalls",
+    "calc_only_share_of_screen_detected": "cancers recalled for calcification only\n% of all screen-detected cancers",
+    "calc_only_presentation_share_of_screen_detected": "cancers presenting as calcification only\n% of all "
+                                                       "screen-detected cancers",
 }
+#: The value axis of :func:`calc_only_shares` (the denominators differ by row, so it names none).
+QUESTION_AXIS = "% of the denominator named on each row"
 
 
 def _has_target(q: pd.DataFrame, m: str) -> bool:
@@ -60,8 +64,8 @@ def _model_row(ax: Axes, r: pd.Series, yy: float, m: str, col: str, several: boo
                 solid_capstyle="butt")
     errorbar(ax, r["estimate"], yy, r["lower"], r["upper"], horizontal=True, color=col)
     counts = f"; {int(r['numerator']):,} / {int(r['n']):,}" if {"numerator", "n"} <= set(r.index) else ""
-    ax.annotate(f"{format_value(m, r['estimate'])} ({format_value(m, r['lower'])}–{format_value(m, r['upper'])}"
-                f"{counts})", xy=(r["upper"], yy), xytext=(6, 0), textcoords="offset points", va="center",
+    ax.annotate(format_interval(r["estimate"], r["lower"], r["upper"], unit=unit_of(m)) + counts,
+                xy=(r["upper"], yy), xytext=(6, 0), textcoords="offset points", va="center",
                 fontsize=8, color=col if several else PALETTE["black"])
     return replicate
 
@@ -135,7 +139,7 @@ def calc_only_shares(question_df: Any, *, title: str | None = None) -> Figure:
         ax.set_ylim(y.min() - 0.6, y.max() + 0.6)
         ax.set_xlim(0, min(1.0, xmax * 1.45 + 0.03))
         ax.xaxis.set_major_formatter(percent_formatter())
-        ax.set_xlabel("share recalled for calcification as the only finding")
+        ax.set_xlabel(QUESTION_AXIS)
         ax.grid(axis="y", visible=False)
         ax.set_title(title or "Calcification as the only sign: which denominator?", loc="left")
         fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)

@@ -20,7 +20,7 @@ __all__ = ["odds_ratios", "term_label"]
 
 
 def term_label(term: str, references: Mapping[str, str]) -> str:
-    """Readable label of a regression term: ``"family_history=>=2"`` → ``"family history: ≥2 (vs 0)"``.
+    """Readable label of a regression term: ``"family_history=>=2"`` → ``"family history ≥2 (vs 0)"``.
 
     Parameters
     ----------
@@ -32,7 +32,7 @@ def term_label(term: str, references: Mapping[str, str]) -> str:
     if "=" in term:
         cov, level = term.split("=", 1)
         ref = references.get(cov)
-        return f"{cov.replace('_', ' ')}: {pretty(level)}" + (f" (vs {pretty(ref)})" if ref else "")
+        return f"{cov.replace('_', ' ')} {pretty(level)}" + (f" (vs {pretty(ref)})" if ref else "")
     return term.replace("_", " ")
 
 

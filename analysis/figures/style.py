@@ -62,6 +62,8 @@ MEASURE_LABELS = {
     "calc_share_of_recalls": "Calcification share of recalls",
     "calc_only_share_of_recalls": "Calcification-only share of recalls",
     "calc_only_share_of_screen_detected": "Calcification-only share of screen-detected cancers",
+    "calc_only_presentation_share_of_screen_detected": "Share of screen-detected cancers presenting as "
+                                                       "calcifications only",
     "calc_share_of_screen_detected": "Calcification share of screen-detected cancers",
     "dcis_share_of_screen_detected": "DCIS share of screen-detected cancers",
     "cancer_detection_rate_per_1000": "Cancer detection rate",
