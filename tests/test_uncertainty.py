@@ -235,3 +235,18 @@ def test_cli_calc_only_and_compare(capsys):
     assert all(d["difference"] in (0, None) for d in doc["differences"])
     assert cli.main(["compare", "nl-biennial", "nl-biennal", "--women", "10"]) == 2
     assert "did you mean 'nl-biennial'" in capsys.readouterr().err
+
+
+def test_question_text_counts_its_denominators_and_computes_what_it_claims():
+    """The terminal text says how many denominators it lists and computes the benign share it states."""
+    from analysis.stats.question import format_question
+
+    q = calc_only_question(simulate("nl-biennial", women=3_000, seed=11))
+    text = format_question(q)
+    rows = q.set_index("measure")
+    recalls = int(rows.loc["calc_only_share_of_recalls", "numerator_count"])
+    cancers = int(rows.loc["calc_only_share_of_screen_detected", "numerator_count"])
+    assert recalls > cancers > 0  # the events the claim is about happened
+    assert f"{len(q)} denominators fit the words" in text
+    assert f"{1 - cancers / recalls:.0%} of them led to no screen-detected cancer" in text
+    assert "mostly benign" not in text

@@ -93,26 +93,33 @@ def format_question(q: pd.DataFrame) -> str:
     def pct(x: float) -> str:
         return "—" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
+    def interval(est: float, lo: float, hi: float) -> str:
+        return "—" if not np.isfinite(est) else f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f})"
+
     a = q.attrs
     lines = [f"Calcification as the only sign — scenario {a.get('scenario')} ({a.get('scenario_hash')}), "
              f"{a.get('women', 0):,} women, seed {a.get('seed')}",
              f"Literature: {pct(q['literature_lower'].iloc[0])}–{pct(q['literature_upper'].iloc[0])}, quoted "
-             "without a denominator (Mordang et al. 2018). Two denominators fit the words:", ""]
+             f"without a denominator (Mordang et al. 2018). {len(q)} denominators fit the words:", ""]
     for r in q.itertuples(index=False):
         lines.append(f"  {r.measure}")
         lines.append(f"    {r.meaning}")
-        lines.append(f"    model: {pct(r.estimate)} (95% Wilson {pct(r.lower)}–{pct(r.upper)}; "
-                     f"{r.numerator_count:,} / {r.denominator_count:,})"
+        lines.append(f"    model: {interval(r.estimate, r.lower, r.upper)} (Wilson 95%; "
+                     f"{r.numerator_count:,} / {r.denominator_count:,} {r.denominator_label})"
                      + (f"; replicate 95% CI {pct(r.replicate_ci_lower)}–{pct(r.replicate_ci_upper)}"
                         if hasattr(r, "replicate_ci_lower") else ""))
         lines.append(f"    inside the 12.7–41.2% band: {'yes' if r.in_literature_band else 'no'}")
         if np.isfinite(r.target):
-            lines.append(f"    programme target: {pct(r.target)} (95% {pct(r.target_lower)}–{pct(r.target_upper)}; "
-                         f"{r.target_source})")
+            lines.append(f"    programme target: {interval(r.target, r.target_lower, r.target_upper)} "
+                         f"({r.target_source})")
         lines.append("")
-    lines.append("The first answers 'how many recalls are for calcifications alone' (mostly benign);")
+    rows = q.set_index("measure")
+    recalls = int(rows.loc["calc_only_share_of_recalls", "numerator_count"])
+    cancers = int(rows.loc["calc_only_share_of_screen_detected", "numerator_count"])
+    benign = f"{1 - cancers / recalls:.0%} of them led to no screen-detected cancer" if recalls else "none here"
+    lines.append(f"The first answers 'how many recalls are for calcifications alone' ({benign});")
     lines.append("the second 'how many cancers were found only because of calcifications'. They differ,")
-    lines.append("and a figure quoted without its denominator can mean either.")
+    lines.append("and a figure quoted without its denominator can mean any of them.")
     return "\n".join(lines)
 
 
