@@ -181,8 +181,10 @@ print(f"Recall is {word} at the first round than at subsequent rounds: "
 # %%
 covariates = ["age_per_decade", "postmenopausal", "family_history_any", "breastfeeding_over_12_months",
               "density", "parity"]
-or_recall = fit_odds_ratios(screens, "recalled", covariates=covariates)
-or_calc_only = fit_odds_ratios(screens, "calc_only_recall", covariates=covariates)
+# engine="vectorised": calcsim's vectorised copy of statsmodels' GEE algorithm, tested equal to statsmodels
+# to 1e-10 (tests/test_regression.py) and about ten times faster on a report-sized cohort
+or_recall = fit_odds_ratios(screens, "recalled", covariates=covariates, engine="vectorised")
+or_calc_only = fit_odds_ratios(screens, "calc_only_recall", covariates=covariates, engine="vectorised")
 display(tables.format_odds_ratios(or_recall))
 figures.odds_ratios({"any recall": or_recall, "calcification-only recall": or_calc_only})
 
@@ -196,7 +198,7 @@ figures.odds_ratios({"any recall": or_recall, "calcification-only recall": or_ca
 # ratio with the value in the scenario.
 
 # %%
-or_cluster = fit_odds_ratios(screens, "benign_cluster", subset=screens["postmenopausal"],
+or_cluster = fit_odds_ratios(screens, "benign_cluster", subset=screens["postmenopausal"], engine="vectorised",
                              covariates=["age_per_decade", "breastfeeding_over_12_months", "dense",
                                          "family_history_any", "births"])
 display(tables.format_odds_ratios(or_cluster))

@@ -205,7 +205,9 @@ display(tables.format_table(q[["measure", "estimate", "lower", "upper", "numerat
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Worked answer
 glm = fit_odds_ratios(screens, "recalled", method="glm", covariates=["age_per_decade", "dense"])
-gee = fit_odds_ratios(screens, "recalled", method="gee", covariates=["age_per_decade", "dense"])
+# the vectorised engine gives statsmodels' numbers (tested equal to 1e-10) about ten times faster; with your own
+# data, the default engine (statsmodels itself) gives the same answer
+gee = fit_odds_ratios(screens, "recalled", method="gee", covariates=["age_per_decade", "dense"], engine="vectorised")
 for name, fit in (("GLM, first screens", glm), ("GEE, all screens", gee)):
     r = fit.set_index("term").loc["dense"]
     print(f"{name:19s}: OR {r['odds_ratio']:.2f} (95% {r['lower']:.2f} to {r['upper']:.2f}), "

@@ -5,6 +5,11 @@ executed ``.ipynb``; ``tests/test_notebooks.py`` asserts on the executed noteboo
 ``tests/test_report.py`` on the HTML report, so each notebook runs once however many tests look
 at it. When a notebook fails, the notebooks after it are built in a further report, so each one
 still runs exactly once and the tests of the others still see their results.
+
+``RealReport.site`` is the report folder as ``build_report`` writes it (``index.html`` with the headline
+answers, ``<stem>.html`` per notebook, ``instructor/<stem>.html`` for a notebook with worked answers,
+``report.json``); ``RealReport.executed`` holds each notebook as it ran, worked answers included and
+without the headline cell the report appends.
 """
 
 from __future__ import annotations
@@ -70,16 +75,22 @@ def real_report(tmp_path_factory) -> RealReport:
     while remaining:
         stems = {f.stem for f in remaining}
         try:
-            out = build_report(base / f"site-{len(real.errors)}", women=REAL_WOMEN, seed=REAL_SEED,
-                               notebooks_dir=folder, notebooks=remaining, progress=False,
-                               parameters={k: v for k, v in REAL_PARAMETERS.items() if k in stems},
-                               executed_dir=real.executed)
+            out = build_report(
+                base / f"site-{len(real.errors)}",
+                women=REAL_WOMEN,
+                seed=REAL_SEED,
+                notebooks_dir=folder,
+                notebooks=remaining,
+                progress=False,
+                parameters={k: v for k, v in REAL_PARAMETERS.items() if k in stems},
+                executed_dir=real.executed,
+            )
         except ReportError as exc:
             failed = [f for f in remaining if f.name == Path(exc.notebook).name]
             if not failed:  # not the failure of one notebook: let the tests see it as it is
                 raise
             real.errors[failed[0].stem] = exc
-            remaining = remaining[remaining.index(failed[0]) + 1:]
+            remaining = remaining[remaining.index(failed[0]) + 1 :]
         else:
             real.site = out if not real.errors else None
             remaining = []

@@ -255,8 +255,10 @@ def add_report(sub: argparse._SubParsersAction) -> None:
     """``calcsim report``."""
     rep = add_command(sub, "report", "run the notebooks; write the standalone HTML report",
                       "Writes one HTML page per notebook and an index; prints the path of index.html.")
-    add_women(rep, 20_000, "women per notebook")
-    rep.add_argument("--seed", type=int, default=2026, metavar="S",
+    from analysis.report.defaults import DEFAULT_SEED, DEFAULT_WOMEN
+
+    add_women(rep, DEFAULT_WOMEN, "women per notebook")
+    rep.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                      help="seed injected into every notebook (default: %(default)s)")
     rep.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                      help="report folder (default: %(default)s/)")

@@ -25,8 +25,16 @@ class ReportError(CalcsimInputError):
         Exception name and message raised in the notebook.
     """
 
-    def __init__(self, message: str, *, notebook: str = "", cell: int | None = None,
-                 source: str = "", ename: str = "", evalue: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        notebook: str = "",
+        cell: int | None = None,
+        source: str = "",
+        ename: str = "",
+        evalue: str = "",
+    ) -> None:
         super().__init__(message)
         self.notebook, self.cell, self.source, self.ename, self.evalue = notebook, cell, source, ename, evalue
 

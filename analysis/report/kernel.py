@@ -30,19 +30,29 @@ def kernel_spec_dict() -> dict[str, Any]:
     spec = get_kernel_dict()  # argv [sys.executable, -m, ipykernel_launcher, ...], encryption metadata
     spec["argv"] = [sys.executable, *spec["argv"][1:]]
     path = [str(package_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    spec["display_name"] = f"calcsim ({sys.executable})"
-    spec["env"] = {"PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
-                   "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                   "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silence debugpy's frozen-modules warning
-                   # tqdm.auto warns "IProgress not found" in a kernel without ipywidgets when merely imported
-                   # (analysis.model.simulation imports it); progress widgets mean nothing in a static page
-                   "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", ""),
-                                                            "ignore:IProgress not found"]))}
+    spec["display_name"] = f"calcsim (Python {sys.version_info[0]}.{sys.version_info[1]})"
+    spec["env"] = {
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silence debugpy's frozen-modules warning
+        # tqdm.auto warns "IProgress not found" in a kernel without ipywidgets when merely imported
+        # (analysis.model.simulation imports it); progress widgets mean nothing in a static page
+        "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", ""), "ignore:IProgress not found"])),
+    }
     return spec
 
 
 def kernel_manager_class() -> type:
-    """An nbclient kernel manager class that knows :data:`KERNEL_NAME` without any kernel spec on disk.
+    """An nbclient kernel manager class that knows :data:`KERNEL_NAME` and shuts kernels down quietly.
+
+    * :data:`KERNEL_NAME` is found without any kernel spec on disk (other names are looked up as usual).
+    * Shutting a kernel down does not interrupt it first. ``jupyter_client`` sends SIGINT before its
+      ``shutdown_request``; when the signal lands while the kernel is still inside a message handler
+      (the ``kernel_info_request`` nbclient sends after the last cell, say), ipykernel logs
+      ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel`` straight to the terminal — the lines
+      that used to end ``make report``. The report's kernels are idle when they are shut down, and
+      ipykernel answers ``shutdown_request`` on its control thread even when busy; a kernel that does not
+      exit is still terminated (SIGTERM, then SIGKILL) by ``jupyter_client`` after its shutdown wait.
 
     Returns
     -------
@@ -64,7 +74,15 @@ def kernel_manager_class() -> type:
         def _default_spec_manager(self) -> KernelSpecManager:
             return _SpecManager(data_dir=self.data_dir)
 
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:  # see above: no SIGINT on the way out
+                return
+            await super()._async_interrupt_kernel()
+
+        interrupt_kernel = _async_interrupt_kernel
+
         if "transport_encryption" in AsyncKernelManager.class_trait_names():  # jupyter_client >= 8.7
+
             @default("transport_encryption")
             def _default_transport_encryption(self) -> str:
                 import zmq

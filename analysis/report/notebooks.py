@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ArgumentError, CalcsimInputError
+from analysis.report.coursework import INSTRUCTOR_DIR
 from analysis.report.errors import ReportError
 from analysis.report.provenance import package_dir, package_root
 
@@ -30,11 +31,17 @@ class Notebook:
     scenario_names: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)  # injected besides women and seed
     seconds: float = 0.0
+    answers: bool = False  # it has worked answers (cells tagged "solution"): a student and an instructor page
 
     @property
     def page(self) -> str:
-        """File name of its HTML page in the report folder."""
+        """File name of its HTML page in the report folder (the student page when it has worked answers)."""
         return f"{self.stem}.html"
+
+    @property
+    def instructor_page(self) -> str | None:
+        """Path of its instructor page in the report folder, when it has worked answers."""
+        return f"{INSTRUCTOR_DIR}/{self.stem}.html" if self.answers else None
 
 
 def default_notebooks_dir() -> Path:
@@ -52,9 +59,11 @@ def default_notebooks_dir() -> Path:
     for folder in (checkout, packaged):
         if folder.is_dir():
             return folder
-    raise CalcsimInputError(f"no notebooks folder: neither {checkout} (a calcsim checkout) nor {packaged}"
-                            " (installed with calcsim) exists; pass notebooks_dir (--notebooks), the folder"
-                            " holding the notebooks")
+    raise CalcsimInputError(
+        f"no notebooks folder: neither {checkout} (a calcsim checkout) nor {packaged}"
+        " (installed with calcsim) exists; pass notebooks_dir (--notebooks), the folder"
+        " holding the notebooks"
+    )
 
 
 def _is_jupytext_py(path: Path) -> bool:
@@ -84,8 +93,9 @@ def _chosen(folder: Path | None, notebooks: Sequence[str | os.PathLike[str]]) ->
     return sorted(dict.fromkeys(chosen), key=lambda p: p.name)
 
 
-def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None,
-                   notebooks: Sequence[str | os.PathLike[str]] | None = None) -> list[Path]:
+def find_notebooks(
+    notebooks_dir: str | os.PathLike[str] | None = None, notebooks: Sequence[str | os.PathLike[str]] | None = None
+) -> list[Path]:
     """The notebook files a report is built from, sorted by file name.
 
     Parameters
@@ -117,20 +127,26 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None,
         return _chosen(default, notebooks)
     folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     if not folder.is_dir():
-        raise ArgumentError("notebooks_dir", str(folder), "no such folder; pass the folder holding the notebooks",
-                            flag="--notebooks")
+        raise ArgumentError(
+            "notebooks_dir", str(folder), "no such folder; pass the folder holding the notebooks", flag="--notebooks"
+        )
     by_stem: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
         if p.name.startswith((".", "_")) or not p.is_file():
             continue
         if p.suffix == ".ipynb":
             by_stem[p.stem] = p
-        elif p.suffix == ".py" and p.stem not in by_stem and not (folder / f"{p.stem}.ipynb").exists() \
-                and _is_jupytext_py(p):
+        elif (
+            p.suffix == ".py"
+            and p.stem not in by_stem
+            and not (folder / f"{p.stem}.ipynb").exists()
+            and _is_jupytext_py(p)
+        ):
             by_stem[p.stem] = p
     if not by_stem:
-        raise ArgumentError("notebooks_dir", str(folder), "no notebooks (.ipynb, or jupytext .py) in it",
-                            flag="--notebooks")
+        raise ArgumentError(
+            "notebooks_dir", str(folder), "no notebooks (.ipynb, or jupytext .py) in it", flag="--notebooks"
+        )
     return sorted(by_stem.values(), key=lambda p: p.name)
 
 
@@ -154,14 +170,18 @@ def read_notebook(path: Path) -> Any:
         nbformat.validate(nb)
     except Exception as exc:  # any parse error of a user file becomes one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ReportError(f"{path}: not a readable notebook ({type(exc).__name__}: {first})",
-                          notebook=str(path)) from None
+        raise ReportError(
+            f"{path}: not a readable notebook ({type(exc).__name__}: {first})", notebook=str(path)
+        ) from None
     return nb
 
 
 def _cell_sources(nb: Any) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source.strip()) for c in nb.cells
-            if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return [
+        (c.cell_type, c.source.strip())
+        for c in nb.cells
+        if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
 
 
 def check_pair(path: Path, nb: Any) -> None:
@@ -173,8 +193,11 @@ def check_pair(path: Path, nb: Any) -> None:
         import jupytext
 
         if _cell_sources(jupytext.read(twin)) != _cell_sources(nb):
-            warnings.warn(f"{path.name} and {twin.name} differ; the report executes {path.name}"
-                          " (run `jupytext --sync` to update the pair)", stacklevel=4)
+            warnings.warn(
+                f"{path.name} and {twin.name} differ; the report executes {path.name}"
+                " (run `jupytext --sync` to update the pair)",
+                stacklevel=4,
+            )
 
 
 def notebook_title(nb: Any, default: str) -> str:
@@ -211,8 +234,13 @@ def _assignments(nb: Any) -> list[tuple[str, ast.expr]]:
         return []
     out = []
     for node in body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value is not None
+            else []
+        )
         out += [(t.id, node.value) for t in targets if isinstance(t, ast.Name) and node.value is not None]
     return out
 
