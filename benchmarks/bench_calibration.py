@@ -38,20 +38,40 @@ def main() -> None:
                 from analysis.scaleout import dask_client, map_parameter_sets
 
                 with dask_client(workers=workers) as client:
-                    calibrate(args.scenario, draws=args.draws, women=args.women, out_dir=tmp,
-                              map_fn=lambda fn, items, c=client: map_parameter_sets(c, fn, items))
+                    calibrate(
+                        args.scenario,
+                        draws=args.draws,
+                        women=args.women,
+                        out_dir=tmp,
+                        map_fn=lambda fn, items, c=client: map_parameter_sets(c, fn, items),
+                    )
             wall = time.perf_counter() - start
-        rows.append({"workers": workers, "draws": args.draws, "women_per_draw": args.women, "wall_s": round(wall, 2),
-                     "draws_per_minute": round(60 * args.draws / wall, 1)})
-        print(f"{workers} worker(s): {args.draws} draws of {args.women:,} women in {wall:.1f} s "
-              f"= {60 * args.draws / wall:.0f} draws/minute")
+        rows.append(
+            {
+                "workers": workers,
+                "draws": args.draws,
+                "women_per_draw": args.women,
+                "wall_s": round(wall, 2),
+                "draws_per_minute": round(60 * args.draws / wall, 1),
+            }
+        )
+        print(
+            f"{workers} worker(s): {args.draws} draws of {args.women:,} women in {wall:.1f} s "
+            f"= {60 * args.draws / wall:.0f} draws/minute"
+        )
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    record = {"scenario": args.scenario, "commit": commit, "python": platform.python_version(),
-              "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "runs": rows}
+    record = {
+        "scenario": args.scenario,
+        "commit": commit,
+        "python": platform.python_version(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "runs": rows,
+    }
     out = Path(__file__).parent / "results" / f"calibration-{dt.datetime.now(dt.UTC):%Y-%m-%d}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")

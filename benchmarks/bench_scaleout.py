@@ -72,8 +72,13 @@ def child_main(args: argparse.Namespace) -> None:
     if workers > 1:
         import distributed  # noqa: F401  (imported before the baseline figure, like numpy and pandas)
     rss_import = _proc_status_mib("VmRSS")
-    out: dict[str, Any] = {"workers": workers, "women": args.women, "seed": args.seed,
-                           "blocks": len(block_sizes(args.women)), "rss_after_import_mib": rss_import}
+    out: dict[str, Any] = {
+        "workers": workers,
+        "women": args.women,
+        "seed": args.seed,
+        "blocks": len(block_sizes(args.women)),
+        "rss_after_import_mib": rss_import,
+    }
     t0 = time.perf_counter()
     s = load_scenario(args.scenario)
     if workers == 1:
@@ -91,20 +96,34 @@ def child_main(args: argparse.Namespace) -> None:
             t2 = time.perf_counter()
             worker_memory = sorted(client.run(process_memory).values(), key=lambda r: r["pid"])
         t3 = time.perf_counter()
-        out.update(mode="LocalCluster", threads=threads, chunks=len(chunks),
-                   chunk_blocks=max(len(c) for c in chunks), worker_memory=worker_memory)
+        out.update(
+            mode="LocalCluster",
+            threads=threads,
+            chunks=len(chunks),
+            chunk_blocks=max(len(c) for c in chunks),
+            worker_memory=worker_memory,
+        )
     counts = res.counts
     row = counts[(counts["measure"] == "recall_rate") & (counts["stratum"] == "all")]
     screens = int(row["denominator_count"].iloc[0])
     wall = t3 - t0
     me = process_memory()
-    out.update({
-        "screens": screens, "wall_s": wall, "setup_s": t1 - t0, "run_s": t2 - t1, "shutdown_s": t3 - t2,
-        "screens_per_s": screens / wall, "run_screens_per_s": screens / (t2 - t1),
-        "counts_sha256": counts_digest(counts), "scenario_hash": res.scenario_hash,
-        "main_peak_rss_mib": me["peak_rss_mib"], "main_pid": me["pid"],
-        "workers_peak_rss_mib": sum(w["peak_rss_mib"] or 0.0 for w in out["worker_memory"]),
-    })
+    out.update(
+        {
+            "screens": screens,
+            "wall_s": wall,
+            "setup_s": t1 - t0,
+            "run_s": t2 - t1,
+            "shutdown_s": t3 - t2,
+            "screens_per_s": screens / wall,
+            "run_screens_per_s": screens / (t2 - t1),
+            "counts_sha256": counts_digest(counts),
+            "scenario_hash": res.scenario_hash,
+            "main_peak_rss_mib": me["peak_rss_mib"],
+            "main_pid": me["pid"],
+            "workers_peak_rss_mib": sum(w["peak_rss_mib"] or 0.0 for w in out["worker_memory"]),
+        }
+    )
     # Upper bound on the total resident peak (the processes' peaks need not coincide).
     out["total_peak_rss_mib"] = out["main_peak_rss_mib"] + out["workers_peak_rss_mib"]
     print(json.dumps(out))
@@ -147,8 +166,19 @@ def wait_for_idle(max_wait_s: float, busy_cpus: float = 0.25, sample_s: float = 
 
 
 def run_child(args: argparse.Namespace, workers: int) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--scenario", args.scenario,
-           "--women", str(args.women), "--seed", str(args.seed), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        "--scenario",
+        args.scenario,
+        "--women",
+        str(args.women),
+        "--seed",
+        str(args.seed),
+        "--workers",
+        str(workers),
+    ]
     if args.chunk_blocks is not None:
         cmd += ["--chunk-blocks", str(args.chunk_blocks)]
     idle = wait_for_idle(args.wait_idle) if args.wait_idle > 0 else None
@@ -179,16 +209,24 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for k in dict.fromkeys(r["workers"] for r in runs):
         rs = [r for r in runs if r["workers"] == k]
         best = min(rs, key=lambda r: r["wall_s"])
-        out.append({
-            "workers": k, "mode": best["mode"], "repeats": len(rs), "best": best,
-            "wall_s_best": best["wall_s"], "wall_s_median": statistics.median(r["wall_s"] for r in rs),
-            "run_s_best": min(r["run_s"] for r in rs), "run_s_median": statistics.median(r["run_s"] for r in rs),
-            "main_peak_rss_mib_max": max(r["main_peak_rss_mib"] for r in rs),
-            "worker_peak_rss_mib_max": max((w["peak_rss_mib"] for r in rs for w in r["worker_memory"]),
-                                           default=None),
-            "total_peak_rss_mib_max": max(r["total_peak_rss_mib"] for r in rs),
-            "other_cpu_s_of_best": best.get("other_cpu_s"),
-        })
+        out.append(
+            {
+                "workers": k,
+                "mode": best["mode"],
+                "repeats": len(rs),
+                "best": best,
+                "wall_s_best": best["wall_s"],
+                "wall_s_median": statistics.median(r["wall_s"] for r in rs),
+                "run_s_best": min(r["run_s"] for r in rs),
+                "run_s_median": statistics.median(r["run_s"] for r in rs),
+                "main_peak_rss_mib_max": max(r["main_peak_rss_mib"] for r in rs),
+                "worker_peak_rss_mib_max": max(
+                    (w["peak_rss_mib"] for r in rs for w in r["worker_memory"]), default=None
+                ),
+                "total_peak_rss_mib_max": max(r["total_peak_rss_mib"] for r in rs),
+                "other_cpu_s_of_best": best.get("other_cpu_s"),
+            }
+        )
     base = next((x for x in out if x["workers"] == 1), None)
     for x in out:
         x["speedup_wall_best"] = base["wall_s_best"] / x["wall_s_best"] if base else None
@@ -198,28 +236,38 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def print_table(rec: dict[str, Any]) -> None:
     m = rec["machine"]
-    print(f"\ncalcsim scale-out: {rec['scenario']}, {rec['women']:,} women, seed {rec['seed']}, "
-          f"{rec['repeat']} run(s) each  ({rec['timestamp_utc']}, commit {m['git_commit']}"
-          f"{' +dirty' if m['git_dirty'] else ''}, {m['cpu_count']} CPUs)")
+    print(
+        f"\ncalcsim scale-out: {rec['scenario']}, {rec['women']:,} women, seed {rec['seed']}, "
+        f"{rec['repeat']} run(s) each  ({rec['timestamp_utc']}, commit {m['git_commit']}"
+        f"{' +dirty' if m['git_dirty'] else ''}, {m['cpu_count']} CPUs)"
+    )
     print("\nruns (in order):")
-    print(f"  {'workers':>7}{'wall s':>9}{'setup s':>9}{'run s':>8}{'close s':>9}{'M screens/s':>13}"
-          f"{'main MiB':>10}{'workers MiB':>13}{'sum MiB':>9}{'other CPU s':>13}  identical")
+    print(
+        f"  {'workers':>7}{'wall s':>9}{'setup s':>9}{'run s':>8}{'close s':>9}{'M screens/s':>13}"
+        f"{'main MiB':>10}{'workers MiB':>13}{'sum MiB':>9}{'other CPU s':>13}  identical"
+    )
     for r in rec["runs"]:
         per = "+".join(f"{w['peak_rss_mib']:.0f}" for w in r["worker_memory"]) or "-"
         same = {True: "yes", False: "NO", None: "-"}[r.get("identical_to_serial")]
         other = r.get("other_cpu_s")
-        print(f"  {r['workers']:>7}{r['wall_s']:>9.2f}{r['setup_s']:>9.2f}{r['run_s']:>8.2f}"
-              f"{r['shutdown_s']:>9.2f}{r['screens_per_s'] / 1e6:>13.2f}"
-              f"{r['main_peak_rss_mib']:>10.1f}{per:>13}{r['total_peak_rss_mib']:>9.1f}"
-              f"{other if other is not None else float('nan'):>13.1f}  {same}")
+        print(
+            f"  {r['workers']:>7}{r['wall_s']:>9.2f}{r['setup_s']:>9.2f}{r['run_s']:>8.2f}"
+            f"{r['shutdown_s']:>9.2f}{r['screens_per_s'] / 1e6:>13.2f}"
+            f"{r['main_peak_rss_mib']:>10.1f}{per:>13}{r['total_peak_rss_mib']:>9.1f}"
+            f"{other if other is not None else float('nan'):>13.1f}  {same}"
+        )
     print("\nsummary (best = shortest wall time; speed-up vs 1 worker):")
-    print(f"  {'workers':>7}{'mode':>14}{'wall best':>11}{'wall median':>13}{'run best':>10}{'speed-up wall':>15}"
-          f"{'speed-up run':>14}{'peak MiB sum':>14}")
+    print(
+        f"  {'workers':>7}{'mode':>14}{'wall best':>11}{'wall median':>13}{'run best':>10}{'speed-up wall':>15}"
+        f"{'speed-up run':>14}{'peak MiB sum':>14}"
+    )
     for x in rec["summary"]:
         su, sr = x["speedup_wall_best"], x["speedup_run_best"]
-        print(f"  {x['workers']:>7}{x['mode']:>14}{x['wall_s_best']:>11.2f}{x['wall_s_median']:>13.2f}"
-              f"{x['run_s_best']:>10.2f}{su if su else float('nan'):>15.2f}{sr if sr else float('nan'):>14.2f}"
-              f"{x['total_peak_rss_mib_max']:>14.1f}")
+        print(
+            f"  {x['workers']:>7}{x['mode']:>14}{x['wall_s_best']:>11.2f}{x['wall_s_median']:>13.2f}"
+            f"{x['run_s_best']:>10.2f}{su if su else float('nan'):>15.2f}{sr if sr else float('nan'):>14.2f}"
+            f"{x['total_peak_rss_mib_max']:>14.1f}"
+        )
 
 
 def _workers(text: str) -> list[int]:
@@ -233,21 +281,35 @@ def _workers(text: str) -> list[int]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--scenario", default="nl-biennial", help="scenario name or path")
     p.add_argument("--women", type=int, default=10_000_000, help="women in each run")
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--workers", type=_workers, default=[1, 2],
-                   help="comma-separated worker counts (1 = serial, K > 1 = LocalCluster of K processes)")
-    p.add_argument("--repeat", type=int, default=1,
-                   help="runs per worker count, interleaved (1, 2, 1, 2, ...); best and median reported")
-    p.add_argument("--wait-idle", type=float, default=0.0,
-                   help="before each run, wait up to this many seconds for the machine's other load to drop "
-                        "below 0.25 CPU (shared machines)")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=[1, 2],
+        help="comma-separated worker counts (1 = serial, K > 1 = LocalCluster of K processes)",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per worker count, interleaved (1, 2, 1, 2, ...); best and median reported",
+    )
+    p.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        help="before each run, wait up to this many seconds for the machine's other load to drop "
+        "below 0.25 CPU (shared machines)",
+    )
     p.add_argument("--chunk-blocks", type=int, default=None, help="blocks per task (default: ~4 tasks per worker)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="JSON output (default benchmarks/results/scaleout-<UTC date>.json)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="JSON output (default benchmarks/results/scaleout-<UTC date>.json)"
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.women < 1 or args.repeat < 1 or (args.chunk_blocks is not None and args.chunk_blocks < 1):
@@ -263,8 +325,13 @@ def main(argv: list[str] | None = None) -> None:
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     now = datetime.now(UTC)
     rec: dict[str, Any] = {
-        "benchmark": "bench_scaleout", "scenario": args.scenario, "women": args.women, "seed": args.seed,
-        "chunk_blocks": args.chunk_blocks, "repeat": args.repeat, "timestamp_utc": now.isoformat(timespec="seconds"),
+        "benchmark": "bench_scaleout",
+        "scenario": args.scenario,
+        "women": args.women,
+        "seed": args.seed,
+        "chunk_blocks": args.chunk_blocks,
+        "repeat": args.repeat,
+        "timestamp_utc": now.isoformat(timespec="seconds"),
         "machine": machine_facts(affinity),
     }
     try:

@@ -92,11 +92,18 @@ def timed_run(scenario: str, women: int, seed: int) -> dict[str, Any]:
     wall = t4 - t0
     loop = t3 - t2
     return {
-        "women": women, "blocks": len(block_sizes(women)), "screens": screens,
-        "wall_s": wall, "load_scenario_s": t1 - t0, "build_model_s": t2 - t1,
-        "block_loop_s": loop, "estimates_s": t4 - t3,
-        "screens_per_s": screens / wall, "women_per_s": women / wall,
-        "loop_screens_per_s": screens / loop, "loop_women_per_s": women / loop,
+        "women": women,
+        "blocks": len(block_sizes(women)),
+        "screens": screens,
+        "wall_s": wall,
+        "load_scenario_s": t1 - t0,
+        "build_model_s": t2 - t1,
+        "block_loop_s": loop,
+        "estimates_s": t4 - t3,
+        "screens_per_s": screens / wall,
+        "women_per_s": women / wall,
+        "loop_screens_per_s": screens / loop,
+        "loop_women_per_s": women / loop,
         "recall_rate": float(row["estimate"].iloc[0]),
     }
 
@@ -128,27 +135,57 @@ def measure_throughput(args: argparse.Namespace) -> dict[str, Any]:
     for i in range(args.repeat):
         r = timed_run(args.scenario, args.women, args.seed)
         runs.append(r)
-        print(f"  run {i + 1}/{args.repeat}: {r['wall_s']:.3f} s, {r['screens_per_s'] / 1e6:.3f} M screens/s",
-              file=sys.stderr)
+        print(
+            f"  run {i + 1}/{args.repeat}: {r['wall_s']:.3f} s, {r['screens_per_s'] / 1e6:.3f} M screens/s",
+            file=sys.stderr,
+        )
     best = min(runs, key=lambda r: r["wall_s"])
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
-    median = {k: med(k) for k in ("wall_s", "build_model_s", "block_loop_s", "estimates_s",
-                                  "load_scenario_s", "screens_per_s", "women_per_s",
-                                  "loop_screens_per_s", "loop_women_per_s")}
-    return {"women": args.women, "seed": args.seed, "repeat": args.repeat,
-            "screens": best["screens"], "blocks": best["blocks"], "best": best, "median": median,
-            "runs": runs, "meets_target": best["screens_per_s"] >= TARGET_SCREENS_PER_S}
+    median = {
+        k: med(k)
+        for k in (
+            "wall_s",
+            "build_model_s",
+            "block_loop_s",
+            "estimates_s",
+            "load_scenario_s",
+            "screens_per_s",
+            "women_per_s",
+            "loop_screens_per_s",
+            "loop_women_per_s",
+        )
+    }
+    return {
+        "women": args.women,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "screens": best["screens"],
+        "blocks": best["blocks"],
+        "best": best,
+        "median": median,
+        "runs": runs,
+        "meets_target": best["screens_per_s"] >= TARGET_SCREENS_PER_S,
+    }
 
 
 def measure_memory(args: argparse.Namespace, sizes: list[int]) -> list[dict[str, Any]]:
     """Peak RSS per size, each in a fresh child process running this script."""
     out = []
     for n in sizes:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--scenario", args.scenario,
-               "--women", str(n), "--seed", str(args.seed)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            "--scenario",
+            args.scenario,
+            "--women",
+            str(n),
+            "--seed",
+            str(args.seed),
+        ]
         print(f"  memory: {n:,} women in a child process ...", file=sys.stderr)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
@@ -176,8 +213,10 @@ def run_profile(args: argparse.Namespace) -> None:
     wall = time.perf_counter() - t0
     e = res.estimates()
     screens = int(e.loc[(e["measure"] == "recall_rate") & (e["stratum"] == "all"), "denominator_count"].iloc[0])
-    print(f"profile: {args.scenario}, {args.profile_women:,} women, {screens:,} screens, "
-          f"{wall:.2f} s under cProfile (profiling overhead included)")
+    print(
+        f"profile: {args.scenario}, {args.profile_women:,} women, {screens:,} screens, "
+        f"{wall:.2f} s under cProfile (profiling overhead included)"
+    )
     if args.profile_out:
         prof.dump_stats(args.profile_out)
         print(f"stats written to {args.profile_out} (open with snakeviz or pstats)")
@@ -194,8 +233,7 @@ def run_profile(args: argparse.Namespace) -> None:
 # ----------------------------------------------------------------------------- facts
 def _git(*cmd: str) -> str | None:
     try:
-        p = subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=10,
-                           check=False)
+        p = subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return p.stdout.rstrip() if p.returncode == 0 else None  # keep porcelain's leading " M"
@@ -223,13 +261,18 @@ def machine_facts(affinity_before_pin: list[int] | None) -> dict[str, Any]:
         mem_total_mib = None
     status = _git("status", "--porcelain", "--untracked-files=no")
     return {
-        "platform": platform.platform(), "machine": platform.machine(), "cpu_model": _cpu_model(),
-        "python": sys.version.split()[0], "python_implementation": platform.python_implementation(),
-        "numpy": np.__version__, "pandas": pd.__version__, "calcsim": analysis.__version__,
-        "cpu_count": os.cpu_count(), "sched_getaffinity": affinity_before_pin,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "calcsim": analysis.__version__,
+        "cpu_count": os.cpu_count(),
+        "sched_getaffinity": affinity_before_pin,
         "mem_total_mib": mem_total_mib,
-        "threads_env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                       "MKL_NUM_THREADS")},
+        "threads_env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty": None if status is None else bool(status),
         # Uncommitted edits to tracked files: the figures describe HEAD plus these.
@@ -240,22 +283,30 @@ def machine_facts(affinity_before_pin: list[int] | None) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- report
 def print_table(rec: dict[str, Any]) -> None:
     m = rec["machine"]
-    print(f"\ncalcsim benchmark: {rec['scenario']}  ({rec['timestamp_utc']}, commit {m['git_commit']}"
-          f"{' +dirty' if m['git_dirty'] else ''}, {m['cpu_count']} CPUs, pinned to {rec['pinned_cpu']})")
+    print(
+        f"\ncalcsim benchmark: {rec['scenario']}  ({rec['timestamp_utc']}, commit {m['git_commit']}"
+        f"{' +dirty' if m['git_dirty'] else ''}, {m['cpu_count']} CPUs, pinned to {rec['pinned_cpu']})"
+    )
     t = rec.get("throughput")
     if t:
         b, md = t["best"], t["median"]
-        print(f"\nthroughput: {t['women']:,} women, {t['screens']:,} screens, {t['blocks']} blocks, "
-              f"{t['repeat']} runs")
+        print(f"\nthroughput: {t['women']:,} women, {t['screens']:,} screens, {t['blocks']} blocks, {t['repeat']} runs")
         print(f"  {'':28}{'best':>14}{'median':>14}")
-        rows = [("wall time (s)", "wall_s", 3), ("  load_scenario (s)", "load_scenario_s", 3),
-                ("  build_model (s)", "build_model_s", 3), ("  block loop (s)", "block_loop_s", 3),
-                ("  estimates (s)", "estimates_s", 3)]
+        rows = [
+            ("wall time (s)", "wall_s", 3),
+            ("  load_scenario (s)", "load_scenario_s", 3),
+            ("  build_model (s)", "build_model_s", 3),
+            ("  block loop (s)", "block_loop_s", 3),
+            ("  estimates (s)", "estimates_s", 3),
+        ]
         for label, key, nd in rows:
             print(f"  {label:28}{b[key]:>14.{nd}f}{md[key]:>14.{nd}f}")
-        for label, key in (("screens/s (wall)", "screens_per_s"), ("women/s (wall)", "women_per_s"),
-                           ("screens/s (block loop)", "loop_screens_per_s"),
-                           ("women/s (block loop)", "loop_women_per_s")):
+        for label, key in (
+            ("screens/s (wall)", "screens_per_s"),
+            ("women/s (wall)", "women_per_s"),
+            ("screens/s (block loop)", "loop_screens_per_s"),
+            ("women/s (block loop)", "loop_women_per_s"),
+        ):
             print(f"  {label:28}{b[key]:>14,.0f}{md[key]:>14,.0f}")
         verdict = "MET" if t["meets_target"] else "NOT MET"
         print(f"  target >= {TARGET_SCREENS_PER_S:,} screens/s (best, wall): {verdict}")
@@ -265,8 +316,10 @@ def print_table(rec: dict[str, Any]) -> None:
         print(f"  {'women':>12}{'screens':>14}{'peak RSS MiB':>14}{'RSS after import':>18}{'wall s':>9}")
         for r in mem:
             imp = r["rss_after_import_mib"]
-            print(f"  {r['women']:>12,}{r['screens']:>14,}{r['peak_rss_mib']:>14.1f}"
-                  f"{imp if imp is not None else float('nan'):>18.1f}{r['wall_s']:>9.1f}")
+            print(
+                f"  {r['women']:>12,}{r['screens']:>14,}{r['peak_rss_mib']:>14.1f}"
+                f"{imp if imp is not None else float('nan'):>18.1f}{r['wall_s']:>9.1f}"
+            )
             if "meets_target" in r:
                 verdict = "MET" if r["meets_target"] else "NOT MET"
                 print(f"  target < {TARGET_PEAK_MIB_10M:.0f} MiB at 10 M women: {verdict}")
@@ -287,21 +340,30 @@ def _sizes(text: str) -> list[int]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--scenario", default="nl-biennial", help="scenario name or path")
     p.add_argument("--women", type=int, default=1_000_000, help="women in each throughput run")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--repeat", type=int, default=3, help="throughput runs (best and median reported)")
-    p.add_argument("--memory-sizes", type=_sizes, default=[1_000_000, 10_000_000],
-                   help="comma-separated cohort sizes for peak memory ('' to skip)")
+    p.add_argument(
+        "--memory-sizes",
+        type=_sizes,
+        default=[1_000_000, 10_000_000],
+        help="comma-separated cohort sizes for peak memory ('' to skip)",
+    )
     p.add_argument("--skip-throughput", action="store_true", help="only measure memory")
     p.add_argument("--no-warmup", action="store_true", help="no untimed one-block run first")
     p.add_argument("--no-pin", action="store_true", help="do not pin this process to one CPU")
-    p.add_argument("--out", type=Path, default=None,
-                   help="JSON output (default benchmarks/results/<scenario>-<UTC date>.json)")
-    p.add_argument("--profile", action="store_true",
-                   help="only profile a --profile-women run under cProfile and print the top functions")
+    p.add_argument(
+        "--out", type=Path, default=None, help="JSON output (default benchmarks/results/<scenario>-<UTC date>.json)"
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="only profile a --profile-women run under cProfile and print the top functions",
+    )
     p.add_argument("--profile-women", type=int, default=200_000)
     p.add_argument("--profile-top", type=int, default=25)
     p.add_argument("--profile-out", type=Path, default=None, help="also dump the pstats file here")
@@ -327,11 +389,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     now = datetime.now(UTC)
     rec: dict[str, Any] = {
-        "benchmark": "bench_simulate", "scenario": args.scenario,
-        "timestamp_utc": now.isoformat(timespec="seconds"), "pinned_cpu": pinned,
+        "benchmark": "bench_simulate",
+        "scenario": args.scenario,
+        "timestamp_utc": now.isoformat(timespec="seconds"),
+        "pinned_cpu": pinned,
         "machine": machine_facts(affinity),
-        "targets": {"screens_per_s_1M_one_core": TARGET_SCREENS_PER_S,
-                    "peak_rss_mib_10M": TARGET_PEAK_MIB_10M},
+        "targets": {"screens_per_s_1M_one_core": TARGET_SCREENS_PER_S, "peak_rss_mib_10M": TARGET_PEAK_MIB_10M},
     }
     if not args.skip_throughput:
         print(f"throughput: {args.scenario}, {args.women:,} women x {args.repeat} ...", file=sys.stderr)

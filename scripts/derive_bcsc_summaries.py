@@ -66,10 +66,7 @@ DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "data" / "parameters"
 
 RISK_ZIP = Path("bcsc-risk-estimation") / "risk_dataset.zip"
-PERFORMANCE_CSV = (
-    Path("bcsc-screening-performance")
-    / "BCSC_Mammography_Screening_Performance_Dataset.csv"
-)
+PERFORMANCE_CSV = Path("bcsc-screening-performance") / "BCSC_Mammography_Screening_Performance_Dataset.csv"
 
 SOURCE_RISK = "barlow2006"
 SOURCE_PERFORMANCE = "bcsc2017perf"
@@ -107,9 +104,7 @@ def _age_bounds(agegrp: int) -> tuple[int, int]:
     return lower, lower + 4
 
 
-def round_proportions(
-    counts: np.ndarray, decimals: int = PROPORTION_DECIMALS
-) -> np.ndarray:
+def round_proportions(counts: np.ndarray, decimals: int = PROPORTION_DECIMALS) -> np.ndarray:
     """Turn non-negative counts into proportions rounded to ``decimals`` places summing to 1.
 
     Uses the largest-remainder method so the printed values add up to exactly 1.
@@ -182,9 +177,9 @@ def density_by_age_menopause(risk: pd.DataFrame) -> pd.DataFrame:
 def family_history_by_age(risk: pd.DataFrame) -> pd.DataFrame:
     """First-degree family history (0, 1, 2+) by age group (known values only)."""
     known = risk[risk["nrelbc"] != 9]
-    table = known.pivot_table(
-        index="agegrp", columns="nrelbc", values="count", aggfunc="sum", fill_value=0
-    ).reindex(index=list(AGE_GROUPS), columns=[0, 1, 2], fill_value=0)
+    table = known.pivot_table(index="agegrp", columns="nrelbc", values="count", aggfunc="sum", fill_value=0).reindex(
+        index=list(AGE_GROUPS), columns=[0, 1, 2], fill_value=0
+    )
     rows = []
     for agegrp in AGE_GROUPS:
         counts = table.loc[agegrp].to_numpy(dtype=np.int64)
@@ -233,9 +228,7 @@ def menopause_by_age(risk: pd.DataFrame) -> pd.DataFrame:
                 "age_lower": lower,
                 "age_upper": upper,
                 "postmenopausal_share": _ratio(post, pre + post),
-                "surgical_share_of_postmenopausal": _ratio(
-                    surgical, surgical + natural
-                ),
+                "surgical_share_of_postmenopausal": _ratio(surgical, surgical + natural),
                 "nulliparous_share": _ratio(nulliparous, parity_known),
                 "n_mammograms": total,
                 "source": SOURCE_RISK,
@@ -244,9 +237,7 @@ def menopause_by_age(risk: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _performance_row(
-    age_group: str, density: str, g: pd.DataFrame
-) -> dict[str, object]:
+def _performance_row(age_group: str, density: str, g: pd.DataFrame) -> dict[str, object]:
     w = g["count"]
     recall = g["resinit_c"] == 1
     cancer = g["cancscrfu1yr_c"] == 1
@@ -278,11 +269,7 @@ def performance_by_age_density(perf: pd.DataFrame) -> pd.DataFrame:
     for age_group in PERF_AGE_GROUPS:
         by_age = perf[perf["agegrp"] == age_group]
         for density in PERF_DENSITIES:
-            rows.append(
-                _performance_row(
-                    age_group, density, by_age[by_age["density_c"] == density]
-                )
-            )
+            rows.append(_performance_row(age_group, density, by_age[by_age["density_c"] == density]))
         rows.append(_performance_row(age_group, "all", by_age))
     return pd.DataFrame(rows)
 

@@ -147,9 +147,7 @@ class DataError(ValueError):
     """A problem with the input tables; the message is one line."""
 
 
-def _map_combined(
-    value: str, tokens: Mapping[str, str], order: Sequence[str], column: str
-) -> str:
+def _map_combined(value: str, tokens: Mapping[str, str], order: Sequence[str], column: str) -> str:
     """Most suspicious class of a ``-``-joined CBIS value; ``N/A`` is unknown."""
     value = value.strip()
     if value == MISSING:
@@ -158,8 +156,7 @@ def _map_combined(
     for token in value.split("-"):
         if token.strip() not in tokens:
             raise DataError(
-                f"{column} = {value!r}: unknown component {token!r}; "
-                f"allowed: {', '.join(sorted(tokens))} or {MISSING}"
+                f"{column} = {value!r}: unknown component {token!r}; allowed: {', '.join(sorted(tokens))} or {MISSING}"
             )
         classes.append(tokens[token.strip()])
     return min(classes, key=order.index)
@@ -172,9 +169,7 @@ def map_calc_type(value: str) -> str:
 
 def map_distribution(value: str) -> str:
     """Distribution class of a CBIS ``calc distribution`` value."""
-    return _map_combined(
-        value, DISTRIBUTION_TOKENS, DISTRIBUTION_ORDER, CALC_DISTRIBUTION
-    )
+    return _map_combined(value, DISTRIBUTION_TOKENS, DISTRIBUTION_ORDER, CALC_DISTRIBUTION)
 
 
 def default_shared_data() -> Path:
@@ -199,15 +194,10 @@ def load_calc_rows(shared_data: Path) -> pd.DataFrame:
     rows = pd.concat(frames, ignore_index=True)
     bad_view = sorted(set(rows[VIEW]) - set(VIEW_ORDER))
     if bad_view:
-        raise DataError(
-            f"{VIEW}: unexpected value(s) {bad_view}; allowed: {list(VIEW_ORDER)}"
-        )
+        raise DataError(f"{VIEW}: unexpected value(s) {bad_view}; allowed: {list(VIEW_ORDER)}")
     bad_path = sorted(set(rows[PATHOLOGY]) - set(PATHOLOGY_COLUMNS))
     if bad_path:
-        raise DataError(
-            f"{PATHOLOGY}: unexpected value(s) {bad_path}; "
-            f"allowed: {list(PATHOLOGY_COLUMNS)}"
-        )
+        raise DataError(f"{PATHOLOGY}: unexpected value(s) {bad_path}; allowed: {list(PATHOLOGY_COLUMNS)}")
     rows[ABNORMALITY] = rows[ABNORMALITY].astype(int)
     rows["morphology"] = rows[CALC_TYPE].map(map_calc_type)
     rows["distribution"] = rows[CALC_DISTRIBUTION].map(map_distribution)
@@ -218,9 +208,7 @@ def deduplicate(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per lesion: the first view in :data:`VIEW_ORDER` (CC before MLO)."""
     key = list(LESION_KEY)
     view_rank = rows[VIEW].map({v: i for i, v in enumerate(VIEW_ORDER)})
-    ordered = rows.assign(_view_rank=view_rank).sort_values(
-        [*key, "_view_rank"], kind="mergesort"
-    )
+    ordered = rows.assign(_view_rank=view_rank).sort_values([*key, "_view_rank"], kind="mergesort")
     dupes = ordered.duplicated([*key, VIEW])
     if dupes.any():
         first = ordered.loc[dupes, [*key, VIEW]].iloc[0].tolist()
@@ -239,10 +227,7 @@ def discordance(rows: pd.DataFrame) -> pd.DataFrame:
         differs = rows[two_view].groupby(list(LESION_KEY))[label].nunique() > 1
         out.append({"label": label, "lesions_differing": int(differs.sum())})
     malignant = rows[PATHOLOGY].eq("MALIGNANT")
-    status = (
-        rows[two_view].assign(_m=malignant).groupby(list(LESION_KEY))["_m"].nunique()
-        > 1
-    )
+    status = rows[two_view].assign(_m=malignant).groupby(list(LESION_KEY))["_m"].nunique() > 1
     out.append({"label": "malignant vs benign", "lesions_differing": int(status.sum())})
     return pd.DataFrame(out)
 
@@ -308,9 +293,7 @@ def derive(shared_data: Path, out: Path) -> dict[str, pd.DataFrame]:
 def mapping_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Every raw ``calc type`` string with its class and ROI-row count."""
     table = rows.groupby([CALC_TYPE, "morphology"]).size().rename("rows").reset_index()
-    return table.sort_values(["morphology", CALC_TYPE], kind="mergesort").reset_index(
-        drop=True
-    )
+    return table.sort_values(["morphology", CALC_TYPE], kind="mergesort").reset_index(drop=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,8 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--shared-data",
         type=Path,
         default=default_shared_data(),
-        help="directory holding cbis-ddsm-descriptions/ "
-        "(default: <repo>/../shared/data)",
+        help="directory holding cbis-ddsm-descriptions/ (default: <repo>/../shared/data)",
     )
     parser.add_argument(
         "--out",
@@ -336,9 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.show_mapping:
-            print(
-                mapping_table(load_calc_rows(args.shared_data)).to_string(index=False)
-            )
+            print(mapping_table(load_calc_rows(args.shared_data)).to_string(index=False))
             return 0
         result = derive(args.shared_data, args.out)
     except DataError as exc:
@@ -347,10 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, lesions = result["rows"], result["lesions"]
     views = rows.groupby(list(LESION_KEY)).size()
     two, one = int((views == 2).sum()), int((views == 1).sum())
-    print(
-        f"{len(rows)} ROI rows -> {len(lesions)} lesions "
-        f"({two} seen on CC and MLO, {one} on one view)"
-    )
+    print(f"{len(rows)} ROI rows -> {len(lesions)} lesions ({two} seen on CC and MLO, {one} on one view)")
     print("two-view lesions whose labels differ between views (CC kept):")
     print(result["discordance"].to_string(index=False))
     for name in ("morphology", "distribution"):

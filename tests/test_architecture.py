@@ -18,14 +18,19 @@ LINT = Path(sys.executable).with_name("lint-imports")
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 80
 #: Known debt, each with the ceiling it may not grow beyond (lines today). The list may only shrink.
 MODULE_DEBT: dict[str, int] = {}
-FUNCTION_DEBT: dict[tuple[str, str], int] = {
-}
+FUNCTION_DEBT: dict[tuple[str, str], int] = {}
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
     env = {"PYTHONPATH": str(root), "PATH": str(LINT.parent), "HOME": str(root)}
-    return subprocess.run([str(LINT), "--config", str(ROOT / ".importlinter"), "--no-cache"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT), "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_import_direction_contract_is_kept():
@@ -53,15 +58,21 @@ def test_no_private_helper_is_imported_across_modules():
     for path in _modules():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis"):
-                offenders += [f"{path.relative_to(ROOT)}: from {node.module} import {a.name}"
-                              for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+                offenders += [
+                    f"{path.relative_to(ROOT)}: from {node.module} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and a.name != "__version__"
+                ]
     assert not offenders, offenders
 
 
 def _function_lengths(path: Path) -> dict[str, int]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {n.name: n.end_lineno - n.lineno + 1 for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return {
+        n.name: n.end_lineno - n.lineno + 1
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -76,8 +87,11 @@ def test_modules_and_functions_stay_small(path):
 def test_the_debt_lists_name_only_real_offenders():
     """An entry whose module or function is back under the limit must be removed (the lists only shrink)."""
     for rel, ceiling in MODULE_DEBT.items():
-        assert ceiling > MAX_MODULE_LINES and len((ROOT / rel).read_text(encoding="utf-8").splitlines()) > \
-            MAX_MODULE_LINES, rel
+        assert (
+            ceiling > MAX_MODULE_LINES and len((ROOT / rel).read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
+        ), rel
     for (rel, name), ceiling in FUNCTION_DEBT.items():
-        assert ceiling > MAX_FUNCTION_LINES and _function_lengths(ROOT / rel).get(name, 0) > MAX_FUNCTION_LINES, \
-            (rel, name)
+        assert ceiling > MAX_FUNCTION_LINES and _function_lengths(ROOT / rel).get(name, 0) > MAX_FUNCTION_LINES, (
+            rel,
+            name,
+        )

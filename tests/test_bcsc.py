@@ -19,11 +19,7 @@ from analysis.io.bcsc import common
 SCRIPT = REPO / "scripts" / "derive_bcsc_summaries.py"
 RISK_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset.zip"
 RISK_V2_ZIP = SHARED_DATA / "bcsc-risk-estimation" / "risk_dataset_v2.zip"
-PERF_CSV = (
-    SHARED_DATA
-    / "bcsc-screening-performance"
-    / "BCSC_Mammography_Screening_Performance_Dataset.csv"
-)
+PERF_CSV = SHARED_DATA / "bcsc-screening-performance" / "BCSC_Mammography_Screening_Performance_Dataset.csv"
 
 
 def _needs(path: Path):
@@ -175,16 +171,12 @@ def test_screening_performance_totals(perf: pd.DataFrame):
         assert pd.api.types.is_integer_dtype(perf[column].dtype)
     assert set(perf["density_c"]) == {"a", "b", "c", "d", "unknown"}
     # documented consistency: cancer = DCIS xor invasive; final positive implies initial positive
-    assert (
-        perf["cancscrfu1yr_c"] == (perf["dcisscrfu1yr_c"] ^ perf["invscrfu1yr_c"])
-    ).all()
+    assert (perf["cancscrfu1yr_c"] == (perf["dcisscrfu1yr_c"] ^ perf["invscrfu1yr_c"])).all()
     assert (perf["resfnl_c"] <= perf["resinit_c"]).all()
 
 
 @needs_risk
-@pytest.mark.parametrize(
-    ("lower", "upper", "groups"), [(50, 54, {4}), (40, 74, set(range(2, 9)))]
-)
+@pytest.mark.parametrize(("lower", "upper", "groups"), [(50, 54, {4}), (40, 74, set(range(2, 9)))])
 def test_risk_profiles(risk: pd.DataFrame, lower: int, upper: int, groups: set[int]):
     prof = bcsc.risk_profiles(risk, lower, upper)
     assert list(prof.columns) == [
@@ -213,10 +205,7 @@ def test_risk_profiles(risk: pd.DataFrame, lower: int, upper: int, groups: set[i
     # deterministic: same call, same frame
     pd.testing.assert_frame_equal(prof, bcsc.risk_profiles(risk, lower, upper))
     # weights equal the summed counts of the selected, complete rows
-    sel = risk[
-        risk["agegrp"].isin(groups)
-        & (risk[["nrelbc", "density", "agefirst", "menopaus"]] != 9).all(axis=1)
-    ]
+    sel = risk[risk["agegrp"].isin(groups) & (risk[["nrelbc", "density", "agefirst", "menopaus"]] != 9).all(axis=1)]
     fh2 = sel.loc[sel["nrelbc"] == 2, "count"].sum() / sel["count"].sum()
     assert prof.loc[prof["family_history"] == 2, "weight"].sum() == pytest.approx(fh2)
 
@@ -240,9 +229,7 @@ def test_wrong_column_count(tmp_path: Path):
 
 
 def test_row_with_extra_field(tmp_path: Path):
-    path = _write(
-        tmp_path, "risk.txt", [*GOOD_ROWS[:2], GOOD_ROWS[2] + " 7", *GOOD_ROWS[3:]]
-    )
+    path = _write(tmp_path, "risk.txt", [*GOOD_ROWS[:2], GOOD_ROWS[2] + " 7", *GOOD_ROWS[3:]])
     with pytest.raises(CalcsimInputError) as exc:
         bcsc.read_risk_estimation(path)
     assert "line 3" in _assert_one_line_naming(exc, path)
@@ -310,9 +297,7 @@ def test_no_complete_rows_in_range(tmp_path: Path):
 
 
 def test_small_profiles(tmp_path: Path):
-    prof = bcsc.risk_profiles(
-        bcsc.read_risk_estimation(_write(tmp_path, "r.txt", GOOD_ROWS)), 50, 54
-    )
+    prof = bcsc.risk_profiles(bcsc.read_risk_estimation(_write(tmp_path, "r.txt", GOOD_ROWS)), 50, 54)
     # rows 1-3 are complete; row 4 has unknown density
     assert prof["weight"].tolist() == pytest.approx([4 / 9, 2 / 9, 3 / 9])
     assert prof["density"].tolist() == ["a", "b", "c"]
@@ -373,19 +358,12 @@ def test_shipped_tables_match_script(tmp_path: Path):
         fresh = (tmp_path / name).read_bytes()
         shipped = (PARAMETERS / name).read_bytes()
         assert b"\r" not in fresh
-        assert fresh == shipped, (
-            f"{name} is stale: rerun scripts/derive_bcsc_summaries.py"
-        )
+        assert fresh == shipped, f"{name} is stale: rerun scripts/derive_bcsc_summaries.py"
 
 
-def test_script_reports_missing_data(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+def test_script_reports_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     script = _load_script()
-    assert (
-        script.main(["--shared-data", str(tmp_path / "none"), "--out", str(tmp_path)])
-        == 2
-    )
+    assert script.main(["--shared-data", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "risk_dataset.zip" in err
 
@@ -418,9 +396,7 @@ def test_density_rows_sum_to_one():
 
 def test_family_history_rows_sum_to_one():
     df = _shipped("bcsc_family_history_by_age.csv")
-    assert np.allclose(
-        df[["fh_0", "fh_1", "fh_2plus"]].sum(axis=1), 1.0, atol=1e-6, rtol=0
-    )
+    assert np.allclose(df[["fh_0", "fh_1", "fh_2plus"]].sum(axis=1), 1.0, atol=1e-6, rtol=0)
     assert len(df) == 10 and (df["source"] == "barlow2006").all()
 
 
@@ -447,10 +423,7 @@ def test_performance_table():
     # dataset README: recall 8.62%, detection 4.14/1000, sensitivity 85.7%
     assert round(100 * overall["recalls"].sum() / exams, 2) == 8.62
     assert round(1000 * overall["screen_detected"].sum() / exams, 2) == 4.14
-    assert (
-        round(100 * overall["screen_detected"].sum() / overall["cancers"].sum(), 1)
-        == 85.7
-    )
+    assert round(100 * overall["screen_detected"].sum() / overall["cancers"].sum(), 1) == 85.7
     # recall by age group (README: 11.2, 8.5, 7.3, 6.9 %)
     assert [round(100 * r, 1) for r in overall["recall_rate"]] == [11.2, 8.5, 7.3, 6.9]
     known = df[df["density"] != "all"]

@@ -36,27 +36,41 @@ def synthetic_targets(path: Path, women: int = 40_000, seed: int = 101) -> pd.Da
     """Targets with counts, generated from known parameter values (not the calibration's seed)."""
     s = load_scenario("nl-biennial", TRUE, calibration=None)
     e = simulate(s, women=women, seed=seed).estimates().set_index("measure")
-    rows = [{"target": f"synthetic_{m}", "setting": "synthetic", "scenario": "nl-biennial", "measure": m,
-             "kind": "point", "value": e.loc[m, "numerator_count"] / e.loc[m, "denominator_count"],
-             "numerator": e.loc[m, "numerator_count"], "denominator": e.loc[m, "denominator_count"],
-             "lower": "", "upper": "", "source": "synthetic", "note": ""}
-            for m in TARGET_MEASURES]
+    rows = [
+        {
+            "target": f"synthetic_{m}",
+            "setting": "synthetic",
+            "scenario": "nl-biennial",
+            "measure": m,
+            "kind": "point",
+            "value": e.loc[m, "numerator_count"] / e.loc[m, "denominator_count"],
+            "numerator": e.loc[m, "numerator_count"],
+            "denominator": e.loc[m, "denominator_count"],
+            "lower": "",
+            "upper": "",
+            "source": "synthetic",
+            "note": "",
+        }
+        for m in TARGET_MEASURES
+    ]
     pd.DataFrame(rows).to_csv(path, index=False)
     return load_targets(path)
 
 
 def test_recovery_known_parameters_lie_within_the_accepted_set(tmp_path):
     targets = synthetic_targets(tmp_path / "targets.csv")
-    df = calibrate("nl-biennial", draws=64, women=20_000, seed=5, targets=targets, out_dir=tmp_path,
-                   params=list(TRUE))
+    df = calibrate("nl-biennial", draws=64, women=20_000, seed=5, targets=targets, out_dir=tmp_path, params=list(TRUE))
     acc = df[df["accepted"]]
     assert 1 <= len(acc) < len(df)  # the targets are informative: not everything is accepted
     assert df.attrs["acceptance"].startswith(("chi-square", "nearest"))
     for key, value in TRUE.items():
         assert acc[key].min() <= value <= acc[key].max(), (key, acc[key].describe())
     # and the accepted set is much narrower than the prior range
-    lo, hi = next((lo, hi) for k, lo, hi in calibrated_parameters(load_scenario(calibration=None))
-                  if k == "reading.threshold_logit_shift")
+    lo, hi = next(
+        (lo, hi)
+        for k, lo, hi in calibrated_parameters(load_scenario(calibration=None))
+        if k == "reading.threshold_logit_shift"
+    )
     assert acc["reading.threshold_logit_shift"].max() - acc["reading.threshold_logit_shift"].min() < 0.5 * (hi - lo)
 
 
@@ -81,8 +95,16 @@ def test_interrupted_calibration_resumes_and_equals_an_uninterrupted_one(tmp_pat
 
 def test_calibrated_set_is_the_default_and_posterior_runs_over_accepted_sets(data_copy, tmp_path):
     targets = synthetic_targets(tmp_path / "targets.csv", women=10_000)
-    calibrate("nl-biennial", draws=12, women=4_000, seed=2, targets=targets, params=list(TRUE),
-              out_dir=data_copy / "calibration", min_accepted=3)
+    calibrate(
+        "nl-biennial",
+        draws=12,
+        women=4_000,
+        seed=2,
+        targets=targets,
+        params=list(TRUE),
+        out_dir=data_copy / "calibration",
+        min_accepted=3,
+    )
     cal = read_calibration(data_copy / "calibration" / "nl-biennial.csv").draws
     best = cal[cal["accepted"]].sort_values("distance").iloc[0]
     s, prior = load_scenario("nl-biennial"), load_scenario("nl-biennial", calibration=None)
@@ -118,17 +140,22 @@ def test_one_way_and_sobol_sensitivity():
     assert ow.loc[("calc_only_share_of_screen_detected", "calcifications.cluster_prevalence_age50"), "swing"] == 0
     so = sobol(s, women=2_000, seed=3, samples=8, params=params).set_index(["output", "parameter"])
     assert so.attrs["runs"] == 8 * (len(params) + 2)
-    assert so.loc[("recall_rate", "reading.threshold_logit_shift"), "ST"] > so.loc[
-        ("recall_rate", "calcifications.cluster_prevalence_age50"), "ST"]
+    assert (
+        so.loc[("recall_rate", "reading.threshold_logit_shift"), "ST"]
+        > so.loc[("recall_rate", "calcifications.cluster_prevalence_age50"), "ST"]
+    )
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [
-    (["calibrate", "--draws", "1"], "--draws: 1"),
-    (["calibrate", "--params", "reading.nope"], "--params: 'reading.nope'"),
-    (["sensitivity", "--method", "sobol", "--samples", "3"], "--samples: 3"),
-    (["run", "--workers", "0", "--women", "10"], "--workers: 0"),
-    (["run", "--posterior", "--replicates", "2"], "--posterior"),
-])
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["calibrate", "--draws", "1"], "--draws: 1"),
+        (["calibrate", "--params", "reading.nope"], "--params: 'reading.nope'"),
+        (["sensitivity", "--method", "sobol", "--samples", "3"], "--samples: 3"),
+        (["run", "--workers", "0", "--women", "10"], "--workers: 0"),
+        (["run", "--posterior", "--replicates", "2"], "--posterior"),
+    ],
+)
 def test_cli_errors_are_one_line(capsys, argv, fragment):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -164,10 +191,16 @@ def _defect(text: str, kind: str) -> str | bytes:
     raise ValueError(kind)
 
 
-@pytest.mark.parametrize(("kind", "fragment"), [
-    ("truncated", "line "), ("renamed header", "column 'distance' missing"), ("bad value", "= 'abc'"),
-    ("random bytes", "not UTF-8"), ("none accepted", "no accepted draw"),
-])
+@pytest.mark.parametrize(
+    ("kind", "fragment"),
+    [
+        ("truncated", "line "),
+        ("renamed header", "column 'distance' missing"),
+        ("bad value", "= 'abc'"),
+        ("random bytes", "not UTF-8"),
+        ("none accepted", "no accepted draw"),
+    ],
+)
 def test_every_defect_of_a_calibration_file_is_one_line_naming_the_file(data_copy, kind, fragment):
     (data_copy / "calibration").mkdir(exist_ok=True)
     bad = _defect(SHIPPED_NL.read_text(encoding="utf-8"), kind)
@@ -224,8 +257,9 @@ def test_calibrate_writes_where_the_user_says_never_into_the_package(tmp_path, m
     targets = synthetic_targets(tmp_path / "targets.csv", women=3_000)
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in (data_dir() / "calibration").iterdir())
-    df = calibrate("nl-biennial", draws=4, women=1_000, seed=3, targets=targets, params=list(TRUE), rounds=1,
-                   min_accepted=2)
+    df = calibrate(
+        "nl-biennial", draws=4, women=1_000, seed=3, targets=targets, params=list(TRUE), rounds=1, min_accepted=2
+    )
     written = tmp_path / "calibration" / "nl-biennial.csv"
     assert written.is_file() and sorted(p.name for p in (data_dir() / "calibration").iterdir()) == before
     assert df.attrs["prior_hash"] == load_scenario("nl-biennial", calibration="parents").hash
@@ -250,13 +284,24 @@ def test_importance_weights_and_weighted_quantiles():
 
 def test_posterior_keeps_user_overrides(data_copy, tmp_path):
     targets = synthetic_targets(tmp_path / "targets.csv", women=5_000)
-    calibrate("nl-biennial", draws=8, women=2_000, seed=2, targets=targets, params=list(TRUE),
-              out_dir=data_copy / "calibration", min_accepted=2, rounds=2)
+    calibrate(
+        "nl-biennial",
+        draws=8,
+        women=2_000,
+        seed=2,
+        targets=targets,
+        params=list(TRUE),
+        out_dir=data_copy / "calibration",
+        min_accepted=2,
+        rounds=2,
+    )
     s = load_scenario("nl-biennial", {"programme.interval_years": 3})
     post = run_posterior(s, women=2_000, seed=1)
     assert post.best.scenario_hash == s.hash
-    assert all(r.counts.equals(simulate(s.replace(v), women=2_000, seed=1).counts)
-               for r, v in zip(post.runs, post.sets, strict=True))
+    assert all(
+        r.counts.equals(simulate(s.replace(v), women=2_000, seed=1).counts)
+        for r, v in zip(post.runs, post.sets, strict=True)
+    )
 
 
 def test_a_full_disk_during_calibration_is_one_line_naming_out(tmp_path, monkeypatch, capsys):
@@ -276,8 +321,17 @@ def test_a_full_disk_during_calibration_is_one_line_naming_out(tmp_path, monkeyp
 
     monkeypatch.setattr(abc.os, "fsync", full_disk)
     with pytest.raises(CalcsimInputError) as info:
-        calibrate("nl-biennial", draws=4, women=500, seed=3, targets=targets, params=list(TRUE), rounds=1,
-                  min_accepted=2, out_dir=tmp_path / "cal")
+        calibrate(
+            "nl-biennial",
+            draws=4,
+            women=500,
+            seed=3,
+            targets=targets,
+            params=list(TRUE),
+            rounds=1,
+            min_accepted=2,
+            out_dir=tmp_path / "cal",
+        )
     assert calls["n"] >= 2  # the fault was reached
     msg = str(info.value)
     assert msg.startswith("out=") and "No space left on device" in msg and "\n" not in msg

@@ -21,12 +21,8 @@ def _load_script():
 derive = _load_script()
 
 needs_data = pytest.mark.skipif(
-    not all(
-        (SHARED_DATA / derive.DATASET_DIR / name).is_file()
-        for name in derive.CALC_FILES
-    ),
-    reason="CBIS-DDSM description tables not found under "
-    f"{SHARED_DATA / derive.DATASET_DIR} (set CALCSIM_SHARED_DATA)",
+    not all((SHARED_DATA / derive.DATASET_DIR / name).is_file() for name in derive.CALC_FILES),
+    reason=f"CBIS-DDSM description tables not found under {SHARED_DATA / derive.DATASET_DIR} (set CALCSIM_SHARED_DATA)",
 )
 
 
@@ -42,10 +38,7 @@ def _shipped(name: str) -> pd.DataFrame:
 def test_mapping_is_explicit():
     assert derive.map_calc_type("PLEOMORPHIC") == "fine_pleomorphic"
     assert derive.map_calc_type("COARSE") == "other"
-    assert (
-        derive.map_calc_type("PLEOMORPHIC-FINE_LINEAR_BRANCHING")
-        == "fine_linear_branching"
-    )
+    assert derive.map_calc_type("PLEOMORPHIC-FINE_LINEAR_BRANCHING") == "fine_linear_branching"
     assert derive.map_calc_type("PUNCTATE-AMORPHOUS") == "amorphous"
     assert derive.map_calc_type("N/A") == "unknown"
     assert derive.map_distribution("CLUSTERED-LINEAR") == "linear"
@@ -82,9 +75,7 @@ def test_shipped_tables_equal_a_fresh_run(tmp_path):
     for name in (derive.MORPHOLOGY_FILE, derive.DISTRIBUTION_FILE):
         fresh = (tmp_path / name).read_bytes()
         assert b"\r" not in fresh
-        assert (PARAMETERS / name).read_bytes() == fresh, (
-            f"{name} is stale: rerun the script"
-        )
+        assert (PARAMETERS / name).read_bytes() == fresh, f"{name} is stale: rerun the script"
 
 
 @needs_data

@@ -21,8 +21,9 @@ def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction |
     return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
 
 
-def _commands(parser: argparse.ArgumentParser | None = None, path: tuple[str, ...] = ()
-              ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+def _commands(
+    parser: argparse.ArgumentParser | None = None, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     """Every (sub)command as (argv prefix, parser), the top level first."""
     parser = build_parser() if parser is None else parser
     yield path, parser
@@ -65,8 +66,20 @@ def test_both_entry_points_are_the_same_function():
 
 def test_there_are_subcommands_to_check():
     names = {path[0] for path in COMMANDS if path}
-    assert {"run", "calc-only", "compare", "calibrate", "fit", "validate", "sensitivity", "check", "table",
-            "scenarios", "report", "teach"} <= names
+    assert {
+        "run",
+        "calc-only",
+        "compare",
+        "calibrate",
+        "fit",
+        "validate",
+        "sensitivity",
+        "check",
+        "table",
+        "scenarios",
+        "report",
+        "teach",
+    } <= names
     assert ("teach", "export") in COMMANDS
 
 
@@ -123,7 +136,7 @@ def _table(out: str) -> tuple[str, str, list[str]]:
     lines = out.splitlines()
     i = next(k for k, line in enumerate(lines) if line.startswith("measure "))
     data = []
-    for line in lines[i + 2:]:
+    for line in lines[i + 2 :]:
         if not line.strip():
             break
         data.append(line)

@@ -25,20 +25,41 @@ def test_json_output_contract(capsys):
     assert set(doc) >= {"scenario", "scenario_hash", "version", "seed", "women", "calibration", "estimates"}
     assert doc["scenario"] == "nl-biennial" and doc["seed"] == 5 and doc["women"] == 2000
     assert doc["calibration"] == "data/calibration/nl-biennial.csv (draw " + doc["calibration"].split("draw ")[1]
-    keys = {"measure", "stratum", "unit", "numerator_count", "denominator_count", "numerator_label",
-            "denominator_label", "estimate", "lower", "upper"}
+    keys = {
+        "measure",
+        "stratum",
+        "unit",
+        "numerator_count",
+        "denominator_count",
+        "numerator_label",
+        "denominator_label",
+        "estimate",
+        "lower",
+        "upper",
+    }
     assert all(set(e) >= keys for e in doc["estimates"])
     assert [e["measure"] for e in doc["estimates"]] == list(MEASURE_NAMES)
 
 
 def test_out_writes_estimates_run_json_and_screens(tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli.main(["run", "--women", "1500", "--seed", "2", "--out", str(out), "--screens",
-                     "--by", "round"]) == 0
+    assert cli.main(["run", "--women", "1500", "--seed", "2", "--out", str(out), "--screens", "--by", "round"]) == 0
     capsys.readouterr()
     est = pd.read_csv(out / "estimates.csv")
-    assert {"scenario", "scenario_hash", "version", "seed", "calibration", "women", "measure", "stratum", "lower",
-            "unit", "denominator_count", "denominator_label"} <= set(est.columns)
+    assert {
+        "scenario",
+        "scenario_hash",
+        "version",
+        "seed",
+        "calibration",
+        "women",
+        "measure",
+        "stratum",
+        "lower",
+        "unit",
+        "denominator_count",
+        "denominator_label",
+    } <= set(est.columns)
     assert set(est["stratum"]) == {"all", "round=first", "round=subsequent"}
     screens = pq.read_table(out / "screens.parquet").to_pandas()
     n_screens = est.loc[(est["measure"] == "recall_rate") & (est["stratum"] == "all"), "denominator_count"].item()

@@ -124,8 +124,9 @@ def test_full_disk_is_one_line_and_keeps_the_old_outputs(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(atomic, "open", full_open, raising=False)  # the module's open(): every output's write
     rc, _, err = run(capsys, "run", "--women", "300", "--seed", "2", "--out", str(out))
-    assert_one_line(rc, err, f"--out: {str(out)!r}: cannot write estimates.csv, run.json there",
-                    "No space left on device")
+    assert_one_line(
+        rc, err, f"--out: {str(out)!r}: cannot write estimates.csv, run.json there", "No space left on device"
+    )
     assert writes  # the failing write was reached
     assert files(out) == before  # the old run's files as they were, no half-written new one, no temporary file
 
@@ -159,6 +160,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path, monkeypatch, capsys, wher
 
         monkeypatch.setattr(simulation, "simulate_block", interrupted)
     else:
+
         def interrupted(tmp, data):
             seen.append(1)
             raise KeyboardInterrupt
@@ -232,8 +234,12 @@ def test_scheduler_that_is_not_dask_is_one_line(capsys, server):
         t0 = time.perf_counter()
         rc, _, err = run(capsys, "run", "--women", "100", "--scheduler", address)
         elapsed = time.perf_counter() - t0
-    assert_one_line(rc, err, f"--scheduler: {address!r}: something answers there, but not a Dask scheduler",
-                    "expected the address of a running `dask scheduler`")
+    assert_one_line(
+        rc,
+        err,
+        f"--scheduler: {address!r}: something answers there, but not a Dask scheduler",
+        "expected the address of a running `dask scheduler`",
+    )
     assert elapsed < 5 + 3  # within the probe's 5 s timeout (plus start-up)
 
 
@@ -253,8 +259,9 @@ def test_a_real_scheduler_passes_the_identity_check():
 
     from analysis.scaleout import probe_scheduler
 
-    with LocalCluster(n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0") as cluster:
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
         probe_scheduler(cluster.scheduler_address, timeout_s=5)  # raises if the reply were not a Scheduler's
 
 
@@ -300,8 +307,10 @@ def test_huge_run_starts_at_once_and_logs_progress_when_stderr_is_not_a_terminal
     assert lines[-1] == "calcsim: interrupted" and len(lines) == 3
     blocks = math.ceil(10**13 / BLOCK_SIZE)
     for done, line in enumerate(lines[:2], start=1):
-        assert line.startswith(f"calcsim: progress: nl-biennial: {done} of {blocks:,} blocks "
-                               f"({done * BLOCK_SIZE:,} of {10**13:,} women) in 0:00:")
+        assert line.startswith(
+            f"calcsim: progress: nl-biennial: {done} of {blocks:,} blocks "
+            f"({done * BLOCK_SIZE:,} of {10**13:,} women) in 0:00:"
+        )
         assert line.endswith(" left") and "about " in line and "days" in line  # time left: many days
 
 
@@ -325,14 +334,24 @@ def test_short_cli_run_prints_no_progress_on_a_pipe(capsys):
 def test_screens_of_a_cohort_that_cannot_fit_are_refused(tmp_path, capsys):
     out = tmp_path / "out"
     rc, _, err = run(capsys, "run", "--women", str(10**13), "--out", str(out), "--screens")
-    assert_one_line(rc, err, f"--women: {10**13}: writing the screens table (--screens) needs about ",
-                    "of memory, more than this machine's", "women fit", "the run would take about ", "days")
+    assert_one_line(
+        rc,
+        err,
+        f"--women: {10**13}: writing the screens table (--screens) needs about ",
+        "of memory, more than this machine's",
+        "women fit",
+        "the run would take about ",
+        "days",
+    )
     assert not out.exists()  # refused before the folder is made
 
 
 def test_keep_screens_of_a_cohort_that_cannot_fit_is_refused():
-    with pytest.raises(ArgumentError, match=r"^women=1000000000000: keeping the screens table \(keep_screens\)"
-                                            r" needs about [\d.,]+ TiB of memory"):
+    with pytest.raises(
+        ArgumentError,
+        match=r"^women=1000000000000: keeping the screens table \(keep_screens\)"
+        r" needs about [\d.,]+ TiB of memory",
+    ):
         simulate("nl-biennial", 10**12, 1, keep_screens=True)
 
 
@@ -357,8 +376,13 @@ def test_screens_larger_than_the_free_disk_are_refused(tmp_path, monkeypatch, ca
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 10**6, 10**6))
     out = tmp_path / "out"
     rc, _, err = run(capsys, "run", "--women", "100000", "--out", str(out), "--screens")
-    assert_one_line(rc, err, "--women: 100000: writing the screens table (--screens) needs about ",
-                    f"MiB of disk, more than the 976.6 KiB free in {str(tmp_path)!r}", "women fit")
+    assert_one_line(
+        rc,
+        err,
+        "--women: 100000: writing the screens table (--screens) needs about ",
+        f"MiB of disk, more than the 976.6 KiB free in {str(tmp_path)!r}",
+        "women fit",
+    )
     assert not out.exists()
 
 
@@ -378,8 +402,11 @@ def test_more_workers_than_cores_are_refused_before_any_process(monkeypatch, cap
 # ----------------------------------------------------------------------------- 5. programme.interval_years
 @pytest.mark.parametrize("value", [0.00001, 0.49])
 def test_interval_below_half_a_year_is_refused(value, capsys):
-    with pytest.raises(CalcsimInputError, match=rf"^--set: programme.interval_years = {value}: a number of years "
-                                                r">= 0.5 \(no programme screens more often than yearly"):
+    with pytest.raises(
+        CalcsimInputError,
+        match=rf"^--set: programme.interval_years = {value}: a number of years "
+        r">= 0.5 \(no programme screens more often than yearly",
+    ):
         load_scenario("nl-biennial", {"programme.interval_years": value})
     rc, _, err = run(capsys, "run", "--women", "100", "--set", f"programme.interval_years={value}")
     assert_one_line(rc, err, f"programme.interval_years = {value}", ">= 0.5")
@@ -410,8 +437,12 @@ def test_zip_bomb_is_refused_by_its_declared_size(tmp_path, capsys):
     assert path.stat().st_size < 2**20
     t0 = time.perf_counter()
     rc, _, err = run(capsys, "run", "--women", "100", "--cohort-data", str(path))
-    assert_one_line(rc, err, f"{path} [risk.txt]: uncompressed size (declared in the zip) = "
-                             f"'{risk.MAX_RISK_TEXT_BYTES + 2**20:,} bytes': at most 67,108,864 bytes")
+    assert_one_line(
+        rc,
+        err,
+        f"{path} [risk.txt]: uncompressed size (declared in the zip) = "
+        f"'{risk.MAX_RISK_TEXT_BYTES + 2**20:,} bytes': at most 67,108,864 bytes",
+    )
     assert time.perf_counter() - t0 < 5
 
 
@@ -423,8 +454,11 @@ def test_lowered_limit_for_txt_and_zip(tmp_path):
     assert len(bcsc.read_risk_estimation(txt)) == len(bcsc.read_risk_estimation(zipped)) == 600  # under 64 MiB
     with pytest.raises(CalcsimInputError, match=rf"file size = '{len(ROWS) * 200:,} bytes': at most 10,000 bytes"):
         bcsc.read_risk_estimation(txt, max_bytes=10_000)
-    with pytest.raises(CalcsimInputError, match=r"\[risk.txt\]: uncompressed size \(declared in the zip\) = "
-                                                rf"'{len(ROWS) * 200:,} bytes': at most 10,000 bytes"):
+    with pytest.raises(
+        CalcsimInputError,
+        match=r"\[risk.txt\]: uncompressed size \(declared in the zip\) = "
+        rf"'{len(ROWS) * 200:,} bytes': at most 10,000 bytes",
+    ):
         bcsc.read_risk_estimation(zipped, max_bytes=10_000)
 
 
@@ -442,8 +476,8 @@ def test_zip_with_a_lying_header_is_read_no_further_than_declared(tmp_path):
     data = bytearray(path.read_bytes())
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed-size field of each header
         at = data.index(signature) + offset
-        assert int.from_bytes(data[at:at + 4], "little") == len(ROWS) * 200
-        data[at:at + 4] = (1000).to_bytes(4, "little")
+        assert int.from_bytes(data[at : at + 4], "little") == len(ROWS) * 200
+        data[at : at + 4] = (1000).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     with pytest.raises(CalcsimInputError) as err:
         bcsc.read_risk_estimation(path, max_bytes=10_000)
@@ -459,11 +493,22 @@ def test_bounded_reader_guards_the_bytes_actually_read():
 
 
 # ----------------------------------------------------------------------------- 7. stale temporaries, permissions
-STALE = [".screens.abcd1234.parquet.tmp",  # the screens file of calcsim before this change
-         ".estimates.csv.abcd1234.tmp", ".run.json.zz_9yy88.tmp", ".screens.parquet.k3j4h5g6.tmp",
-         ".calcsim-write-check.aaaaaaaa.tmp"]
-KEPT = ["notes.txt", ".estimates.csv.ABCD1234.tmp", ".estimates.csv.abc.tmp", ".other.csv.abcd1234.tmp",
-        ".screens.abcd1234.parquet.tmp.bak", "estimates.csv.abcd1234.tmp", ".run.json.abcd12345.tmp"]
+STALE = [
+    ".screens.abcd1234.parquet.tmp",  # the screens file of calcsim before this change
+    ".estimates.csv.abcd1234.tmp",
+    ".run.json.zz_9yy88.tmp",
+    ".screens.parquet.k3j4h5g6.tmp",
+    ".calcsim-write-check.aaaaaaaa.tmp",
+]
+KEPT = [
+    "notes.txt",
+    ".estimates.csv.ABCD1234.tmp",
+    ".estimates.csv.abc.tmp",
+    ".other.csv.abcd1234.tmp",
+    ".screens.abcd1234.parquet.tmp.bak",
+    "estimates.csv.abcd1234.tmp",
+    ".run.json.abcd12345.tmp",
+]
 
 
 def test_next_run_removes_only_stale_temporaries_of_its_own(tmp_path, capsys):
@@ -481,8 +526,15 @@ def test_next_run_removes_only_stale_temporaries_of_its_own(tmp_path, capsys):
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         assert run(capsys, "run", "--women", "300", "--out", str(out), "--screens")[0] == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"estimates.csv", "run.json", "screens.parquet", *KEPT, ".run.json.dirdirdi.tmp",
-                     ".run.json.linklink.tmp", live.name}
+    assert names == {
+        "estimates.csv",
+        "run.json",
+        "screens.parquet",
+        *KEPT,
+        ".run.json.dirdirdi.tmp",
+        ".run.json.linklink.tmp",
+        live.name,
+    }
     assert outside.read_text() == "keep" and live.read_bytes() == b"in progress"
 
 
@@ -496,13 +548,18 @@ def test_temporaries_of_a_killed_run_are_removed_by_the_next_and_not_while_it_ru
     from analysis.cli.commands import RUN_OUTPUTS
 
     out = tmp_path / "out"
-    child = subprocess.Popen([sys.executable, "-m", "analysis.cli", "run", "--women", "5000000", "--out", str(out),
-                              "--screens"], cwd=Path(__file__).resolve().parents[1],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis.cli", "run", "--women", "5000000", "--out", str(out), "--screens"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
-        while not any(p.name.startswith(".screens.parquet.") and p.stat().st_size > 0
-                      for p in (out.iterdir() if out.exists() else ())):
+        while not any(
+            p.name.startswith(".screens.parquet.") and p.stat().st_size > 0
+            for p in (out.iterdir() if out.exists() else ())
+        ):
             assert child.poll() is None and time.monotonic() < deadline, "the run did not start writing"
             time.sleep(0.1)
         temporaries = sorted(p.name for p in out.iterdir())
@@ -526,8 +583,11 @@ def test_outputs_get_the_usual_permissions(tmp_path, capsys, umask, mode):
         assert run(capsys, "run", "--women", "300", "--out", str(out), "--screens")[0] == 0
     finally:
         os.umask(old)
-    assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == \
-        {"estimates.csv": mode, "run.json": mode, "screens.parquet": mode}
+    assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == {
+        "estimates.csv": mode,
+        "run.json": mode,
+        "screens.parquet": mode,
+    }
 
 
 def test_figures_are_written_through_a_temporary_file(tmp_path, monkeypatch, capsys):
@@ -548,9 +608,14 @@ def test_figures_are_written_through_a_temporary_file(tmp_path, monkeypatch, cap
 
 
 # ----------------------------------------------------------------------------- 8. messages name given options
-@pytest.mark.parametrize("argv", [["fit", "--scenario", "england-triennial", "--women", "1000"],
-                                  ["fit", "--calibration", "none", "--women", "1000"],
-                                  ["run", "--posterior", "--calibration", "none"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fit", "--scenario", "england-triennial", "--women", "1000"],
+        ["fit", "--calibration", "none", "--women", "1000"],
+        ["run", "--posterior", "--calibration", "none"],
+    ],
+)
 def test_an_error_starts_with_an_option_only_if_it_was_given(capsys, argv):
     rc, _, err = run(capsys, *argv)
     if rc == 0:

@@ -67,8 +67,9 @@ def test_funnel_from_screens(run, tmp_path):
     left, right = fig.axes[:2]
     assert len(left.patches) == 3 * 3 and len(right.patches) == 3 * 3  # 3 stages x 3 finding types
     widths = np.array([p.get_width() for p in left.patches]).reshape(3, 3)
-    assert widths.sum() == pytest.approx(1000 * (s["recalled"].sum() + s["biopsy"].sum()
-                                                 + s["screen_detected"].sum()) / len(s))
+    assert widths.sum() == pytest.approx(
+        1000 * (s["recalled"].sum() + s["biopsy"].sum() + s["screen_detected"].sum()) / len(s)
+    )
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(F.FINDINGS)
     _saves(fig, tmp_path, "funnel")
 
@@ -191,18 +192,38 @@ def test_scenario_comparison(tmp_path):
 
 # ----------------------------------------------------------------------------- sensitivity and calibration
 def test_tornado_and_calibration_fit(tmp_path):
-    ow = pd.DataFrame({"output": "recall_rate", "parameter": ["a", "b", "c"], "value": 1.0,
-                       "low_value": [0.0, 1.0, 2.0], "high_value": [1.0, 2.0, 3.0], "base": 0.02,
-                       "at_low": [0.01, 0.019, 0.025], "at_high": [0.05, 0.018, 0.03]})
+    ow = pd.DataFrame(
+        {
+            "output": "recall_rate",
+            "parameter": ["a", "b", "c"],
+            "value": 1.0,
+            "low_value": [0.0, 1.0, 2.0],
+            "high_value": [1.0, 2.0, 3.0],
+            "base": 0.02,
+            "at_low": [0.01, 0.019, 0.025],
+            "at_high": [0.05, 0.018, 0.03],
+        }
+    )
     ow["swing"] = (ow["at_high"] - ow["at_low"]).abs()
     fig = F.tornado(ow, "recall_rate")
     assert len(fig.axes[0].patches) == 6
     _saves(fig, tmp_path, "tornado")
-    fit = pd.DataFrame({"target": ["t1", "t2"], "measure": ["recall_rate", "first_round_recall_rate"],
-                        "kind": ["point", "upper_bound"], "target_value": [0.02, 0.07],
-                        "target_lower": [0.018, np.nan], "target_upper": [0.022, 0.07], "model": [0.021, 0.03],
-                        "model_lower": [0.02, 0.028], "model_upper": [0.022, 0.032],
-                        "posterior_lower": [0.017, 0.02], "posterior_upper": [0.025, 0.04], "within": [True, True]})
+    fit = pd.DataFrame(
+        {
+            "target": ["t1", "t2"],
+            "measure": ["recall_rate", "first_round_recall_rate"],
+            "kind": ["point", "upper_bound"],
+            "target_value": [0.02, 0.07],
+            "target_lower": [0.018, np.nan],
+            "target_upper": [0.022, 0.07],
+            "model": [0.021, 0.03],
+            "model_lower": [0.02, 0.028],
+            "model_upper": [0.022, 0.032],
+            "posterior_lower": [0.017, 0.02],
+            "posterior_upper": [0.025, 0.04],
+            "within": [True, True],
+        }
+    )
     fit.attrs["scenario"] = "nl-biennial"
     fig = F.calibration_fit(fit)
     assert len(_errorbars(fig.axes[0])) == 2
@@ -211,21 +232,32 @@ def test_tornado_and_calibration_fit(tmp_path):
 
 # ----------------------------------------------------------------------------- Kaplan–Meier curve
 def _screens(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["woman", "round_index", "false_positive", "screen_detected",
-                                       "interval_cancer"])
+    return pd.DataFrame(rows, columns=["woman", "round_index", "false_positive", "screen_detected", "interval_cancer"])
 
 
 #: Six women; the answer is worked out by hand in test_km_hand_made.
-HAND = _screens([
-    (1, 0, False, False, False), (1, 1, True, False, False), (1, 2, False, False, False),  # event at 2
-    (2, 0, True, False, False), (2, 1, False, False, False),                               # event at 1
-    (3, 0, False, False, False), (3, 1, False, False, False),                              # censored at 2
-    (4, 0, False, False, False), (4, 1, False, True, False),                               # cancer at 2:
-    (4, 2, True, False, False), (4, 3, False, False, False),                               # later screens dropped
-    (5, 0, False, False, False), (5, 1, False, False, False), (5, 2, True, False, False),  # event at 3
-    (6, 0, False, False, False), (6, 1, False, False, False), (6, 2, False, False, False),
-    (6, 3, False, False, False),                                                           # censored at 4
-])
+HAND = _screens(
+    [
+        (1, 0, False, False, False),
+        (1, 1, True, False, False),
+        (1, 2, False, False, False),  # event at 2
+        (2, 0, True, False, False),
+        (2, 1, False, False, False),  # event at 1
+        (3, 0, False, False, False),
+        (3, 1, False, False, False),  # censored at 2
+        (4, 0, False, False, False),
+        (4, 1, False, True, False),  # cancer at 2:
+        (4, 2, True, False, False),
+        (4, 3, False, False, False),  # later screens dropped
+        (5, 0, False, False, False),
+        (5, 1, False, False, False),
+        (5, 2, True, False, False),  # event at 3
+        (6, 0, False, False, False),
+        (6, 1, False, False, False),
+        (6, 2, False, False, False),
+        (6, 3, False, False, False),  # censored at 4
+    ]
+)
 
 
 def test_km_hand_made():
@@ -256,8 +288,14 @@ def test_km_does_not_depend_on_row_order():
 
 def test_km_edge_cases():
     # no events yet at screen 1, then everyone at risk has one: estimate 0 then 1, degenerate intervals
-    s = _screens([(1, 0, False, False, False), (1, 1, True, False, False), (2, 0, False, False, False),
-                  (2, 1, True, False, False)])
+    s = _screens(
+        [
+            (1, 0, False, False, False),
+            (1, 1, True, False, False),
+            (2, 0, False, False, False),
+            (2, 1, True, False, False),
+        ]
+    )
     c = cumulative_false_positive_curve(s)
     assert c["cumulative_probability"].tolist() == [0.0, 1.0]
     assert c[["lower", "upper"]].to_numpy().tolist() == [[0.0, 0.0], [1.0, 1.0]]
@@ -316,8 +354,16 @@ def test_odds_ratios_and_sobol(run, tmp_path):
     assert len(_errorbars(ax)) == 2 and ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["age per decade", "dense"]
     _saves(fig, tmp_path, "odds_ratios")
-    so = pd.DataFrame({"output": ["recall_rate"] * 2 + ["ppv1"] * 2, "parameter": ["a", "b"] * 2,
-                       "S1": [0.6, 0.1, 0.2, 0.5], "S1_conf": 0.05, "ST": [0.7, 0.2, 0.3, 0.6], "ST_conf": 0.05})
+    so = pd.DataFrame(
+        {
+            "output": ["recall_rate"] * 2 + ["ppv1"] * 2,
+            "parameter": ["a", "b"] * 2,
+            "S1": [0.6, 0.1, 0.2, 0.5],
+            "S1_conf": 0.05,
+            "ST": [0.7, 0.2, 0.3, 0.6],
+            "ST_conf": 0.05,
+        }
+    )
     fig = F.sobol_indices(so)
     assert len(fig.axes) == 2
     # the same parameter on the same row in every panel
@@ -327,10 +373,30 @@ def test_odds_ratios_and_sobol(run, tmp_path):
 
 
 # ----------------------------------------------------------------------------- no global matplotlib state
-PUBLIC = ["COMPARE_MEASURES", "FINDINGS", "MEASURE_LABELS", "PALETTE", "ROUND_MEASURES", "SCENARIO_COLOURS", "STYLE",
-          "calc_only_shares", "calcsim_style", "calibration_fit", "cohort_distributions", "cumulative_false_positive",
-          "funnel_counts", "measure_label", "odds_ratios", "parse_stratum", "recall_by", "rounds_compared",
-          "scenario_comparison", "screening_funnel", "sobol_indices", "tornado"]
+PUBLIC = [
+    "COMPARE_MEASURES",
+    "FINDINGS",
+    "MEASURE_LABELS",
+    "PALETTE",
+    "ROUND_MEASURES",
+    "SCENARIO_COLOURS",
+    "STYLE",
+    "calc_only_shares",
+    "calcsim_style",
+    "calibration_fit",
+    "cohort_distributions",
+    "cumulative_false_positive",
+    "funnel_counts",
+    "measure_label",
+    "odds_ratios",
+    "parse_stratum",
+    "recall_by",
+    "rounds_compared",
+    "scenario_comparison",
+    "screening_funnel",
+    "sobol_indices",
+    "tornado",
+]
 
 #: Run in a fresh interpreter: import the figures, save one, report pyplot and the backend before and after.
 _HEADLESS = """
@@ -361,13 +427,15 @@ def test_import_and_savefig_leave_backend_and_pyplot_alone(tmp_path, mplbackend)
     import sys
     from pathlib import Path
 
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | ({"MPLBACKEND": mplbackend} if mplbackend
-                                                                        else {})
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | (
+        {"MPLBACKEND": mplbackend} if mplbackend else {}
+    )
     root = Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
     out = tmp_path / "headless.png"
-    proc = subprocess.run([sys.executable, "-c", _HEADLESS, str(out)], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _HEADLESS, str(out)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert r["before"] == (mplbackend or "<auto>")
@@ -384,20 +452,63 @@ def test_public_names():
 
 def _synthetic_tables() -> dict[str, pd.DataFrame]:
     """Small hand-made inputs of the figures that take analysis outputs (no simulation needed)."""
-    ow = pd.DataFrame({"output": "recall_rate", "parameter": ["a", "b"], "low_value": [0.0, 1.0],
-                       "high_value": [1.0, 2.0], "base": 0.02, "at_low": [0.01, 0.019], "at_high": [0.05, 0.018],
-                       "swing": [0.04, 0.001]})
-    fit = pd.DataFrame({"target": ["t1"], "measure": ["recall_rate"], "kind": ["point"], "target_value": [0.02],
-                        "target_lower": [0.018], "target_upper": [0.022], "model": [0.021], "model_lower": [0.02],
-                        "model_upper": [0.022], "posterior_lower": [0.017], "posterior_upper": [0.025]})
-    so = pd.DataFrame({"output": ["recall_rate"] * 2, "parameter": ["a", "b"], "S1": [0.6, 0.1], "S1_conf": 0.05,
-                       "ST": [0.7, 0.2], "ST_conf": 0.05})
-    cmp = pd.DataFrame({"measure": ["recall_rate", "ppv1"], "stratum": "all", "estimate_a": [0.05, 0.1],
-                        "estimate_b": [0.02, 0.2], "difference": [0.03, -0.1], "lower": [0.02, -0.15],
-                        "upper": [0.04, -0.05]})
+    ow = pd.DataFrame(
+        {
+            "output": "recall_rate",
+            "parameter": ["a", "b"],
+            "low_value": [0.0, 1.0],
+            "high_value": [1.0, 2.0],
+            "base": 0.02,
+            "at_low": [0.01, 0.019],
+            "at_high": [0.05, 0.018],
+            "swing": [0.04, 0.001],
+        }
+    )
+    fit = pd.DataFrame(
+        {
+            "target": ["t1"],
+            "measure": ["recall_rate"],
+            "kind": ["point"],
+            "target_value": [0.02],
+            "target_lower": [0.018],
+            "target_upper": [0.022],
+            "model": [0.021],
+            "model_lower": [0.02],
+            "model_upper": [0.022],
+            "posterior_lower": [0.017],
+            "posterior_upper": [0.025],
+        }
+    )
+    so = pd.DataFrame(
+        {
+            "output": ["recall_rate"] * 2,
+            "parameter": ["a", "b"],
+            "S1": [0.6, 0.1],
+            "S1_conf": 0.05,
+            "ST": [0.7, 0.2],
+            "ST_conf": 0.05,
+        }
+    )
+    cmp = pd.DataFrame(
+        {
+            "measure": ["recall_rate", "ppv1"],
+            "stratum": "all",
+            "estimate_a": [0.05, 0.1],
+            "estimate_b": [0.02, 0.2],
+            "difference": [0.03, -0.1],
+            "lower": [0.02, -0.15],
+            "upper": [0.04, -0.05],
+        }
+    )
     cmp.attrs.update({"a": "us-annual", "b": "nl-biennial"})
-    ors = pd.DataFrame({"term": ["age_per_decade", "family_history=>=2"], "odds_ratio": [1.2, 1.8],
-                        "lower": [1.0, 1.1], "upper": [1.4, 2.9]})
+    ors = pd.DataFrame(
+        {
+            "term": ["age_per_decade", "family_history=>=2"],
+            "odds_ratio": [1.2, 1.8],
+            "lower": [1.0, 1.1],
+            "upper": [1.4, 2.9],
+        }
+    )
     ors.attrs["references"] = {"family_history": "0"}
     return {"one_way": ow, "fit": fit, "sobol": so, "compare": cmp, "odds_ratios": ors}
 
@@ -419,8 +530,12 @@ def test_figures_leave_rcparams_unchanged_and_carry_the_style(run, by_round):
         "tornado": lambda: F.tornado(t["one_way"]),
         "calibration_fit": lambda: F.calibration_fit(t["fit"]),
     }
-    assert set(builders) == {n for n in PUBLIC if n[0].islower()} - {"calcsim_style", "funnel_counts",
-                                                                      "measure_label", "parse_stratum"}
+    assert set(builders) == {n for n in PUBLIC if n[0].islower()} - {
+        "calcsim_style",
+        "funnel_counts",
+        "measure_label",
+        "parse_stratum",
+    }
     assert matplotlib.rcParams["figure.dpi"] != F.STYLE["figure.dpi"]  # else the check below proves nothing
     before = matplotlib.rcParams.copy()
     for name, build in builders.items():
@@ -450,11 +565,16 @@ def test_a_returned_figure_displays_as_an_image_in_a_notebook(tmp_path, monkeypa
     monkeypatch.delenv("MPLBACKEND", raising=False)
     t = _synthetic_tables()["one_way"]
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(f"import sys\nimport pandas as pd\nfrom analysis import figures\n"
-                                          f"ow = pd.DataFrame({t.to_dict(orient='list')!r})\nfigures.tornado(ow)"),
-                nbformat.v4.new_code_cell("print('matplotlib.pyplot' in sys.modules)")]
-    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            f"import sys\nimport pandas as pd\nfrom analysis import figures\n"
+            f"ow = pd.DataFrame({t.to_dict(orient='list')!r})\nfigures.tornado(ow)"
+        ),
+        nbformat.v4.new_code_cell("print('matplotlib.pyplot' in sys.modules)"),
+    ]
+    nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     (result,) = [o for o in nb.cells[0].outputs if o["output_type"] == "execute_result"]
     assert "image/png" in result["data"]
     assert nb.cells[1].outputs[0]["text"].strip() == "False"  # no pyplot in the kernel either
@@ -469,14 +589,23 @@ def _recoded(screens: pd.DataFrame, how: str) -> pd.DataFrame:
     for name, coding in CODINGS.items():
         if name in out.columns:
             codes = coding.codes(out[name])
-            out[name] = {"codes": codes, "categorical": coding.categorical(codes),
-                         "labels": np.asarray(coding.labels, dtype=object)[codes - coding.offset]}[how]
+            out[name] = {
+                "codes": codes,
+                "categorical": coding.categorical(codes),
+                "labels": np.asarray(coding.labels, dtype=object)[codes - coding.offset],
+            }[how]
     return out
 
 
 def _geometry(fig: Figure) -> list:
-    return [[(round(p.get_x(), 9), round(p.get_y(), 9), round(p.get_width(), 9), round(p.get_height(), 9))
-             for p in ax.patches] + [t.get_text() for t in ax.get_yticklabels() + ax.texts] for ax in fig.axes]
+    return [
+        [
+            (round(p.get_x(), 9), round(p.get_y(), 9), round(p.get_width(), 9), round(p.get_height(), 9))
+            for p in ax.patches
+        ]
+        + [t.get_text() for t in ax.get_yticklabels() + ax.texts]
+        for ax in fig.axes
+    ]
 
 
 def test_cohort_reads_categorical_label_and_code_columns_alike(run):

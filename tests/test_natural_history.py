@@ -42,9 +42,14 @@ def test_baseline_rescaling_is_exact(name):
     rr = relative_risk(s, ref)
     brca = s.tables["brca_incidence"]
     individual = np.where(
-        ref.brca[:, None] == 1, _band_rate(brca, "brca1_annual_hazard", ages)[None, :],
-        np.where(ref.brca[:, None] == 2, _band_rate(brca, "brca2_annual_hazard", ages)[None, :],
-                 baseline[None, :] * rr[:, None]))
+        ref.brca[:, None] == 1,
+        _band_rate(brca, "brca1_annual_hazard", ages)[None, :],
+        np.where(
+            ref.brca[:, None] == 2,
+            _band_rate(brca, "brca2_annual_hazard", ages)[None, :],
+            baseline[None, :] * rr[:, None],
+        ),
+    )
     table = _band_rate(s.tables["incidence"], "annual_incidence_per_100000", ages) / 1e5
     np.testing.assert_allclose(individual.mean(axis=0), table, rtol=1e-12)
     # the rescaling did something: risk factors raise the average RR above 1 ... or lower it
@@ -65,9 +70,13 @@ def test_carrier_table_reproduces_published_cumulative_risks(nl):
 def test_carrier_probabilities_preserve_prevalence_and_rise_with_family_history(nl):
     probs = carrier_probabilities(nl.cohort, nl.tables["brca_incidence"], nl.tables["incidence"])
     p = nl.cohort
-    p_k = np.array([1 - p.family_history_any_share,
-                    p.family_history_any_share * (1 - p.family_history_two_plus_share_of_any),
-                    p.family_history_any_share * p.family_history_two_plus_share_of_any])
+    p_k = np.array(
+        [
+            1 - p.family_history_any_share,
+            p.family_history_any_share * (1 - p.family_history_two_plus_share_of_any),
+            p.family_history_any_share * p.family_history_two_plus_share_of_any,
+        ]
+    )
     np.testing.assert_allclose(p_k @ probs, [p.brca1_share, p.brca2_share], rtol=1e-12)
     assert np.all(np.diff(probs, axis=0) > 0)
 
@@ -78,13 +87,11 @@ def test_cohort_draws_match_their_parameters(nl):
     assert within(np.mean(c.family_history >= 1), p.family_history_any_share, c.n)
     assert within(np.mean(c.births == 0), p.nulliparous_share, c.n)
     parous = c.births > 0
-    assert within(np.mean(c.breastfeeding_months[parous] > 0), p.ever_breastfed_share_parous,
-                  int(parous.sum()))
+    assert within(np.mean(c.breastfeeding_months[parous] > 0), p.ever_breastfed_share_parous, int(parous.sum()))
     # mean months among parous women: gamma mean / SE from the sample
     m = c.breastfeeding_months[parous]
     assert abs(m.mean() - p.breastfeeding_mean_months_parous) < Z * m.std() / np.sqrt(m.size)
-    assert abs(c.births[parous].mean() - p.mean_births_parous) < Z * c.births[parous].std() / np.sqrt(
-        parous.sum())
+    assert abs(c.births[parous].mean() - p.mean_births_parous) < Z * c.births[parous].std() / np.sqrt(parous.sum())
     carriers = np.mean(c.brca > 0)
     assert within(carriers, p.brca1_share + p.brca2_share, c.n)
 
@@ -134,9 +141,15 @@ def test_family_history_groups_have_the_published_relative_risks(name):
     baseline, _ = rescaled_baseline(s, ref, ages, rr_nc)
     brca = s.tables["brca_incidence"]
     rr = relative_risk(s, ref, rr_nc)
-    hazard = np.where(ref.brca[:, None] == 1, _band_rate(brca, "brca1_annual_hazard", ages)[None, :],
-                      np.where(ref.brca[:, None] == 2, _band_rate(brca, "brca2_annual_hazard", ages)[None, :],
-                               baseline[None, :] * rr[:, None]))
+    hazard = np.where(
+        ref.brca[:, None] == 1,
+        _band_rate(brca, "brca1_annual_hazard", ages)[None, :],
+        np.where(
+            ref.brca[:, None] == 2,
+            _band_rate(brca, "brca2_annual_hazard", ages)[None, :],
+            baseline[None, :] * rr[:, None],
+        ),
+    )
     fh = np.minimum(ref.family_history, 2)
     h = np.array([hazard[fh == k].mean(axis=0) for k in (0, 1, 2)])
     for k, published in ((1, s.cancer.family_history_rr_1), (2, s.cancer.family_history_rr_2plus)):

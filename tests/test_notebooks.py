@@ -20,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
-EXPECTED = {"01_cohort", "02_recalls_and_calcifications", "03_programmes_compared", "04_calibration",
-            "05_sensitivity", "06_coursework"}
+EXPECTED = {
+    "01_cohort",
+    "02_recalls_and_calcifications",
+    "03_programmes_compared",
+    "04_calibration",
+    "05_sensitivity",
+    "06_coursework",
+}
 
 
 def _cells(nb) -> list[tuple[str, str, dict]]:
@@ -103,8 +109,15 @@ def test_sensitivity_ran_the_smaller_sobol_design(real_report):
 
 def test_calibration_notebook_without_a_calibration(tmp_path):
     """With no calibration applied (``calibration = "none"``) the calibration notebook explains itself."""
-    build_report(tmp_path / "site", women=2000, notebooks_dir=FOLDER, notebooks=["04_calibration"], progress=False,
-                 parameters={"04_calibration": {"calibration": "none"}}, executed_dir=tmp_path / "executed")
+    build_report(
+        tmp_path / "site",
+        women=2000,
+        notebooks_dir=FOLDER,
+        notebooks=["04_calibration"],
+        progress=False,
+        parameters={"04_calibration": {"calibration": "none"}},
+        executed_dir=tmp_path / "executed",
+    )
     nb = nbformat.read(tmp_path / "executed" / "04_calibration.ipynb", as_version=4)
     assert _outputs(nb, "error") == []
     text = "".join(o.get("text", "") for o in _outputs(nb, "stream"))

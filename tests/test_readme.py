@@ -8,8 +8,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 #: Top-level folders and files of the repository: a backticked path starting with one of them is a repo path.
-REPO_ROOTS = ("analysis/", "data/", "docs/", "notebooks/", "tests/", "scripts/", "benchmarks/", "reports/", ".ci/",
-              "README.md", "CHANGELOG.md", "Makefile", "pyproject.toml", "requirements.lock", ".importlinter", ".jupyter/")
+REPO_ROOTS = (
+    "analysis/",
+    "data/",
+    "docs/",
+    "notebooks/",
+    "tests/",
+    "scripts/",
+    "benchmarks/",
+    "reports/",
+    ".ci/",
+    "README.md",
+    "CHANGELOG.md",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.lock",
+    ".importlinter",
+    ".jupyter/",
+)
 #: Paths the README names that the user's own commands create (they are not in a fresh clone).
 GENERATED = {"reports/index.html"}
 

@@ -93,8 +93,9 @@ def gee_post(recovery_screens, post):
 
 @pytest.fixture(scope="module")
 def gee_post_vectorised(recovery_screens, post):
-    return fit_odds_ratios(recovery_screens, "benign_cluster", covariates=RECOVERY_TERMS, subset=post,
-                           engine="vectorised")
+    return fit_odds_ratios(
+        recovery_screens, "benign_cluster", covariates=RECOVERY_TERMS, subset=post, engine="vectorised"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +110,12 @@ def gee_pre(recovery_screens, post):
 
 def _configured(s) -> dict[str, float]:
     cal = s.calcifications
-    return {"age_per_decade": cal.cluster_odds_ratio_per_decade,
-            "family_history_any": cal.cluster_or_family_history,
-            "births": cal.cluster_or_per_birth,
-            "breastfeeding_over_12_months": cal.cluster_or_breastfeeding_over_12_months_postmenopausal}
+    return {
+        "age_per_decade": cal.cluster_odds_ratio_per_decade,
+        "family_history_any": cal.cluster_or_family_history,
+        "births": cal.cluster_or_per_birth,
+        "breastfeeding_over_12_months": cal.cluster_or_breastfeeding_over_12_months_postmenopausal,
+    }
 
 
 def _row(fit: pd.DataFrame, term: str) -> pd.Series:
@@ -190,8 +193,9 @@ def test_no_breastfeeding_effect_before_menopause(gee_pre, recovery_scenario):
     assert _row(fit, "breastfeeding_over_12_months")["upper"] < 2.0
 
 
-@pytest.mark.parametrize("name", ["gee_post", "gee_post_vectorised", "glm_post", "gee_pre", "density_null_fit",
-                                  "density_positive_fit"])
+@pytest.mark.parametrize(
+    "name", ["gee_post", "gee_post_vectorised", "glm_post", "gee_pre", "density_null_fit", "density_positive_fit"]
+)
 def test_fits_converge(request, name):
     """Convergence as its own property: each fit reports convergence, before its iteration limit."""
     fit = request.getfixturevalue(name)
@@ -201,8 +205,10 @@ def test_fits_converge(request, name):
     assert 1 <= fit.attrs["iterations"] < limit
 
 
-@pytest.mark.parametrize(("method", "engine", "limit"), [("gee", "statsmodels", 1), ("gee", "statsmodels", 2),
-                                                         ("gee", "vectorised", 2), ("glm", "statsmodels", 1)])
+@pytest.mark.parametrize(
+    ("method", "engine", "limit"),
+    [("gee", "statsmodels", 1), ("gee", "statsmodels", 2), ("gee", "vectorised", 2), ("glm", "statsmodels", 1)],
+)
 def test_iteration_limit_reached_is_a_one_line_error(small_screens, method, engine, limit):
     """The convergence check can fail: a limit below what the data need is a one-line error.
 
@@ -213,8 +219,7 @@ def test_iteration_limit_reached_is_a_one_line_error(small_screens, method, engi
     screens = small_screens[small_screens["woman"] < 1_000]  # a third of the women: quicker, enough events
     enough = fit_odds_ratios(screens, "recalled", method=method, engine=engine, covariates=names)
     assert enough.attrs["iterations"] > limit  # the limit is below what these data need
-    msg = _error("did not converge", screens, "recalled", method=method, engine=engine, covariates=names,
-                 maxiter=limit)
+    msg = _error("did not converge", screens, "recalled", method=method, engine=engine, covariates=names, maxiter=limit)
     assert "iteration" in msg.lower()
 
 
@@ -239,8 +244,9 @@ def _assert_engines_agree(ref: pd.DataFrame, fast: pd.DataFrame) -> None:
     cov_ref, cov_fast = (np.asarray(f.attrs["cov_params"]["matrix"]) for f in (ref, fast))
     np.testing.assert_allclose(np.sqrt(np.diag(cov_fast)), np.sqrt(np.diag(cov_ref)), rtol=COV_RTOL)
     np.testing.assert_allclose(cov_fast, cov_ref, rtol=0, atol=COV_RTOL * np.abs(cov_ref).max())
-    np.testing.assert_allclose(fast.attrs["working_correlation"], ref.attrs["working_correlation"], rtol=0,
-                               atol=RHO_ATOL)
+    np.testing.assert_allclose(
+        fast.attrs["working_correlation"], ref.attrs["working_correlation"], rtol=0, atol=RHO_ATOL
+    )
     assert fast.attrs["iterations"] == ref.attrs["iterations"]
 
 
@@ -254,11 +260,16 @@ def small_screens():
     return simulate(load_scenario("nl-biennial", calibration=None), 3_000, seed=5, keep_screens=True).screens
 
 
-@pytest.mark.parametrize(("outcome", "names"), [
-    ("benign_cluster", ["age_per_decade", "family_history_any", "births", "breastfeeding_over_12_months",
-                        "density"]),
-    ("recalled", ["age_per_decade", "postmenopausal", "first_round", "dense"]),
-])
+@pytest.mark.parametrize(
+    ("outcome", "names"),
+    [
+        (
+            "benign_cluster",
+            ["age_per_decade", "family_history_any", "births", "breastfeeding_over_12_months", "density"],
+        ),
+        ("recalled", ["age_per_decade", "postmenopausal", "first_round", "dense"]),
+    ],
+)
 def test_vectorised_gee_equals_statsmodels(small_screens, outcome, names):
     ref = fit_odds_ratios(small_screens, outcome, covariates=names)
     fast = fit_odds_ratios(small_screens, outcome, covariates=names, engine="vectorised")
@@ -289,8 +300,9 @@ def test_independence_gee_on_first_screens_is_the_glm(small_screens):
 
 
 def test_glm_on_all_screens_uses_cluster_robust_errors(small_screens):
-    fit = fit_odds_ratios(small_screens, "recalled", method="glm", covariates=["age_per_decade"],
-                          first_screen_only=False)
+    fit = fit_odds_ratios(
+        small_screens, "recalled", method="glm", covariates=["age_per_decade"], first_screen_only=False
+    )
     assert fit.attrs["covariance"] == "cluster-robust"
     assert fit.attrs["n_obs"] == len(small_screens)
 
@@ -327,9 +339,15 @@ DENSITY_POSITIVE_SEED = 1414  # chosen before the first run of these tests
 
 
 def _density_fit(benign_or_d: float, seed: int) -> pd.DataFrame:
-    s = load_scenario("nl-biennial", {"reading.density_odds_ratio_benign": [1.0, 1.0, 1.0, benign_or_d],
-                                      "reading.density_odds_ratio_malignant": [1.0, 1.0, 1.0, 1.0],
-                                      "calcifications.cluster_or_dense": 1.0}, calibration=None)
+    s = load_scenario(
+        "nl-biennial",
+        {
+            "reading.density_odds_ratio_benign": [1.0, 1.0, 1.0, benign_or_d],
+            "reading.density_odds_ratio_malignant": [1.0, 1.0, 1.0, 1.0],
+            "calcifications.cluster_or_dense": 1.0,
+        },
+        calibration=None,
+    )
     screens = simulate(s, DENSITY_WOMEN, seed=seed, keep_screens=True).screens
     return fit_odds_ratios(screens, "recalled", engine="vectorised")
 
@@ -377,18 +395,20 @@ def test_density_positive_control_recall(density_positive_fit):
 def _frame(n: int = 200, seed: int = 0, **overrides) -> pd.DataFrame:
     """A hand-made screens table: one screen per woman unless ``woman`` is overridden."""
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "woman": np.arange(n),
-        "round_index": np.zeros(n, dtype=np.int16),
-        "age_years": rng.choice([50.0, 52.0, 54.0, 60.0, 66.0, 72.0], n),
-        "first_round": np.ones(n, dtype=bool),
-        "postmenopausal": rng.random(n) < 0.5,
-        "density": rng.choice([0, 1, 1, 2, 2, 3], n).astype(np.int8),
-        "family_history": rng.choice([0, 0, 0, 1, 2], n).astype(np.int8),
-        "brca": rng.choice([0, 0, 0, 1, 2], n).astype(np.int8),
-        "births": rng.choice([0, 1, 2, 3, 4], n).astype(np.int8),
-        "breastfeeding_months": rng.choice([0.0, 3.0, 9.0, 20.0], n).astype(np.float32),
-    })
+    df = pd.DataFrame(
+        {
+            "woman": np.arange(n),
+            "round_index": np.zeros(n, dtype=np.int16),
+            "age_years": rng.choice([50.0, 52.0, 54.0, 60.0, 66.0, 72.0], n),
+            "first_round": np.ones(n, dtype=bool),
+            "postmenopausal": rng.random(n) < 0.5,
+            "density": rng.choice([0, 1, 1, 2, 2, 3], n).astype(np.int8),
+            "family_history": rng.choice([0, 0, 0, 1, 2], n).astype(np.int8),
+            "brca": rng.choice([0, 0, 0, 1, 2], n).astype(np.int8),
+            "births": rng.choice([0, 1, 2, 3, 4], n).astype(np.int8),
+            "breastfeeding_months": rng.choice([0.0, 3.0, 9.0, 20.0], n).astype(np.float32),
+        }
+    )
     for outcome in OUTCOMES:
         df[outcome] = rng.random(n) < 0.3
     for k, v in overrides.items():
@@ -397,14 +417,25 @@ def _frame(n: int = 200, seed: int = 0, **overrides) -> pd.DataFrame:
 
 
 def test_covariates_codes_and_references():
-    df = _frame(8, age_years=[60.0, 70.0, 50.0, 55.0, 60, 60, 60, 60],
-                breastfeeding_months=[0.0, 5.9, 6.0, 12.0, 12.5, 40.0, 0.0, 1.0],
-                births=[0, 1, 2, 3, 5, 0, 0, 0], family_history=[0, 1, 2, 0, 0, 0, 0, 0],
-                density=[0, 1, 2, 3, 0, 0, 0, 0], brca=[0, 1, 2, 0, 0, 0, 0, 0])
+    df = _frame(
+        8,
+        age_years=[60.0, 70.0, 50.0, 55.0, 60, 60, 60, 60],
+        breastfeeding_months=[0.0, 5.9, 6.0, 12.0, 12.5, 40.0, 0.0, 1.0],
+        births=[0, 1, 2, 3, 5, 0, 0, 0],
+        family_history=[0, 1, 2, 0, 0, 0, 0, 0],
+        density=[0, 1, 2, 3, 0, 0, 0, 0],
+        brca=[0, 1, 2, 0, 0, 0, 0, 0],
+    )
     c = covariates(df)
     np.testing.assert_allclose(c["age_per_decade"][:4], [0.0, 1.0, -1.0, -0.5])
-    assert c["breastfeeding"].astype(str).tolist()[:6] == ["none", "<6 months", "6-12 months", "6-12 months",
-                                                          ">12 months", ">12 months"]
+    assert c["breastfeeding"].astype(str).tolist()[:6] == [
+        "none",
+        "<6 months",
+        "6-12 months",
+        "6-12 months",
+        ">12 months",
+        ">12 months",
+    ]
     assert c["breastfeeding_over_12_months"].tolist()[:6] == [0, 0, 0, 0, 1, 1]
     assert c["parity"].astype(str).tolist()[:5] == ["0", "1", "2", ">=3", ">=3"]
     assert c["family_history"].astype(str).tolist()[:3] == ["0", "1", ">=2"]
@@ -419,8 +450,13 @@ def test_covariates_codes_and_references():
 
 
 def test_covariate_levels_are_the_codings():
-    for name, coding in (("family_history", FAMILY_HISTORY), ("brca", BRCA), ("breastfeeding", BREASTFEEDING),
-                         ("density", DENSITY), ("parity", PARITY)):
+    for name, coding in (
+        ("family_history", FAMILY_HISTORY),
+        ("brca", BRCA),
+        ("breastfeeding", BREASTFEEDING),
+        ("density", DENSITY),
+        ("parity", PARITY),
+    ):
         assert COVARIATES[name].levels == coding.labels
         assert COVARIATES[name].reference in coding.labels
 
@@ -443,8 +479,10 @@ def test_categorical_labels_and_codes_give_the_same_covariates():
         pd.testing.assert_frame_equal(a, b)
 
 
-@pytest.mark.parametrize(("column", "value"), [("density", "e"), ("density", 7), ("family_history", "2"),
-                                               ("brca", "BRCA3"), ("density", 1.5)])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("density", "e"), ("density", 7), ("family_history", "2"), ("brca", "BRCA3"), ("density", 1.5)],
+)
 def test_bad_code_or_label_is_a_one_line_error_naming_the_column(column, value):
     df = _frame(50)
     df[column] = df[column].astype(object)
@@ -463,10 +501,23 @@ def test_bad_code_or_label_is_a_one_line_error_naming_the_column(column, value):
 
 def test_term_names_are_readable(small_screens):
     # term naming does not depend on the engine: the fast one keeps this test quick
-    fit = fit_odds_ratios(small_screens, "any_cluster", covariates=["age_per_decade", "family_history",
-                                                                     "density", "parity"], engine="vectorised")
-    assert fit["term"].tolist() == ["age_per_decade", "family_history=1", "family_history=>=2", "density=a",
-                                    "density=c", "density=d", "parity=1", "parity=2", "parity=>=3"]
+    fit = fit_odds_ratios(
+        small_screens,
+        "any_cluster",
+        covariates=["age_per_decade", "family_history", "density", "parity"],
+        engine="vectorised",
+    )
+    assert fit["term"].tolist() == [
+        "age_per_decade",
+        "family_history=1",
+        "family_history=>=2",
+        "density=a",
+        "density=c",
+        "density=d",
+        "parity=1",
+        "parity=2",
+        "parity=>=3",
+    ]
     assert list(fit.columns) == ["term", "odds_ratio", "lower", "upper", "p_value"]
     assert (fit["lower"] < fit["odds_ratio"]).all() and (fit["odds_ratio"] < fit["upper"]).all()
     assert fit["p_value"].between(0, 1).all()
@@ -573,10 +624,12 @@ def test_error_constant_covariate():
     df = _frame(postmenopausal=True)
     _error("covariate 'postmenopausal' is constant", df, covariates=["age_per_decade", "postmenopausal"])
     df = _frame()
-    _error("covariate 'postmenopausal' is constant", df, covariates=["postmenopausal"],
-           subset=df["postmenopausal"])
-    _error("covariate 'family_history' is constant", _frame(family_history=np.int8(1)),
-           covariates=["age_per_decade", "family_history"])
+    _error("covariate 'postmenopausal' is constant", df, covariates=["postmenopausal"], subset=df["postmenopausal"])
+    _error(
+        "covariate 'family_history' is constant",
+        _frame(family_history=np.int8(1)),
+        covariates=["age_per_decade", "family_history"],
+    )
 
 
 def test_error_collinear_covariates():

@@ -31,8 +31,14 @@ from analysis.figures import tables as T
 from analysis.figures.question import QUESTION_LABELS
 from analysis.model.results import MEASURES
 
-PAGES = ["01_cohort", "02_recalls_and_calcifications", "03_programmes_compared", "04_calibration",
-         "05_sensitivity", "06_coursework"]
+PAGES = [
+    "01_cohort",
+    "02_recalls_and_calcifications",
+    "03_programmes_compared",
+    "04_calibration",
+    "05_sensitivity",
+    "06_coursework",
+]
 _NUM = r"[−-]?\d[\d,]*(?:\.(\d+))?"
 #: An interval cell: "24.0% (22.5–25.5)", "6.21 (5.80–6.65) per 1,000 screens", "1.13 (0.94–1.35)",
 #: "−0.6 (−6.2 to 5.0) pp".
@@ -59,8 +65,13 @@ def test_intervals_have_one_format_and_the_same_digits():
 
 
 def test_p_values_counts_numbers_and_missing_cells():
-    assert [T.format_p_value(p) for p in (0.0, 0.00049, 0.0421, 0.6481, np.nan)] == \
-        ["<0.001", "<0.001", "0.042", "0.648", T.DASH]
+    assert [T.format_p_value(p) for p in (0.0, 0.00049, 0.0421, 0.6481, np.nan)] == [
+        "<0.001",
+        "<0.001",
+        "0.042",
+        "0.648",
+        T.DASH,
+    ]
     assert T.format_count(15454) == "15,454" and T.format_count(np.int64(7)) == "7"
     assert T.format_number(0.06) == "0.0600" and T.format_number(-1.6703) == "−1.67" and T.format_number(2.0) == "2"
     assert all(T.is_missing(x) for x in (None, np.nan, pd.NA, pd.NaT, float("inf"), "", "  ", "NaN"))
@@ -74,24 +85,45 @@ def test_stratum_and_term_labels_read_as_words():
     assert T.stratum_label("age_group=50-54") == "age 50–54"
     assert T.stratum_label("family_history=>=2") == "family history ≥2"
     assert T.stratum_label("all") == "all"
-    fit = pd.DataFrame({"term": ["age_per_decade", "parity=>=3", "density=d"], "odds_ratio": [1.3219, 0.908, 1.18],
-                        "lower": [1.2011, 0.5991, 0.706], "upper": [1.4542, 1.375, 1.981],
-                        "p_value": [1e-9, 0.6481, 0.5249]})
-    fit.attrs.update({"references": {"parity": "0", "density": "b"}, "outcome": "recalled", "method": "gee",
-                      "n_obs": 15454, "n_women": 1873})
+    fit = pd.DataFrame(
+        {
+            "term": ["age_per_decade", "parity=>=3", "density=d"],
+            "odds_ratio": [1.3219, 0.908, 1.18],
+            "lower": [1.2011, 0.5991, 0.706],
+            "upper": [1.4542, 1.375, 1.981],
+            "p_value": [1e-9, 0.6481, 0.5249],
+        }
+    )
+    fit.attrs.update(
+        {
+            "references": {"parity": "0", "density": "b"},
+            "outcome": "recalled",
+            "method": "gee",
+            "n_obs": 15454,
+            "n_women": 1873,
+        }
+    )
     cells = T.format_odds_ratios(fit).data
     assert cells.to_dict("list") == {
         "Term": ["age per decade", "parity ≥3 (vs 0)", "density d (vs b)"],
         "Odds ratio (95% CI)": ["1.32 (1.20–1.45)", "0.91 (0.60–1.38)", "1.18 (0.71–1.98)"],
-        "p-value": ["<0.001", "0.648", "0.525"]}
+        "p-value": ["<0.001", "0.648", "0.525"],
+    }
 
 
 # ----------------------------------------------------------------------------- format_table
 def test_format_table_drops_a_meaningless_index_and_never_shows_nan():
     long = "share with >=2 affected relatives among those with >=1, " * 4  # 220 characters: never cut
-    df = pd.DataFrame({"parameter": ["a", "b", "c", "d"], "value": [0.5, np.nan, 2.25, 10.0],
-                       "source": ["x2001", "", None, "y"], "meaning": [long, "b", "<6 months", "d"],
-                       "p_value": [0.0, 0.04, np.nan, 0.5], "ok": [True, False, True, False]}).iloc[[0, 2, 3]]
+    df = pd.DataFrame(
+        {
+            "parameter": ["a", "b", "c", "d"],
+            "value": [0.5, np.nan, 2.25, 10.0],
+            "source": ["x2001", "", None, "y"],
+            "meaning": [long, "b", "<6 months", "d"],
+            "p_value": [0.0, 0.04, np.nan, 0.5],
+            "ok": [True, False, True, False],
+        }
+    ).iloc[[0, 2, 3]]
     st = T.format_table(df, columns={"p_value": "p_value"}, headers={"p_value": "p-value"})
     cells = st.data
     assert list(cells.columns) == ["Parameter", "Value", "Source", "Meaning", "p-value", "Ok"]
@@ -109,39 +141,86 @@ def test_format_table_drops_a_meaningless_index_and_never_shows_nan():
 
 
 def test_format_table_shows_a_named_index_once_per_group_and_merges_intervals():
-    idx = pd.MultiIndex.from_tuples([("Density", "a"), ("Density", "b"), ("Parity", ">=3")],
-                                    names=["characteristic", "level"])
+    idx = pd.MultiIndex.from_tuples(
+        [("Density", "a"), ("Density", "b"), ("Parity", ">=3")], names=["characteristic", "level"]
+    )
     t1 = pd.DataFrame({"n (%)": ["1 (50.0%)", "1 (50.0%)", "2 (100.0%)"]}, index=idx)
     cells = T.format_table(t1).data
-    assert cells.to_dict("list") == {"Characteristic": ["Density", "", "Parity"], "Level": ["a", "b", "≥3"],
-                                     "N (%)": ["1 (50.0%)", "1 (50.0%)", "2 (100.0%)"]}
-    targets = pd.DataFrame({"measure": ["recall_rate", "cancer_detection_rate_per_1000", "first_round_recall_rate"],
-                            "value": [0.0214, 6.34, 0.07], "lo": [0.0172, 5.0974, np.nan],
-                            "hi": [0.0256, 7.5826, 0.07]})
-    cells = T.format_table(targets, measure="measure", columns={"measure": "measure"},
-                           intervals={"Target": ("value", "lo", "hi", "by_measure")}).data
+    assert cells.to_dict("list") == {
+        "Characteristic": ["Density", "", "Parity"],
+        "Level": ["a", "b", "≥3"],
+        "N (%)": ["1 (50.0%)", "1 (50.0%)", "2 (100.0%)"],
+    }
+    targets = pd.DataFrame(
+        {
+            "measure": ["recall_rate", "cancer_detection_rate_per_1000", "first_round_recall_rate"],
+            "value": [0.0214, 6.34, 0.07],
+            "lo": [0.0172, 5.0974, np.nan],
+            "hi": [0.0256, 7.5826, 0.07],
+        }
+    )
+    cells = T.format_table(
+        targets,
+        measure="measure",
+        columns={"measure": "measure"},
+        intervals={"Target": ("value", "lo", "hi", "by_measure")},
+    ).data
     assert cells["Target"].tolist() == ["2.1% (1.7–2.6)", "6.34 (5.10–7.58) per 1,000 screens", "≤7.0%"]
     assert cells["Measure"].tolist() == ["Recall rate", "Cancer detection rate", "First-round recall rate"]
 
 
 def _estimates() -> pd.DataFrame:
-    rows = [("nl", "recall_rate", "density=a", 0.0148, 0.0099, 0.0222, "proportion", 23, 1552, "screens"),
-            ("nl", "recall_rate", "density=d", 0.0205, 0.0128, 0.0326, "proportion", 17, 831, "screens"),
-            ("nl", "recall_rate", "parity=>=3", 0.0176, 0.0150, 0.0205, "proportion", 100, 5681, "screens"),
-            ("nl", "cancer_detection_rate_per_1000", "all", 6.2134, 5.8012, 6.6521, "per 1,000 screens", 84, 15454,
-             "screens")]
-    e = pd.DataFrame(rows, columns=["scenario", "measure", "stratum", "estimate", "lower", "upper", "unit",
-                                    "numerator_count", "denominator_count", "denominator_label"])
+    rows = [
+        ("nl", "recall_rate", "density=a", 0.0148, 0.0099, 0.0222, "proportion", 23, 1552, "screens"),
+        ("nl", "recall_rate", "density=d", 0.0205, 0.0128, 0.0326, "proportion", 17, 831, "screens"),
+        ("nl", "recall_rate", "parity=>=3", 0.0176, 0.0150, 0.0205, "proportion", 100, 5681, "screens"),
+        (
+            "nl",
+            "cancer_detection_rate_per_1000",
+            "all",
+            6.2134,
+            5.8012,
+            6.6521,
+            "per 1,000 screens",
+            84,
+            15454,
+            "screens",
+        ),
+    ]
+    e = pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "measure",
+            "stratum",
+            "estimate",
+            "lower",
+            "upper",
+            "unit",
+            "numerator_count",
+            "denominator_count",
+            "denominator_label",
+        ],
+    )
     return e.assign(interval="wilson95")
 
 
 def test_format_estimates_units_counts_and_strata():
     cells = T.format_estimates(_estimates()).data
-    assert list(cells.columns) == ["Measure", "Stratum", "Estimate (Wilson 95% interval)",
-                                   "Count (numerator / denominator)", "Denominator"]
+    assert list(cells.columns) == [
+        "Measure",
+        "Stratum",
+        "Estimate (Wilson 95% interval)",
+        "Count (numerator / denominator)",
+        "Denominator",
+    ]
     assert cells["Stratum"].tolist() == ["density a", "density d", "parity ≥3", "all"]
     assert cells["Estimate (Wilson 95% interval)"].tolist() == [
-        "1.5% (1.0–2.2)", "2.1% (1.3–3.3)", "1.8% (1.5–2.1)", "6.21 (5.80–6.65) per 1,000 screens"]
+        "1.5% (1.0–2.2)",
+        "2.1% (1.3–3.3)",
+        "1.8% (1.5–2.1)",
+        "6.21 (5.80–6.65) per 1,000 screens",
+    ]
     assert cells["Count (numerator / denominator)"].iloc[3] == "84 / 15,454"
     one = T.format_estimates(_estimates().iloc[:2])  # one measure: its name is the caption, the unit the header
     assert "Estimate, % of screens (Wilson 95% interval)" in one.data.columns and "Recall rate" in one.to_html()
@@ -152,8 +231,9 @@ def test_format_estimates_units_counts_and_strata():
 
 def test_extremes_sentence_states_what_the_rows_show():
     e = _estimates().iloc[:2]
-    assert T.extremes_sentence(e, "Recall") == ("Recall is highest in density d (2.1%) and lowest in density a "
-                                                "(1.5%); their 95% intervals overlap.")
+    assert T.extremes_sentence(e, "Recall") == (
+        "Recall is highest in density d (2.1%) and lowest in density a (1.5%); their 95% intervals overlap."
+    )
     apart = e.assign(lower=[0.010, 0.030], upper=[0.020, 0.040], estimate=[0.015, 0.035])
     assert T.extremes_sentence(apart, "Recall").endswith("do not overlap.")
     assert "every stratum" in T.extremes_sentence(e.assign(estimate=0.02), "Recall")
@@ -166,13 +246,21 @@ def _drawn_texts(fig) -> list[Text]:
 
 
 def _sobol_table() -> pd.DataFrame:
-    params = ["reading.p_recall_benign_cluster", "reading.threshold_logit_shift",
-              "calcifications.cluster_prevalence_age50", "cancer.dcis_share_of_onsets"]
+    params = [
+        "reading.p_recall_benign_cluster",
+        "reading.threshold_logit_shift",
+        "calcifications.cluster_prevalence_age50",
+        "cancer.dcis_share_of_onsets",
+    ]
     outputs = ["calc_only_share_of_recalls", "calc_only_share_of_screen_detected", "recall_rate"]
     so = pd.DataFrame([(o, p) for o in outputs for p in params], columns=["output", "parameter"])
     rng = np.random.default_rng(1)
-    so = so.assign(S1=rng.uniform(-0.1, 1.0, len(so)), S1_conf=rng.uniform(0, 2, len(so)),
-                   ST=rng.uniform(0, 1.0, len(so)), ST_conf=rng.uniform(0, 2, len(so)))
+    so = so.assign(
+        S1=rng.uniform(-0.1, 1.0, len(so)),
+        S1_conf=rng.uniform(0, 2, len(so)),
+        ST=rng.uniform(0, 1.0, len(so)),
+        ST_conf=rng.uniform(0, 2, len(so)),
+    )
     so.attrs.update({"runs": 24, "women": 2000})
     return so
 
@@ -188,13 +276,22 @@ def test_sobol_panels_use_the_styles_font_sizes_at_page_width():
 
 def _calc_only_one_way(output: str) -> pd.DataFrame:
     """The calc-only one-way rows of the report's run (2,000 women), long parameter names included."""
-    ow = pd.DataFrame({
-        "parameter": ["reading.p_recall_other_benign", "calcifications.cluster_prevalence_age50",
-                      "reading.p_recall_benign_cluster", "reading.threshold_logit_shift", "cancer.dcis_share_of_onsets",
-                      "calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal"],
-        "low_value": [0.001, 0.01, 0.005, -3.0, 0.1, 1.03], "high_value": [0.1, 0.15, 0.2, 3.0, 0.4, 1.46],
-        "at_low": [0.4928, 0.1687, 0.1229, 0.2576, 0.2415, 0.2301],
-        "at_high": [0.0804, 0.5660, 0.3965, 0.0545, 0.3675, 0.2596]}).assign(output=output, base=0.2445)
+    ow = pd.DataFrame(
+        {
+            "parameter": [
+                "reading.p_recall_other_benign",
+                "calcifications.cluster_prevalence_age50",
+                "reading.p_recall_benign_cluster",
+                "reading.threshold_logit_shift",
+                "cancer.dcis_share_of_onsets",
+                "calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal",
+            ],
+            "low_value": [0.001, 0.01, 0.005, -3.0, 0.1, 1.03],
+            "high_value": [0.1, 0.15, 0.2, 3.0, 0.4, 1.46],
+            "at_low": [0.4928, 0.1687, 0.1229, 0.2576, 0.2415, 0.2301],
+            "at_high": [0.0804, 0.5660, 0.3965, 0.0545, 0.3675, 0.2596],
+        }
+    ).assign(output=output, base=0.2445)
     return ow.assign(swing=(ow["at_high"] - ow["at_low"]).abs())
 
 
@@ -211,9 +308,16 @@ def test_calc_only_tornado_has_a_readable_value_axis(output):
 
 def test_each_row_of_the_question_figure_names_its_own_denominator():
     denominators = {m.name: m.denominator for m in MEASURES}
-    q = pd.DataFrame({"measure": list(QUESTION_LABELS), "estimate": [0.245, 0.262, 0.238],
-                      "lower": [0.197, 0.180, 0.160], "upper": [0.299, 0.365, 0.339],
-                      "literature_lower": 0.127, "literature_upper": 0.412})
+    q = pd.DataFrame(
+        {
+            "measure": list(QUESTION_LABELS),
+            "estimate": [0.245, 0.262, 0.238],
+            "lower": [0.197, 0.180, 0.160],
+            "upper": [0.299, 0.365, 0.339],
+            "literature_lower": 0.127,
+            "literature_upper": 0.412,
+        }
+    )
     fig = calc_only_shares(q)
     ax = fig.axes[0]
     rows = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()], strict=True), reverse=True)
@@ -315,13 +419,16 @@ def test_page_04_compares_the_widths_its_table_shows(real_report):
     soup = _page(real_report, "04_calibration")
     (table,) = [t for t in _output_tables(soup) if "across the accepted parameter sets" in t.get_text()]
     head, body = _rows(table)
-    wilson, spread = head.index("Estimate (Wilson 95% interval)"), head.index(
-        "Across accepted parameter sets (95% range)")
+    wilson, spread = (
+        head.index("Estimate (Wilson 95% interval)"),
+        head.index("Across accepted parameter sets (95% range)"),
+    )
     text = soup.get_text(" ")
     for row in body:
         (a, b), (c, d) = _interval_ends(row[wilson]), _interval_ends(row[spread])
-        m = re.search(re.escape(row[0]) + r": the range across the accepted sets \([^)]*\) is (wider|narrower|as wide)",
-                      text)
+        m = re.search(
+            re.escape(row[0]) + r": the range across the accepted sets \([^)]*\) is (wider|narrower|as wide)", text
+        )
         assert m, f"no sentence for {row[0]}"
         if abs((d - c) - (b - a)) > 0.2:  # beyond the rounding of the table
             assert m.group(1) == ("wider" if d - c > b - a else "narrower"), (row, m.group(0))
@@ -339,8 +446,11 @@ def test_page_04_says_what_is_held_out_and_what_is_not_evaluated(real_report):
     from analysis.stats.targets import load_targets
 
     t = load_targets()
-    uncalibrated = [row.target for row in t[t["kind"] != "band"].itertuples()
-                    if not (REPO / "data" / "calibration" / f"{row.scenario}.csv").is_file()]
+    uncalibrated = [
+        row.target
+        for row in t[t["kind"] != "band"].itertuples()
+        if not (REPO / "data" / "calibration" / f"{row.scenario}.csv").is_file()
+    ]
     assert uncalibrated and all(f"`{name}`" in text or name in text for name in uncalibrated), uncalibrated
 
 
@@ -400,10 +510,24 @@ def _table_boxes(exe: str, page: Path, width: int) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="calcsim-layout-") as tmp:
         copy = Path(tmp) / page.name
         copy.write_text(page.read_text(encoding="utf-8").replace("</body>", _LAYOUT + "</body>"), encoding="utf-8")
-        run = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                              "--disable-background-networking", f"--user-data-dir={Path(tmp) / 'profile'}",
-                              f"--window-size={width},900", "--host-resolver-rules=MAP * ~NOTFOUND", "--dump-dom",
-                              copy.as_uri()], capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                f"--user-data-dir={Path(tmp) / 'profile'}",
+                f"--window-size={width},900",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--dump-dom",
+                copy.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     m = re.search(r'<pre id="calcsim-layout">(.*?)</pre>', run.stdout, re.S)
     assert m, f"{page.name}: chromium gave no layout ({run.stderr[-300:]})"
     return json.loads(m.group(1).replace("&quot;", '"'))

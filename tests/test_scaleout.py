@@ -38,7 +38,12 @@ def serial(scenario):
 def _assert_same_run(a, b):
     pd.testing.assert_frame_equal(a.counts, b.counts)
     assert (a.scenario, a.scenario_hash, a.version, a.seed, a.women) == (
-        b.scenario, b.scenario_hash, b.version, b.seed, b.women)
+        b.scenario,
+        b.scenario_hash,
+        b.version,
+        b.seed,
+        b.women,
+    )
     assert a.meta == b.meta
     pd.testing.assert_frame_equal(a.estimates(), b.estimates())
 
@@ -75,8 +80,10 @@ def test_workers_environment_and_ours_untouched(client):
     """One BLAS thread per worker; no MALLOC_TRIM_THRESHOLD_ (it slows the block loop); our env unchanged."""
     ours = worker_environment()
     for env in client.run(worker_environment).values():
-        assert env == {"MALLOC_TRIM_THRESHOLD_": ours["MALLOC_TRIM_THRESHOLD_"],
-                       "OMP_NUM_THREADS": ours["OMP_NUM_THREADS"] or "1"}
+        assert env == {
+            "MALLOC_TRIM_THRESHOLD_": ours["MALLOC_TRIM_THRESHOLD_"],
+            "OMP_NUM_THREADS": ours["OMP_NUM_THREADS"] or "1",
+        }
     assert worker_environment() == ours
 
 
@@ -141,8 +148,11 @@ def test_map_parameter_sets_keeps_order_and_equals_serial(client):
     assert map_parameter_sets(client, slow_square, items) == [x * x for x in items]
     assert map_parameter_sets(client, slow_square, []) == []
     draws = [{"programme.interval_years": v} for v in (3, 1, 2)]
-    assert map_parameter_sets(client, recall_counts, draws, progress=True) == \
-        map_parameter_sets(None, recall_counts, draws) == [recall_counts(d) for d in draws]
+    assert (
+        map_parameter_sets(client, recall_counts, draws, progress=True)
+        == map_parameter_sets(None, recall_counts, draws)
+        == [recall_counts(d) for d in draws]
+    )
 
 
 def test_map_parameter_sets_raises_the_task_error(client):
@@ -165,16 +175,19 @@ def test_unreachable_scheduler_is_a_quick_one_line_error():
     assert msg.startswith(f"--scheduler: {address!r}: no Dask scheduler reachable within 5s (")
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"workers": 0}, "--workers: 0: a whole number >= 1"),
-    ({"workers": -2}, "--workers"),
-    ({"workers": 2.5}, "--workers"),
-    ({"workers": 10_000}, "--workers: 10000: at most "),
-    ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "one or the other"),
-    ({"scheduler": "nonsense://127.0.0.1:1"}, "not a Dask scheduler address"),
-    ({"scheduler": "tcp://127.0.0.1:notaport"}, "not a Dask scheduler address"),
-    ({"scheduler": ""}, "a Dask scheduler address"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"workers": 0}, "--workers: 0: a whole number >= 1"),
+        ({"workers": -2}, "--workers"),
+        ({"workers": 2.5}, "--workers"),
+        ({"workers": 10_000}, "--workers: 10000: at most "),
+        ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "one or the other"),
+        ({"scheduler": "nonsense://127.0.0.1:1"}, "not a Dask scheduler address"),
+        ({"scheduler": "tcp://127.0.0.1:notaport"}, "not a Dask scheduler address"),
+        ({"scheduler": ""}, "a Dask scheduler address"),
+    ],
+)
 def test_bad_cluster_options_are_one_line_errors(kwargs, match):
     t0 = time.perf_counter()
     with pytest.raises(CalcsimInputError, match=match) as err:

@@ -52,8 +52,18 @@ def test_screens_table_has_documented_columns(run):
 
 def test_events_the_invariants_rely_on_happened(run):
     s = run.screens
-    for col in ("recalled", "recall_calc", "calc_only_recall", "biopsy", "screen_detected",
-                "interval_cancer", "false_positive", "benign_cluster", "malignant_calc", "cfp_eligible"):
+    for col in (
+        "recalled",
+        "recall_calc",
+        "calc_only_recall",
+        "biopsy",
+        "screen_detected",
+        "interval_cancer",
+        "false_positive",
+        "benign_cluster",
+        "malignant_calc",
+        "cfp_eligible",
+    ):
         assert s[col].sum() > 0, col
     assert (s["pathology"] == "dcis").sum() > 0 and (s["pathology"] == "invasive").sum() > 0
     assert (s["pathology"] == "high_risk").sum() > 0 and (s["biopsy_method"] == "surgical").sum() > 0
@@ -124,8 +134,7 @@ def test_same_seed_is_bit_identical(nl, nl_model, run):
 
 
 def test_block_grouping_does_not_change_results(nl, nl_model, run):
-    parts = [simulate(nl, women=WOMEN, seed=42, blocks=[b], model=nl_model, keep_screens=True)
-             for b in (1, 0)]
+    parts = [simulate(nl, women=WOMEN, seed=42, blocks=[b], model=nl_model, keep_screens=True) for b in (1, 0)]
     total = parts[0].counts.copy()
     total["numerator"] = parts[0].counts["numerator"] + parts[1].counts["numerator"]
     total["n"] = parts[0].counts["n"] + parts[1].counts["n"]
@@ -191,7 +200,8 @@ def test_workup_of_malignant_recalls_matches_configuration(run, nl):
     expected = w.p_biopsy_malignant + not_biopsied * w.p_short_interval_malignant * w.p_short_interval_finds_cancer
     # recalls whose recalled finding was malignant (these presentations have a non-calcification sign)
     truly = (s["recall_calc"] & s["malignant_calc"]) | (
-        s["recall_other"] & s["cancer_present"] & s["presentation"].isin(["calc_mass", "mass", "other"]))
+        s["recall_other"] & s["cancer_present"] & s["presentation"].isin(["calc_mass", "mass", "other"])
+    )
     m = s[truly]
     n = len(m)
     assert n > 200
@@ -230,11 +240,9 @@ def test_screens_frame_dtypes(block):
 def test_counts_only_fast_path_leaves_counts_unchanged(nl, nl_model, run):
     """The speed path (no descriptive columns) must give exactly the same counts."""
     fast = simulate(nl, women=WOMEN, seed=42, model=nl_model, by=["density", "age_group"])
-    full = simulate(nl, women=WOMEN, seed=42, model=nl_model, by=["density", "age_group"],
-                    keep_screens=True)
+    full = simulate(nl, women=WOMEN, seed=42, model=nl_model, by=["density", "age_group"], keep_screens=True)
     pd.testing.assert_frame_equal(fast.counts, full.counts)
-    pd.testing.assert_frame_equal(fast.counts[fast.counts["stratum"] == "all"].reset_index(drop=True),
-                                  run.counts)
+    pd.testing.assert_frame_equal(fast.counts[fast.counts["stratum"] == "all"].reset_index(drop=True), run.counts)
 
 
 def test_calcification_recall_matches_table_and_morphology(run, nl):
@@ -244,8 +252,10 @@ def test_calcification_recall_matches_table_and_morphology(run, nl):
     morph_lor = np.log(np.asarray(nl.reading.morphology_odds_ratio))
     for state, sel in ((2, s["malignant_calc"]), (1, s["benign_cluster"] & ~s["malignant_calc"])):
         sub = s[sel]
-        logits = (lg[state, DENSITY.codes(sub["density"]), (~sub["first_round"]).to_numpy().astype(int)]
-                  + morph_lor[CALC_MORPHOLOGY.codes(sub["calc_morphology"])])
+        logits = (
+            lg[state, DENSITY.codes(sub["density"]), (~sub["first_round"]).to_numpy().astype(int)]
+            + morph_lor[CALC_MORPHOLOGY.codes(sub["calc_morphology"])]
+        )
         p = 1 - (1 - expit(logits)) ** nl.reading.readers
         observed, expected, var = int(sub["recall_calc"].sum()), p.sum(), (p * (1 - p)).sum()
         assert observed > 30, state

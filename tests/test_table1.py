@@ -148,9 +148,11 @@ def test_html_is_a_clean_standalone_table(t1):
 
 
 def test_errors_are_one_line(screens):
-    for bad, match in [(screens.iloc[:0], "no screens"),
-                       (screens.drop(columns="density"), "lacks column"),
-                       ([1, 2], "DataFrame")]:
+    for bad, match in [
+        (screens.iloc[:0], "no screens"),
+        (screens.drop(columns="density"), "lacks column"),
+        ([1, 2], "DataFrame"),
+    ]:
         with pytest.raises(CalcsimInputError, match=match) as info:
             table1(bad)
         assert "\n" not in str(info.value)

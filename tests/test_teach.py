@@ -16,9 +16,25 @@ from analysis.stats.regression import fit_odds_ratios
 from analysis.teach import COLUMNS, HIDDEN, export_coursework
 
 STUDENTS, SEED, WOMEN = 3, 5, 2000
-HIDDEN_TRUTH = {"cancer_present", "cancer_type", "presentation", "benign_cluster", "malignant_calc", "brca",
-                "nonsuspicious_calc", "calc_morphology", "calc_distribution", "calc_compact", "false_positive",
-                "screen_detected", "cfp_eligible", "cfp_event", "workup", "biopsy_method", "pathology"}
+HIDDEN_TRUTH = {
+    "cancer_present",
+    "cancer_type",
+    "presentation",
+    "benign_cluster",
+    "malignant_calc",
+    "brca",
+    "nonsuspicious_calc",
+    "calc_morphology",
+    "calc_distribution",
+    "calc_compact",
+    "false_positive",
+    "screen_detected",
+    "cfp_eligible",
+    "cfp_event",
+    "workup",
+    "biopsy_method",
+    "pathology",
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +49,12 @@ def files(folder):
 
 def test_one_dataset_per_student_plus_key_and_readme(course):
     names = sorted(p.name for p in course.iterdir())
-    assert names == ["README.md", "instructor_key.csv", "instructor_key.md",
-                     *[f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)]]
+    assert names == [
+        "README.md",
+        "instructor_key.csv",
+        "instructor_key.md",
+        *[f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)],
+    ]
     key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
     assert list(key["student"]) == list(range(1, STUDENTS + 1))
     assert list(key["file"]) == [f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)]
@@ -92,9 +112,11 @@ def test_key_equals_a_correct_analysis_of_each_student_file(course):
         recalled = df["recalled"] == 1
         calc_only = df["recall_reason"] == "calcification only"
         detected = df["outcome"].isin(["DCIS", "invasive"])
-        checks = {"recall_rate": (recalled.sum(), len(df)),
-                  "calc_only_share_of_recalls": ((calc_only & recalled).sum(), recalled.sum()),
-                  "calc_only_share_of_screen_detected": ((calc_only & detected).sum(), detected.sum())}
+        checks = {
+            "recall_rate": (recalled.sum(), len(df)),
+            "calc_only_share_of_recalls": ((calc_only & recalled).sum(), recalled.sum()),
+            "calc_only_share_of_screen_detected": ((calc_only & detected).sum(), detected.sum()),
+        }
         for name, (k, n) in checks.items():
             assert (row[f"{name}_numerator"], row[f"{name}_n"]) == (k, n), name
             assert n > 30 and 0 < k < n, f"{name}: too few events to test anything"
@@ -102,25 +124,31 @@ def test_key_equals_a_correct_analysis_of_each_student_file(course):
             assert row[name] == pytest.approx(est, rel=1e-12)
             assert (row[f"{name}_lower"], row[f"{name}_upper"]) == pytest.approx((lo, hi), rel=1e-12)
         # the student's GEE: postmenopausal screens, cluster ~ breastfeeding > 12 months (+ adjustment)
-        screens = pd.DataFrame({
-            "woman": df["woman_id"], "age_years": df["age"].astype(float),
-            "breastfeeding_months": df["breastfeeding_months"], "births": df["parity"],
-            "density": df["density"].map(dict(zip("abcd", range(4), strict=True))),
-            "family_history": df["family_history"].map({"0": 0, "1": 1, ">=2": 2}),
-            "postmenopausal": df["menopausal_status"] == "postmenopausal",
-            "any_cluster": df["microcalcification_cluster"] == 1,
-        })
+        screens = pd.DataFrame(
+            {
+                "woman": df["woman_id"],
+                "age_years": df["age"].astype(float),
+                "breastfeeding_months": df["breastfeeding_months"],
+                "births": df["parity"],
+                "density": df["density"].map(dict(zip("abcd", range(4), strict=True))),
+                "family_history": df["family_history"].map({"0": 0, "1": 1, ">=2": 2}),
+                "postmenopausal": df["menopausal_status"] == "postmenopausal",
+                "any_cluster": df["microcalcification_cluster"] == 1,
+            }
+        )
         post = screens["postmenopausal"].to_numpy()
-        for label, covs in (("crude", ["breastfeeding_over_12_months"]),
-                            ("adjusted", ["breastfeeding_over_12_months", "age_per_decade", "dense",
-                                          "family_history_any", "births"])):
+        for label, covs in (
+            ("crude", ["breastfeeding_over_12_months"]),
+            ("adjusted", ["breastfeeding_over_12_months", "age_per_decade", "dense", "family_history_any", "births"]),
+        ):
             fit = fit_odds_ratios(screens, "any_cluster", method="gee", covariates=covs, subset=post)
             r = fit.set_index("term").loc["breastfeeding_over_12_months"]
             prefix = f"bf12_cluster_or_{label}"
             assert row[f"{prefix}_note"] == ""
             assert row[prefix] == pytest.approx(r["odds_ratio"], rel=1e-10)
-            assert (row[f"{prefix}_lower"], row[f"{prefix}_upper"]) == pytest.approx((r["lower"], r["upper"]),
-                                                                                       rel=1e-10)
+            assert (row[f"{prefix}_lower"], row[f"{prefix}_upper"]) == pytest.approx(
+                (r["lower"], r["upper"]), rel=1e-10
+            )
             assert row[f"{prefix}_screens"] == fit.attrs["n_obs"] == post.sum()
             assert math.isfinite(row[prefix]) and row[f"{prefix}_lower"] < row[prefix] < row[f"{prefix}_upper"]
 
@@ -145,8 +173,12 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     assert (out / "marks.xlsx").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
     export_coursework(out, 1, 1, women=500, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "instructor_key.csv", "instructor_key.md",
-                                                    "student_01.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "instructor_key.csv",
+        "instructor_key.md",
+        "student_01.csv",
+    ]
     empty = tmp_path / "empty"
     empty.mkdir()
     export_coursework(empty, 1, 1, women=500)  # an empty folder is fine

@@ -70,8 +70,14 @@ def truth(one_round):
 
 
 def _counts(numerator: np.ndarray, n: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"stratum": [f"run{k}" for k in range(len(n))], "measure": MEASURE,
-                         "numerator": numerator.astype(np.int64), "n": n.astype(np.int64)})
+    return pd.DataFrame(
+        {
+            "stratum": [f"run{k}" for k in range(len(n))],
+            "measure": MEASURE,
+            "numerator": numerator.astype(np.int64),
+            "n": n.astype(np.int64),
+        }
+    )
 
 
 def _results(counts: pd.DataFrame, women: int) -> Results:
@@ -185,13 +191,19 @@ def test_targets_file_loads_with_count_based_intervals():
     assert t.loc["literature_calc_only", "kind"] == "band"
 
 
-@pytest.mark.parametrize(("edit", "fragment"), [
-    (lambda df: df.assign(kind=df["kind"].replace("point", "pint")), "kind = 'pint'"),
-    (lambda df: df.assign(measure=df["measure"].replace("recall_rate", "recal_rate")), "did you mean 'recall_rate'"),
-    (lambda df: df.assign(numerator=df["numerator"].where(df["numerator"].isna(), 4000)), "numerator/denominator"),
-    (lambda df: df.drop(columns=["source"]), "missing source"),
-    (lambda df: df.assign(value=df["value"].where(df["target"] != "us_recall", 1.5)), "a number in [0, 1]"),
-])
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda df: df.assign(kind=df["kind"].replace("point", "pint")), "kind = 'pint'"),
+        (
+            lambda df: df.assign(measure=df["measure"].replace("recall_rate", "recal_rate")),
+            "did you mean 'recall_rate'",
+        ),
+        (lambda df: df.assign(numerator=df["numerator"].where(df["numerator"].isna(), 4000)), "numerator/denominator"),
+        (lambda df: df.drop(columns=["source"]), "missing source"),
+        (lambda df: df.assign(value=df["value"].where(df["target"] != "us_recall", 1.5)), "a number in [0, 1]"),
+    ],
+)
 def test_malformed_targets_are_one_line_errors(tmp_path, edit, fragment):
     df = pd.read_csv(load_targets().attrs["path"], comment="#")
     path = tmp_path / "targets.csv"
@@ -211,25 +223,32 @@ def test_question_puts_both_denominators_beside_band_and_target():
         assert q.loc[m, "literature_lower"] == 0.127 and q.loc[m, "literature_upper"] == 0.412
     assert q.loc["calc_only_presentation_share_of_screen_detected", "target"] == pytest.approx(732 / 3059, abs=1e-6)
     assert np.isnan(q.loc["calc_only_share_of_recalls", "target"])
-    assert (q.loc["calc_only_share_of_recalls", "denominator_count"]
-            > q.loc["calc_only_share_of_screen_detected", "denominator_count"])
+    assert (
+        q.loc["calc_only_share_of_recalls", "denominator_count"]
+        > q.loc["calc_only_share_of_screen_detected", "denominator_count"]
+    )
 
 
 def test_cli_replicates_json_labels_every_interval(capsys):
     assert cli.main(["run", "--women", "1500", "--replicates", "3", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["replicates"] == 3 and len(doc["replicate_seeds"]) == 3 and doc["women"] == 4500
-    assert set(doc["intervals"]) == {"lower/upper", "replicate_lower/replicate_upper",
-                                     "replicate_ci_lower/replicate_ci_upper"}
+    assert set(doc["intervals"]) == {
+        "lower/upper",
+        "replicate_lower/replicate_upper",
+        "replicate_ci_lower/replicate_ci_upper",
+    }
     assert all("replicate_ci_lower" in e for e in doc["estimates"])
 
 
 def test_cli_calc_only_and_compare(capsys):
     assert cli.main(["calc-only", "--women", "3000", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [r["measure"] for r in doc["rows"]] == ["calc_only_share_of_recalls",
-                                                   "calc_only_share_of_screen_detected",
-                                                   "calc_only_presentation_share_of_screen_detected"]
+    assert [r["measure"] for r in doc["rows"]] == [
+        "calc_only_share_of_recalls",
+        "calc_only_share_of_screen_detected",
+        "calc_only_presentation_share_of_screen_detected",
+    ]
     assert cli.main(["compare", "nl-biennial", "nl-biennial", "--women", "2000", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert all(d["difference"] in (0, None) for d in doc["differences"])

@@ -19,8 +19,9 @@ def test_bcsc_validation_lines_up_model_and_observed_cells():
     perf = perf[perf["density"] != "all"].set_index(["age_group", "density"])
     assert len(v) == 3 * len(perf) == 48
     rec = v[v["measure"] == "recall_rate"].set_index(["age_group", "density"])
-    pd.testing.assert_series_equal(rec["observed"], perf["recall_rate"].rename("observed"), check_exact=False,
-                                   rtol=1e-5)
+    pd.testing.assert_series_equal(
+        rec["observed"], perf["recall_rate"].rename("observed"), check_exact=False, rtol=1e-5
+    )
     assert (rec["model_n"] > 0).all()
     assert ((v["observed_lower"] <= v["observed"]) & (v["observed"] <= v["observed_upper"])).all()
     # the model's subsequent-round screens, summed over cells, are all subsequent screens aged 40-74

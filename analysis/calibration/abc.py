@@ -57,8 +57,19 @@ from analysis.stats.targets import load_targets
 DEFAULT_OUT = "calibration"
 #: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
 DEFAULT_RELATIVE_SD = 0.10
-HEADER_KEYS = ("scenario", "prior_hash", "version", "seed", "women", "draws", "rounds", "min_accepted",
-               "targets_sha256", "targets", "parameters")
+HEADER_KEYS = (
+    "scenario",
+    "prior_hash",
+    "version",
+    "seed",
+    "women",
+    "draws",
+    "rounds",
+    "min_accepted",
+    "targets_sha256",
+    "targets",
+    "parameters",
+)
 
 
 def calibrated_parameters(s: Scenario) -> list[tuple[str, float, float]]:
@@ -150,10 +161,20 @@ def _header(meta: dict[str, Any]) -> str:
 
 
 def calibrate(
-    scenario: str | os.PathLike[str] = "nl-biennial", *, draws: int = 200, women: int = 50_000, seed: int = 2026,
-    targets: pd.DataFrame | None = None, out_dir: str | os.PathLike[str] | None = None, min_accepted: int = 10,
-    map_fn: Callable[[Callable, list], list] | None = None, progress: bool = False, restart: bool = False,
-    stop_after: int | None = None, params: Sequence[str] | None = None, rounds: int = 3,
+    scenario: str | os.PathLike[str] = "nl-biennial",
+    *,
+    draws: int = 200,
+    women: int = 50_000,
+    seed: int = 2026,
+    targets: pd.DataFrame | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    min_accepted: int = 10,
+    map_fn: Callable[[Callable, list], list] | None = None,
+    progress: bool = False,
+    restart: bool = False,
+    stop_after: int | None = None,
+    params: Sequence[str] | None = None,
+    rounds: int = 3,
 ) -> pd.DataFrame:
     """Calibrate a scenario's ``calibrated`` parameters to its targets (see the module docstring).
 
@@ -203,10 +224,20 @@ def calibrate(
     out = Path(out_dir) if out_dir is not None else Path(DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
-    meta = {"scenario": s.name, "prior_hash": s.hash, "version": __version__, "seed": seed, "women": women,
-            "draws": draws, "rounds": rounds, "min_accepted": min_accepted, "targets_sha256": _targets_sha(t),
-            "targets": " ".join(t["target"]), "parameters": " ".join(p[0] for p in free),
-            "prior_values": prior_record(s.values(), dict(s.tables))}
+    meta = {
+        "scenario": s.name,
+        "prior_hash": s.hash,
+        "version": __version__,
+        "seed": seed,
+        "women": women,
+        "draws": draws,
+        "rounds": rounds,
+        "min_accepted": min_accepted,
+        "targets_sha256": _targets_sha(t),
+        "targets": " ".join(t["target"]),
+        "parameters": " ".join(p[0] for p in free),
+        "prior_values": prior_record(s.values(), dict(s.tables)),
+    }
     with _writing(out):
         done = _open_progress(partial, meta, restart)
     run = _Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
@@ -235,8 +266,12 @@ def _writing(out: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise ArgumentError("out", str(out), f"cannot write the calibration there ({exc.strerror or exc});"
-                            " free space or choose another folder, then rerun to resume") from None
+        raise ArgumentError(
+            "out",
+            str(out),
+            f"cannot write the calibration there ({exc.strerror or exc});"
+            " free space or choose another folder, then rerun to resume",
+        ) from None
 
 
 def _check_design(draws: int, women: int, rounds: int) -> None:
@@ -253,8 +288,10 @@ def _free_parameters(s: Scenario, params: Sequence[str] | None) -> list[tuple[st
         known = {p[0] for p in all_params}
         unknown = [k for k in params if k not in known]
         if unknown:
-            raise CalcsimInputError(f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
-                                    f"calibrated: {', '.join(sorted(known))}")
+            raise CalcsimInputError(
+                f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
+                f"calibrated: {', '.join(sorted(known))}"
+            )
         all_params = [p for p in all_params if p[0] in set(params)]
     if not all_params:
         raise CalcsimInputError(f"{s.origin}: no parameter has status 'calibrated': nothing to calibrate")
@@ -270,13 +307,16 @@ def _open_progress(partial: Path, meta: dict[str, Any], restart: bool) -> pd.Dat
         try:
             old_meta, done = read_commented_csv(partial)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise CalcsimInputError(f"{partial}: saved progress is not readable ({str(exc).splitlines()[0]});"
-                                    " rerun with --restart to discard it") from None
+            raise CalcsimInputError(
+                f"{partial}: saved progress is not readable ({str(exc).splitlines()[0]});"
+                " rerun with --restart to discard it"
+            ) from None
         mismatch = [k for k in HEADER_KEYS if str(old_meta.get(k)) != str(meta[k])]
         if mismatch:
             raise CalcsimInputError(
                 f"{partial}: saved progress was made with different {', '.join(mismatch)}; "
-                "rerun with --restart to discard it, or use the same settings to resume")
+                "rerun with --restart to discard it, or use the same settings to resume"
+            )
         return done
     atomic_write_text(partial, _header(meta))
     return pd.DataFrame()
@@ -285,22 +325,40 @@ def _open_progress(partial: Path, meta: dict[str, Any], restart: bool) -> pd.Dat
 class _Rounds:
     """Evaluates the draws of each sequential round, saving every finished draw at once."""
 
-    def __init__(self, s: Scenario, free: list[tuple[str, float, float]], t: pd.DataFrame, women: int, seed: int,
-                 min_accepted: int, partial: Path, map_fn: Callable[[Callable, list], list] | None) -> None:
+    def __init__(
+        self,
+        s: Scenario,
+        free: list[tuple[str, float, float]],
+        t: pd.DataFrame,
+        women: int,
+        seed: int,
+        min_accepted: int,
+        partial: Path,
+        map_fn: Callable[[Callable, list], list] | None,
+    ) -> None:
         self.s, self.free, self.t, self.women, self.seed = s, free, t, women, seed
         self.min_accepted, self.partial = min_accepted, partial
         self.keys = [p[0] for p in free]
-        self.columns = ["draw", "round", *self.keys, "distance",
-                        *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")]]
+        self.columns = [
+            "draw",
+            "round",
+            *self.keys,
+            "distance",
+            *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")],
+        ]
         self.mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
         self.batch = 8 if map_fn is not None else 1
 
-    def round(self, r: int, n_r: int, first_id: int, done: pd.DataFrame, boxes: list[np.ndarray], budget: float,
-              bar: Any) -> tuple[pd.DataFrame, float]:
+    def round(
+        self, r: int, n_r: int, first_id: int, done: pd.DataFrame, boxes: list[np.ndarray], budget: float, bar: Any
+    ) -> tuple[pd.DataFrame, float]:
         """Run round ``r`` (its proposal box depends only on earlier rounds: resumable)."""
         earlier = done[done["round"] < r] if not done.empty else done
-        box = _proposal_box(self.free, earlier, n_targets=len(self.t), min_accepted=self.min_accepted) if r else \
-            np.array([[p[1], p[2]] for p in self.free])
+        box = (
+            _proposal_box(self.free, earlier, n_targets=len(self.t), min_accepted=self.min_accepted)
+            if r
+            else np.array([[p[1], p[2]] for p in self.free])
+        )
         boxes.append(box)
         design = lhs_draws([(k, lo, hi) for k, (lo, hi) in zip(self.keys, box, strict=True)], n_r, self.seed + r)
         design["draw"] += first_id
@@ -310,24 +368,37 @@ class _Rounds:
         for start in range(0, len(todo), self.batch):
             if budget <= 0:
                 break
-            chunk = todo[start:start + min(self.batch, int(min(budget, self.batch)))]
-            items = [(self.s, {k: float(design.loc[d, k]) for k in self.keys}, self.t, self.women, self.seed)
-                     for d in chunk]
+            chunk = todo[start : start + min(self.batch, int(min(budget, self.batch)))]
+            items = [
+                (self.s, {k: float(design.loc[d, k]) for k in self.keys}, self.t, self.women, self.seed) for d in chunk
+            ]
             results = self.mapper(_evaluate_item, items)
             rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
             with self.partial.open("a", encoding="utf-8") as fh:
                 rows[self.columns].to_csv(fh, header=done.empty, index=False)
                 fh.flush()
                 os.fsync(fh.fileno())
-            done = pd.concat([done, rows[self.columns]], ignore_index=True) if not done.empty \
+            done = (
+                pd.concat([done, rows[self.columns]], ignore_index=True)
+                if not done.empty
                 else rows[self.columns].copy()
+            )
             budget -= len(chunk)
             bar.update(len(chunk))
         return done, budget
 
 
-def _finish(all_rows: pd.DataFrame, boxes: list[np.ndarray], sizes: list[int], free: list[tuple[str, float, float]],
-            t: pd.DataFrame, min_accepted: int, meta: dict[str, Any], partial: Path, final: Path) -> pd.DataFrame:
+def _finish(
+    all_rows: pd.DataFrame,
+    boxes: list[np.ndarray],
+    sizes: list[int],
+    free: list[tuple[str, float, float]],
+    t: pd.DataFrame,
+    min_accepted: int,
+    meta: dict[str, Any],
+    partial: Path,
+    final: Path,
+) -> pd.DataFrame:
     """Weights, acceptance and the final file (written atomically; the progress file removed)."""
     keys = [p[0] for p in free]
     all_rows = all_rows.sort_values("draw").reset_index(drop=True)
@@ -335,20 +406,27 @@ def _finish(all_rows: pd.DataFrame, boxes: list[np.ndarray], sizes: list[int], f
     result = accept(all_rows, n_targets=len(t), min_accepted=min_accepted)
     w = np.where(result["accepted"], result["weight"], 0.0)
     result["weight"] = w / w.sum()
-    meta.update({"acceptance": result.attrs["acceptance"], "tolerance": f"{result.attrs['tolerance']:.6g}",
-                 "accepted": int(result["accepted"].sum()),
-                 "effective_sample_size": f"{1.0 / np.sum(result['weight'] ** 2):.1f}",
-                 "target_sd": "; ".join(f"{r.target}={r.target_sd:.4g} ({r.target_sd_basis})"
-                                        for r in t.itertuples(index=False)),
-                 "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    meta.update(
+        {
+            "acceptance": result.attrs["acceptance"],
+            "tolerance": f"{result.attrs['tolerance']:.6g}",
+            "accepted": int(result["accepted"].sum()),
+            "effective_sample_size": f"{1.0 / np.sum(result['weight'] ** 2):.1f}",
+            "target_sd": "; ".join(
+                f"{r.target}={r.target_sd:.4g} ({r.target_sd_basis})" for r in t.itertuples(index=False)
+            ),
+            "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
     atomic_write_text(final, _header(meta) + result.to_csv(index=False))
     partial.unlink(missing_ok=True)
     result.attrs.update(meta)
     return result
 
 
-def _proposal_box(free: Sequence[tuple[str, float, float]], rows: pd.DataFrame, n_targets: int,
-                  min_accepted: int) -> np.ndarray:
+def _proposal_box(
+    free: Sequence[tuple[str, float, float]], rows: pd.DataFrame, n_targets: int, min_accepted: int
+) -> np.ndarray:
     """Box around the draws accepted so far, widened by half its width (at least 5% of the prior), in the prior."""
     prior = np.array([[p[1], p[2]] for p in free])
     acc = accept(rows.reset_index(drop=True), n_targets=n_targets, min_accepted=min_accepted)
@@ -358,8 +436,9 @@ def _proposal_box(free: Sequence[tuple[str, float, float]], rows: pd.DataFrame, 
     return np.column_stack([np.maximum(lo - pad, prior[:, 0]), np.minimum(hi + pad, prior[:, 1])])
 
 
-def _importance_weights(x: np.ndarray, boxes: list[np.ndarray], sizes: list[int],
-                        free: Sequence[tuple[str, float, float]]) -> np.ndarray:
+def _importance_weights(
+    x: np.ndarray, boxes: list[np.ndarray], sizes: list[int], free: Sequence[tuple[str, float, float]]
+) -> np.ndarray:
     """Prior / proposal density of every draw (uniform prior; the proposal mixes the rounds' uniform boxes)."""
     prior = np.array([[p[1], p[2]] for p in free])
     width = prior[:, 1] - prior[:, 0]

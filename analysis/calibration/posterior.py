@@ -23,8 +23,10 @@ from analysis.model.results import Results
 from analysis.model.simulation import simulate
 from analysis.scenario import Scenario, load_scenario, read_calibration
 
-POSTERIOR_INTERVAL = ("weighted 2.5-97.5% of the estimates across the accepted calibrated parameter sets "
-                      "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)")
+POSTERIOR_INTERVAL = (
+    "weighted 2.5-97.5% of the estimates across the accepted calibrated parameter sets "
+    "(parameter uncertainty + Monte Carlo noise of one run; same women for every set)"
+)
 
 
 @dataclass
@@ -51,11 +53,14 @@ class PosteriorResults:
         w = np.ones(per.shape[0]) if self.weights is None else np.asarray(self.weights, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            q = np.array([weighted_quantiles(per[:, j], w, [alpha / 2, 0.5, 1 - alpha / 2])
-                          for j in range(per.shape[1])])
+            q = np.array(
+                [weighted_quantiles(per[:, j], w, [alpha / 2, 0.5, 1 - alpha / 2]) for j in range(per.shape[1])]
+            )
         out["posterior_lower"], out["posterior_median"], out["posterior_upper"] = q[:, 0], q[:, 1], q[:, 2]
-        out.attrs["intervals"] = {"lower/upper": "Wilson 95% of the default (nearest accepted) parameter set",
-                                  "posterior_lower/posterior_upper": POSTERIOR_INTERVAL}
+        out.attrs["intervals"] = {
+            "lower/upper": "Wilson 95% of the default (nearest accepted) parameter set",
+            "posterior_lower/posterior_upper": POSTERIOR_INTERVAL,
+        }
         out.attrs["parameter_sets"] = len(self.runs)
         return out
 
@@ -85,9 +90,16 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.
     return xs[idx]
 
 
-def run_posterior(scenario: Scenario | str | os.PathLike[str] = "nl-biennial", women: int = 100_000,
-                  seed: int = 2026, *, by: Sequence[str] = (), map_fn: Callable | None = None,
-                  progress: bool = False, cohort_data: str | os.PathLike[str] | None = None) -> PosteriorResults:
+def run_posterior(
+    scenario: Scenario | str | os.PathLike[str] = "nl-biennial",
+    women: int = 100_000,
+    seed: int = 2026,
+    *,
+    by: Sequence[str] = (),
+    map_fn: Callable | None = None,
+    progress: bool = False,
+    cohort_data: str | os.PathLike[str] | None = None,
+) -> PosteriorResults:
     """Simulate every accepted parameter set of the scenario's calibration.
 
     Parameters
@@ -106,9 +118,11 @@ def run_posterior(scenario: Scenario | str | os.PathLike[str] = "nl-biennial", w
     """
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if not s.calibration:
-        raise CalcsimInputError(f"scenario {s.name!r} was loaded without a calibration (calibration: none): no"
-                                " accepted parameter sets to run over; load it with the shipped calibration or a"
-                                f" calibration file, or calibrate it first (calcsim calibrate --scenario {s.name})")
+        raise CalcsimInputError(
+            f"scenario {s.name!r} was loaded without a calibration (calibration: none): no"
+            " accepted parameter sets to run over; load it with the shipped calibration or a"
+            f" calibration file, or calibrate it first (calcsim calibrate --scenario {s.name})"
+        )
     applied = s.calibration[-1]
     cal = read_calibration(applied.path, label=applied.file)
     acc = cal.accepted
@@ -118,18 +132,23 @@ def run_posterior(scenario: Scenario | str | os.PathLike[str] = "nl-biennial", w
     mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
     runs = mapper(_run_item, items)
     weights = acc["weight"].to_numpy(dtype=float) if "weight" in acc.columns else None
-    return PosteriorResults(best=best, runs=runs, sets=sets, weights=weights,
-                            meta={"calibration": applied.file, "calibrated_scenario": applied.scenario})
+    return PosteriorResults(
+        best=best,
+        runs=runs,
+        sets=sets,
+        weights=weights,
+        meta={"calibration": applied.file, "calibrated_scenario": applied.scenario},
+    )
 
 
 def _run_item(item: tuple) -> Results:
     s, values, women, seed, by, cohort_data = item
-    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by,
-                    cohort_data=cohort_data)
+    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by, cohort_data=cohort_data)
 
 
-def calibration_fit(post: PosteriorResults, scenario: Scenario | None = None,
-                    targets: pd.DataFrame | None = None) -> pd.DataFrame:
+def calibration_fit(
+    post: PosteriorResults, scenario: Scenario | None = None, targets: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each target against the model's prediction, both with intervals.
 
     Returns
@@ -154,12 +173,24 @@ def calibration_fit(post: PosteriorResults, scenario: Scenario | None = None,
             lo, within = np.nan, bool(m["posterior_lower"] <= r.value)
         else:
             within = bool(m["posterior_lower"] <= hi and m["posterior_upper"] >= lo)
-        rows.append({"target": r.target, "measure": r.measure, "kind": r.kind, "target_value": r.value,
-                     "target_lower": lo, "target_upper": hi if r.kind != "upper_bound" else r.value,
-                     "target_interval": r.interval_kind or r.target_sd_basis, "source": r.source,
-                     "model": m["estimate"], "model_lower": m["lower"], "model_upper": m["upper"],
-                     "posterior_lower": m["posterior_lower"], "posterior_upper": m["posterior_upper"],
-                     "within": within})
+        rows.append(
+            {
+                "target": r.target,
+                "measure": r.measure,
+                "kind": r.kind,
+                "target_value": r.value,
+                "target_lower": lo,
+                "target_upper": hi if r.kind != "upper_bound" else r.value,
+                "target_interval": r.interval_kind or r.target_sd_basis,
+                "source": r.source,
+                "model": m["estimate"],
+                "model_lower": m["lower"],
+                "model_upper": m["upper"],
+                "posterior_lower": m["posterior_lower"],
+                "posterior_upper": m["posterior_upper"],
+                "within": within,
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs.update({"scenario": s.name, "parameter_sets": len(post.runs), "posterior_interval": POSTERIOR_INTERVAL})
     return out

@@ -25,14 +25,18 @@ OUTPUTS = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_scre
 def sensitivity_parameters(s: Scenario, keys: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
     """``(key, low, high)`` of the scalar parameters with a range (or of ``keys`` only)."""
     values = s.values()
-    out = [(k, *p.range) for k, p in s.provenance.items()
-           if p.range is not None and isinstance(values[k], float) and p.range[1] > p.range[0]]
+    out = [
+        (k, *p.range)
+        for k, p in s.provenance.items()
+        if p.range is not None and isinstance(values[k], float) and p.range[1] > p.range[0]
+    ]
     if keys is not None:
         known = {k for k, _, _ in out}
         bad = [k for k in keys if k not in known]
         if bad:
-            raise CalcsimInputError(f"--params: {bad[0]!r}: not a scalar parameter with a range; "
-                                    f"allowed: {', '.join(sorted(known))}")
+            raise CalcsimInputError(
+                f"--params: {bad[0]!r}: not a scalar parameter with a range; allowed: {', '.join(sorted(known))}"
+            )
         out = [p for p in out if p[0] in set(keys)]
     return sorted(out)
 
@@ -49,8 +53,15 @@ def _serial(fn: Callable, items: list) -> list:
     return [fn(i) for i in items]
 
 
-def one_way(s: Scenario, women: int = 20_000, seed: int = 2026, *, params: Sequence[str] | None = None,
-            outputs: Sequence[str] = OUTPUTS, map_fn: Callable | None = None) -> pd.DataFrame:
+def one_way(
+    s: Scenario,
+    women: int = 20_000,
+    seed: int = 2026,
+    *,
+    params: Sequence[str] | None = None,
+    outputs: Sequence[str] = OUTPUTS,
+    map_fn: Callable | None = None,
+) -> pd.DataFrame:
     """One-way sensitivity: each parameter at the ends of its range, the others at their values.
 
     Returns
@@ -69,17 +80,34 @@ def one_way(s: Scenario, women: int = 20_000, seed: int = 2026, *, params: Seque
     rows = []
     for j, out in enumerate(outputs):
         for i, (key, lo, hi) in enumerate(plist):
-            rows.append({"output": out, "parameter": key, "value": values[key], "low_value": lo, "high_value": hi,
-                         "base": base[j], "at_low": rest[i, 0, j], "at_high": rest[i, 1, j],
-                         "swing": abs(rest[i, 1, j] - rest[i, 0, j])})
+            rows.append(
+                {
+                    "output": out,
+                    "parameter": key,
+                    "value": values[key],
+                    "low_value": lo,
+                    "high_value": hi,
+                    "base": base[j],
+                    "at_low": rest[i, 0, j],
+                    "at_high": rest[i, 1, j],
+                    "swing": abs(rest[i, 1, j] - rest[i, 0, j]),
+                }
+            )
     df = pd.DataFrame(rows).sort_values(["output", "swing"], ascending=[True, False], kind="stable")
     df.attrs.update({"scenario": s.name, "women": women, "seed": seed})
     return df.reset_index(drop=True)
 
 
-def sobol(s: Scenario, women: int = 5_000, seed: int = 2026, *, samples: int = 64,
-          params: Sequence[str] | None = None, outputs: Sequence[str] = OUTPUTS,
-          map_fn: Callable | None = None) -> pd.DataFrame:
+def sobol(
+    s: Scenario,
+    women: int = 5_000,
+    seed: int = 2026,
+    *,
+    samples: int = 64,
+    params: Sequence[str] | None = None,
+    outputs: Sequence[str] = OUTPUTS,
+    map_fn: Callable | None = None,
+) -> pd.DataFrame:
     """Global sensitivity: first-order and total Sobol indices with SALib.
 
     Uses Saltelli's extension of the Sobol sequence (``SALib.sample.sobol``, no
@@ -101,18 +129,27 @@ def sobol(s: Scenario, women: int = 5_000, seed: int = 2026, *, samples: int = 6
         raise CalcsimInputError(f"--samples: {samples}: a power of 2 (>= 2), as Sobol sequences need")
     problem = {"num_vars": len(plist), "names": [p[0] for p in plist], "bounds": [[p[1], p[2]] for p in plist]}
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
-    items = [(s, dict(zip(problem["names"], map(float, row), strict=True)), women, seed, tuple(outputs))
-             for row in x]
+    items = [(s, dict(zip(problem["names"], map(float, row), strict=True)), women, seed, tuple(outputs)) for row in x]
     y = np.asarray((map_fn or _serial)(_outputs, items))
     if not np.isfinite(y).all():
-        raise CalcsimInputError(f"--women: {women}: some runs had no denominator for an output "
-                                "(e.g. no screen-detected cancers); use more women")
+        raise CalcsimInputError(
+            f"--women: {women}: some runs had no denominator for an output "
+            "(e.g. no screen-detected cancers); use more women"
+        )
     rows = []
     for j, out in enumerate(outputs):
         res = sobol_analyze.analyze(problem, y[:, j], calc_second_order=False, seed=seed, print_to_console=False)
         for i, key in enumerate(problem["names"]):
-            rows.append({"output": out, "parameter": key, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+            rows.append(
+                {
+                    "output": out,
+                    "parameter": key,
+                    "S1": res["S1"][i],
+                    "S1_conf": res["S1_conf"][i],
+                    "ST": res["ST"][i],
+                    "ST_conf": res["ST_conf"][i],
+                }
+            )
     df = pd.DataFrame(rows).sort_values(["output", "ST"], ascending=[True, False], kind="stable")
     df.attrs.update({"scenario": s.name, "women": women, "seed": seed, "samples": samples, "runs": len(items)})
     return df.reset_index(drop=True)

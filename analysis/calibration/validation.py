@@ -54,8 +54,11 @@ def bcsc_validation(results: Results) -> pd.DataFrame:
     perf = pd.read_csv(parameters_dir() / "bcsc_performance_by_age_density.csv")
     perf = perf[perf["density"] != "all"]
     parts = c["stratum"].map(_parse)
-    c = c.assign(round=parts.map(lambda d: d.get("round")), density=parts.map(lambda d: d.get("density")),
-                 age=parts.map(lambda d: d.get("age_group")))
+    c = c.assign(
+        round=parts.map(lambda d: d.get("round")),
+        density=parts.map(lambda d: d.get("density")),
+        age=parts.map(lambda d: d.get("age_group")),
+    )
     c = c[(c["round"] == "subsequent") & c["age"].notna() & c["density"].notna()]
     lower_age = c["age"].str.split("-").str[0].astype(int)
     c = c.assign(bcsc_age=pd.cut(lower_age, [39, 49, 59, 69, 74], labels=list(BCSC_AGE_GROUPS)).astype(str))
@@ -66,16 +69,31 @@ def bcsc_validation(results: Results) -> pd.DataFrame:
         for name, (num_col, den_col, model_measure, scale) in VALIDATION_MEASURES.items():
             obs_num, obs_den = getattr(r, num_col), getattr(r, den_col)
             key = (r.age_group, r.density, model_measure)
-            m_num, m_den = (model.loc[key].to_numpy() if key in model.index else (0, 0))
+            m_num, m_den = model.loc[key].to_numpy() if key in model.index else (0, 0)
             o_est, o_lo, o_hi = wilson(np.array([obs_num]), np.array([obs_den]))
             m_est, m_lo, m_hi = wilson(np.array([m_num]), np.array([m_den]))
-            rows.append({"age_group": r.age_group, "density": r.density, "measure": name,
-                         "observed": o_est[0] * scale, "observed_lower": o_lo[0] * scale,
-                         "observed_upper": o_hi[0] * scale, "observed_n": int(obs_den),
-                         "model": m_est[0] * scale, "model_lower": m_lo[0] * scale, "model_upper": m_hi[0] * scale,
-                         "model_n": int(m_den),
-                         "ratio": (m_est[0] / o_est[0]) if o_est[0] > 0 else np.nan})
+            rows.append(
+                {
+                    "age_group": r.age_group,
+                    "density": r.density,
+                    "measure": name,
+                    "observed": o_est[0] * scale,
+                    "observed_lower": o_lo[0] * scale,
+                    "observed_upper": o_hi[0] * scale,
+                    "observed_n": int(obs_den),
+                    "model": m_est[0] * scale,
+                    "model_lower": m_lo[0] * scale,
+                    "model_upper": m_hi[0] * scale,
+                    "model_n": int(m_den),
+                    "ratio": (m_est[0] / o_est[0]) if o_est[0] > 0 else np.nan,
+                }
+            )
     out = pd.DataFrame(rows)
-    out.attrs.update({"scenario": results.scenario, "comparison": "subsequent-round screens vs BCSC 2005-2017",
-                      "note": "reading density odds ratios were derived from this dataset (all ages pooled)"})
+    out.attrs.update(
+        {
+            "scenario": results.scenario,
+            "comparison": "subsequent-round screens vs BCSC 2005-2017",
+            "note": "reading density odds ratios were derived from this dataset (all ages pooled)",
+        }
+    )
     return out

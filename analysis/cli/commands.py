@@ -46,8 +46,9 @@ def check_run_options(args: argparse.Namespace, scenario=None) -> None:
     if args.posterior and args.replicates > 1:
         raise CalcsimInputError("--posterior: not combined with --replicates (choose one kind of uncertainty)")
     if args.posterior and args.calibration == "none":
-        raise CalcsimInputError("--posterior: runs the accepted calibrated sets; it cannot be combined with"
-                                " --calibration none")
+        raise CalcsimInputError(
+            "--posterior: runs the accepted calibrated sets; it cannot be combined with --calibration none"
+        )
     if args.cohort_data is not None and not args.cohort_data.exists():
         raise CalcsimInputError(f"--cohort-data: {str(args.cohort_data)!r}: file not found")
     from analysis.model.results import check_strata
@@ -83,8 +84,9 @@ def run_into_out(args: argparse.Namespace, scenario):
             tmp = dict(zip(names, group.open(), strict=True))
         try:
             with dask_client_for(args) as client:
-                results = run_results(args, scenario, screens_path=tmp.get("screens.parquet"),
-                                      progress=progress_mode(args), client=client)
+                results = run_results(
+                    args, scenario, screens_path=tmp.get("screens.parquet"), progress=progress_mode(args), client=client
+                )
         except ArgumentError as exc:
             if exc.argument != "screens_path":
                 raise
@@ -113,8 +115,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(results))
         if args.out is not None:
-            print(f"\nwritten: {args.out / 'estimates.csv'}, {args.out / 'run.json'}"
-                  + (f", {args.out / 'screens.parquet'}" if args.screens else ""))
+            print(
+                f"\nwritten: {args.out / 'estimates.csv'}, {args.out / 'run.json'}"
+                + (f", {args.out / 'screens.parquet'}" if args.screens else "")
+            )
     return 0
 
 
@@ -133,9 +137,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_outputs(args.out, {"comparison.csv": df.to_csv(index=False)})
     if args.json:
-        print(json.dumps({"a": a.name, "b": b.name, "a_hash": a.hash, "b_hash": b.hash, "seed": args.seed,
-                          "women": args.women, "interval": df.attrs["interval"],
-                          "differences": json.loads(df.to_json(orient="records"))}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "a": a.name,
+                    "b": b.name,
+                    "a_hash": a.hash,
+                    "b_hash": b.hash,
+                    "seed": args.seed,
+                    "women": args.women,
+                    "interval": df.attrs["interval"],
+                    "differences": json.loads(df.to_json(orient="records")),
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{a.name} ({a.hash}) minus {b.name} ({b.hash}) | same {args.women:,} women, seed {args.seed}")
     print(f"Intervals: {df.attrs['interval']}. se_unpaired shows what ignoring the pairing would give.\n")
@@ -143,8 +159,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(header)
     print("-" * len(header))
     for r in df.itertuples(index=False):
-        print(f"{r.measure:<36} {r.stratum:<24} {r.estimate_a:>10.4g} {r.estimate_b:>10.4g} "
-              f"{r.difference:>10.4g} {f'{r.lower:.4g} to {r.upper:.4g}':>24}")
+        print(
+            f"{r.measure:<36} {r.stratum:<24} {r.estimate_a:>10.4g} {r.estimate_b:>10.4g} "
+            f"{r.difference:>10.4g} {f'{r.lower:.4g} to {r.upper:.4g}':>24}"
+        )
     return 0
 
 
@@ -175,8 +193,10 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for name in list_scenarios():
         s = load_scenario(name)
         pg = s.programme
-        print(f"{name:<20} {s.description}  [ages {pg.start_age_years:g}-{pg.stop_age_years:g}, "
-              f"every {pg.interval_years:g} y, {s.reading.readers} reader(s), hash {s.hash}]")
+        print(
+            f"{name:<20} {s.description}  [ages {pg.start_age_years:g}-{pg.stop_age_years:g}, "
+            f"every {pg.interval_years:g} y, {s.reading.readers} reader(s), hash {s.hash}]"
+        )
     return 0
 
 
@@ -202,8 +222,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     s = load_cli_scenario(args, args.scenario)
     df = reading_table(s) if args.which == "reading" else s.parameter_table()
-    with pd.option_context("display.max_rows", None, "display.width", 200,
-                           "display.max_colwidth", 60):
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
         print(df.to_string(index=False))
     return 0
 
@@ -213,8 +232,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.report import build_report
 
     check_counts(args)
-    out = build_report(args.out, women=args.women, seed=args.seed, notebooks_dir=args.notebooks,
-                       notebooks=args.only, progress=True, kernel_name=args.kernel)  # bars, or plain lines
+    out = build_report(
+        args.out,
+        women=args.women,
+        seed=args.seed,
+        notebooks_dir=args.notebooks,
+        notebooks=args.only,
+        progress=True,
+        kernel_name=args.kernel,
+    )  # bars, or plain lines
     print(out / "index.html")
     return 0
 
@@ -223,7 +249,14 @@ def cmd_teach(args: argparse.Namespace) -> int:
     """``calcsim teach export``: one synthetic dataset per student and the instructor key."""
     from analysis.teach import export_coursework
 
-    out = export_coursework(args.dir, args.students, args.seed, women=args.women, scenario=args.scenario,
-                            overwrite=args.overwrite, progress=sys.stderr.isatty())
+    out = export_coursework(
+        args.dir,
+        args.students,
+        args.seed,
+        women=args.women,
+        scenario=args.scenario,
+        overwrite=args.overwrite,
+        progress=sys.stderr.isatty(),
+    )
     print(out)
     return 0

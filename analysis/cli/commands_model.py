@@ -35,12 +35,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     load_scenario(args.scenario, calibration="parents")  # a bad scenario is reported before --out is created
     prepare_out(args.out)  # a folder that cannot be written is refused before the draws, not after
     with dask_client_for(args) as client:
-        df = calibrate(args.scenario, draws=args.draws, women=args.women, seed=args.seed, out_dir=args.out,
-                       map_fn=mapper(client), progress=sys.stderr.isatty(), restart=args.restart,
-                       params=args.params, rounds=args.rounds)
+        df = calibrate(
+            args.scenario,
+            draws=args.draws,
+            women=args.women,
+            seed=args.seed,
+            out_dir=args.out,
+            map_fn=mapper(client),
+            progress=sys.stderr.isatty(),
+            restart=args.restart,
+            params=args.params,
+            rounds=args.rounds,
+        )
     acc = df[df["accepted"]]
-    print(f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
-          f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}")
+    print(
+        f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
+        f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}"
+    )
     keys = df.attrs["parameters"].split()
     for k in keys:
         print(f"  {k:<58} accepted range {acc[k].min():.4g} – {acc[k].max():.4g}")
@@ -66,15 +77,31 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.out is not None:
         from analysis.figures import calibration_fit as fit_figure
 
-        write_outputs(args.out, {"calibration_fit.csv": fit.to_csv(index=False),
-                                 "calibration_fit.png": png(fit_figure(fit))})
+        write_outputs(
+            args.out, {"calibration_fit.csv": fit.to_csv(index=False), "calibration_fit.png": png(fit_figure(fit))}
+        )
     import pandas as pd
 
-    print(f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
-          f"model range = {fit.attrs['posterior_interval']}")
+    print(
+        f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
+        f"model range = {fit.attrs['posterior_interval']}"
+    )
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(fit[["target", "measure", "target_value", "target_lower", "target_upper", "model",
-                   "posterior_lower", "posterior_upper", "within"]].to_string(index=False))
+        print(
+            fit[
+                [
+                    "target",
+                    "measure",
+                    "target_value",
+                    "target_lower",
+                    "target_upper",
+                    "model",
+                    "posterior_lower",
+                    "posterior_upper",
+                    "within",
+                ]
+            ].to_string(index=False)
+        )
     return 0
 
 
@@ -86,12 +113,12 @@ def sensitivity_results(args: argparse.Namespace, scenario) -> dict:
     results = {}
     with dask_client_for(args) as client:
         if args.method in ("one-way", "both"):
-            results["one_way"] = one_way(scenario, args.women, args.seed, params=args.params,
-                                         map_fn=mapper(client))
+            results["one_way"] = one_way(scenario, args.women, args.seed, params=args.params, map_fn=mapper(client))
         if args.method in ("sobol", "both"):
             keys = args.params or [k for k, _, _ in calibrated_parameters(scenario)]
-            results["sobol"] = sobol(scenario, args.women, args.seed, samples=args.samples, params=keys,
-                                     map_fn=mapper(client))
+            results["sobol"] = sobol(
+                scenario, args.women, args.seed, samples=args.samples, params=keys, map_fn=mapper(client)
+            )
     return results
 
 
@@ -111,8 +138,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             ow = results["one_way"]
             print(f"One-way sensitivity ({scenario.name}, {args.women:,} women per run, seed {args.seed}):")
             for out in OUTPUTS:
-                print(ow[ow["output"] == out].head(8)[["output", "parameter", "low_value", "high_value", "at_low",
-                                                         "at_high", "swing"]].to_string(index=False))
+                print(
+                    ow[ow["output"] == out]
+                    .head(8)[["output", "parameter", "low_value", "high_value", "at_low", "at_high", "swing"]]
+                    .to_string(index=False)
+                )
         if "sobol" in results:
             so = results["sobol"]
             print(f"\nSobol indices ({so.attrs['runs']} runs; conf = 95% bootstrap half-width):")
@@ -149,9 +179,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     v = bcsc_validation(results)
     if args.out is not None:
         write_outputs(args.out, {"validation_bcsc.csv": v.to_csv(index=False)})
-    print(f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
-          f"from calibration ({v.attrs['note']}). Wilson 95% intervals.")
+    print(
+        f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
+        f"from calibration ({v.attrs['note']}). Wilson 95% intervals."
+    )
     with pd.option_context("display.width", 200, "display.max_rows", 100):
-        print(v[["age_group", "density", "measure", "observed", "observed_lower", "observed_upper", "model",
-                 "model_lower", "model_upper", "ratio"]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        print(
+            v[
+                [
+                    "age_group",
+                    "density",
+                    "measure",
+                    "observed",
+                    "observed_lower",
+                    "observed_upper",
+                    "model",
+                    "model_lower",
+                    "model_upper",
+                    "ratio",
+                ]
+            ].to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        )
     return 0

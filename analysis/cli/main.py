@@ -32,10 +32,20 @@ from analysis.errors import ArgumentError, CalcsimInputError
 #: Exit codes: success, bad input (one line on stderr), interrupted (Ctrl-C).
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
-COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "check": cmd_check, "table": cmd_table,
-            "compare": cmd_compare, "calc-only": cmd_calc_only, "calibrate": cmd_calibrate, "fit": cmd_fit,
-            "sensitivity": cmd_sensitivity, "validate": cmd_validate, "report": cmd_report,
-            "teach": cmd_teach}
+COMMANDS = {
+    "run": cmd_run,
+    "scenarios": cmd_scenarios,
+    "check": cmd_check,
+    "table": cmd_table,
+    "compare": cmd_compare,
+    "calc-only": cmd_calc_only,
+    "calibrate": cmd_calibrate,
+    "fit": cmd_fit,
+    "sensitivity": cmd_sensitivity,
+    "validate": cmd_validate,
+    "report": cmd_report,
+    "teach": cmd_teach,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

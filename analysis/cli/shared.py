@@ -32,8 +32,10 @@ def load_cli_scenario(args: argparse.Namespace, name: str, option: str = "--scen
 
 def out_error(out: Path, what: str, reason: str) -> CalcsimInputError:
     """``--out: 'DIR': cannot write WHAT there (REASON); expected ...``: the one line for a failed write."""
-    return CalcsimInputError(f"--out: {str(out)!r}: cannot write {what} there ({reason}); expected a folder this "
-                             "user can write to, with free space for the outputs")
+    return CalcsimInputError(
+        f"--out: {str(out)!r}: cannot write {what} there ({reason}); expected a folder this "
+        "user can write to, with free space for the outputs"
+    )
 
 
 @contextlib.contextmanager
@@ -115,18 +117,41 @@ def run_results(args: argparse.Namespace, scenario, screens_path=None, progress=
     if getattr(args, "posterior", False):
         from analysis.calibration.posterior import run_posterior
 
-        return run_posterior(scenario, args.women, args.seed, by=by, map_fn=mapper(client),
-                             progress=progress is True, cohort_data=cohort_data)
+        return run_posterior(
+            scenario,
+            args.women,
+            args.seed,
+            by=by,
+            map_fn=mapper(client),
+            progress=progress is True,
+            cohort_data=cohort_data,
+        )
     if args.replicates > 1:
-        return run_replicates(scenario, args.women, args.seed, args.replicates, by=by,
-                              cohort_data=cohort_data, progress=progress is True, map_fn=mapper(client))
+        return run_replicates(
+            scenario,
+            args.women,
+            args.seed,
+            args.replicates,
+            by=by,
+            cohort_data=cohort_data,
+            progress=progress is True,
+            map_fn=mapper(client),
+        )
     if client is not None and screens_path is None:
         from analysis.scaleout import simulate_distributed
 
-        return simulate_distributed(client, scenario, args.women, args.seed, by=by, cohort_data=cohort_data,
-                                    progress=progress)
-    return simulate(scenario, women=args.women, seed=args.seed, by=by, cohort_data=cohort_data,
-                    screens_path=screens_path, progress=progress)
+        return simulate_distributed(
+            client, scenario, args.women, args.seed, by=by, cohort_data=cohort_data, progress=progress
+        )
+    return simulate(
+        scenario,
+        women=args.women,
+        seed=args.seed,
+        by=by,
+        cohort_data=cohort_data,
+        screens_path=screens_path,
+        progress=progress,
+    )
 
 
 def mapper(client):

@@ -59,13 +59,17 @@ def women_text(results) -> str:
 
 def _interval_notes(e, replicated: bool, posterior: bool) -> list[str]:
     if replicated:
-        return ["Intervals: 'Wilson 95%' of the pooled counts; 'replicate range' = 2.5-97.5% of the",
-                "single-replicate estimates; 'replicate CI' = mean +/- t SD/sqrt(R) (does not assume",
-                "independent screens)."]
+        return [
+            "Intervals: 'Wilson 95%' of the pooled counts; 'replicate range' = 2.5-97.5% of the",
+            "single-replicate estimates; 'replicate CI' = mean +/- t SD/sqrt(R) (does not assume",
+            "independent screens).",
+        ]
     if posterior:
-        return [f"Intervals: 'Wilson 95%' of the default (nearest accepted) parameter set; 'posterior 95%' = "
-                f"weighted 2.5-97.5% across {e.attrs.get('parameter_sets')} accepted calibrated sets",
-                "(parameter uncertainty + Monte Carlo noise of one run)."]
+        return [
+            f"Intervals: 'Wilson 95%' of the default (nearest accepted) parameter set; 'posterior 95%' = "
+            f"weighted 2.5-97.5% across {e.attrs.get('parameter_sets')} accepted calibrated sets",
+            "(parameter uncertainty + Monte Carlo noise of one run).",
+        ]
     return ["Intervals: Wilson 95% (binomial, within this run)."]
 
 
@@ -95,17 +99,23 @@ def summary_columns(e, replicated: bool = False, posterior: bool = False) -> lis
     def interval(lo: str, hi: str) -> list[str]:
         return [_interval(getattr(r, lo), getattr(r, hi), r.unit) for r in rows]
 
-    cols = [Column("measure", [r.measure for r in rows]), Column("stratum", [r.stratum for r in rows]),
-            Column("estimate", [est(r) for r in rows], ">"),
-            Column("Wilson 95%", interval("lower", "upper"), ">")]
+    cols = [
+        Column("measure", [r.measure for r in rows]),
+        Column("stratum", [r.stratum for r in rows]),
+        Column("estimate", [est(r) for r in rows], ">"),
+        Column("Wilson 95%", interval("lower", "upper"), ">"),
+    ]
     if replicated:
-        cols += [Column("replicate range", interval("replicate_lower", "replicate_upper"), ">"),
-                 Column("replicate CI", interval("replicate_ci_lower", "replicate_ci_upper"), ">")]
+        cols += [
+            Column("replicate range", interval("replicate_lower", "replicate_upper"), ">"),
+            Column("replicate CI", interval("replicate_ci_lower", "replicate_ci_upper"), ">"),
+        ]
     elif posterior:
         cols.append(Column("posterior 95%", interval("posterior_lower", "posterior_upper"), ">"))
     else:
-        cols.append(Column("numerator / denominator",
-                           [f"{r.numerator_count:,} / {r.denominator_count:,}" for r in rows], ">"))
+        cols.append(
+            Column("numerator / denominator", [f"{r.numerator_count:,} / {r.denominator_count:,}" for r in rows], ">")
+        )
     cols.append(Column("denominator", [r.denominator_label for r in rows]))
     return cols
 
@@ -116,8 +126,10 @@ def format_summary(results) -> str:
     pooled = getattr(results, "pooled", results)
     replicated = "replicate_lower" in e.columns
     posterior = "posterior_lower" in e.columns
-    lines = [f"calcsim {pooled.version} | scenario {pooled.scenario} ({pooled.scenario_hash}) | "
-             f"seed {pooled.seed} | {women_text(results)}" + (" (independent replicates)" if replicated else "")]
+    lines = [
+        f"calcsim {pooled.version} | scenario {pooled.scenario} ({pooled.scenario_hash}) | "
+        f"seed {pooled.seed} | {women_text(results)}" + (" (independent replicates)" if replicated else "")
+    ]
     lines += _interval_notes(e, replicated, posterior)
     lines += [_unit_note(e), ""]
     lines += format_table(summary_columns(e, replicated, posterior))

@@ -50,7 +50,27 @@ from analysis.figures.style import (
     measure_label,
 )
 
-__all__ = ["COMPARE_MEASURES", "FINDINGS", "MEASURE_LABELS", "PALETTE", "ROUND_MEASURES", "SCENARIO_COLOURS",
-           "STYLE", "calc_only_shares", "calcsim_style", "calibration_fit", "cohort_distributions",
-           "cumulative_false_positive", "funnel_counts", "measure_label", "odds_ratios", "parse_stratum",
-           "recall_by", "rounds_compared", "scenario_comparison", "screening_funnel", "sobol_indices", "tornado"]
+__all__ = [
+    "COMPARE_MEASURES",
+    "FINDINGS",
+    "MEASURE_LABELS",
+    "PALETTE",
+    "ROUND_MEASURES",
+    "SCENARIO_COLOURS",
+    "STYLE",
+    "calc_only_shares",
+    "calcsim_style",
+    "calibration_fit",
+    "cohort_distributions",
+    "cumulative_false_positive",
+    "funnel_counts",
+    "measure_label",
+    "odds_ratios",
+    "parse_stratum",
+    "recall_by",
+    "rounds_compared",
+    "scenario_comparison",
+    "screening_funnel",
+    "sobol_indices",
+    "tornado",
+]

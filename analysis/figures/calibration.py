@@ -33,20 +33,38 @@ __all__ = ["calibration_fit", "parameter_label", "sobol_indices", "tornado"]
 
 def _fit_row(ax: Axes, yi: float, r: pd.Series) -> None:
     """One target: its interval and value above, the model (Wilson and posterior ranges) below."""
+
     def rel(v: float) -> float:  # plotted relative to the target
         return v / r["target_value"]
 
     if r["kind"] == "upper_bound":
         ax.plot([0, 1], [yi + 0.15] * 2, color=PALETTE["grey"], lw=4, alpha=0.5, solid_capstyle="butt")
     else:
-        ax.plot([rel(r["target_lower"]), rel(r["target_upper"])], [yi + 0.15] * 2,
-                color=PALETTE["grey"], lw=4, alpha=0.6, solid_capstyle="butt")
+        ax.plot(
+            [rel(r["target_lower"]), rel(r["target_upper"])],
+            [yi + 0.15] * 2,
+            color=PALETTE["grey"],
+            lw=4,
+            alpha=0.6,
+            solid_capstyle="butt",
+        )
     ax.plot(1, yi + 0.15, "D", color=PALETTE["black"], ms=5)
-    ax.plot([rel(r["posterior_lower"]), rel(r["posterior_upper"])], [yi - 0.15] * 2,
-            color=PALETTE["sky"], lw=4, solid_capstyle="butt")
-    ax.errorbar(rel(r["model"]), yi - 0.15, xerr=[[rel(r["model"] - r["model_lower"])],
-                                                  [rel(r["model_upper"] - r["model"])]],
-                fmt="o", color=PALETTE["blue"], ms=5, capsize=2)
+    ax.plot(
+        [rel(r["posterior_lower"]), rel(r["posterior_upper"])],
+        [yi - 0.15] * 2,
+        color=PALETTE["sky"],
+        lw=4,
+        solid_capstyle="butt",
+    )
+    ax.errorbar(
+        rel(r["model"]),
+        yi - 0.15,
+        xerr=[[rel(r["model"] - r["model_lower"])], [rel(r["model_upper"] - r["model"])]],
+        fmt="o",
+        color=PALETTE["blue"],
+        ms=5,
+        capsize=2,
+    )
 
 
 def calibration_fit(fit: pd.DataFrame) -> Figure:
@@ -62,9 +80,24 @@ def calibration_fit(fit: pd.DataFrame) -> Figure:
     matplotlib.figure.Figure
         One row per target, values relative to the target (1 = target).
     """
-    need(fit, ("target", "measure", "kind", "target_value", "target_lower", "target_upper", "model",
-               "model_lower", "model_upper", "posterior_lower", "posterior_upper"), "calibration_fit",
-         "pass the table of analysis.calibration.posterior.calibration_fit(...)")
+    need(
+        fit,
+        (
+            "target",
+            "measure",
+            "kind",
+            "target_value",
+            "target_lower",
+            "target_upper",
+            "model",
+            "model_lower",
+            "model_upper",
+            "posterior_lower",
+            "posterior_upper",
+        ),
+        "calibration_fit",
+        "pass the table of analysis.calibration.posterior.calibration_fit(...)",
+    )
     with calcsim_style():
         fig, ax = new_axes((7.0, 0.55 * len(fit) + 1.6))
         y = np.arange(len(fit))[::-1]
@@ -74,10 +107,12 @@ def calibration_fit(fit: pd.DataFrame) -> Figure:
         ax.set_yticks(y, [f"{t}\n({m})" for t, m in zip(fit["target"], fit["measure"], strict=True)], fontsize=8)
         ax.set_xlabel("value relative to the target (1 = target)")
         ax.set_title(f"Calibration fit — {fit.attrs.get('scenario', '')}", loc="left")
-        handles = [Line2D([], [], color=PALETTE["grey"], lw=4, alpha=0.6, label="target interval"),
-                   Line2D([], [], color=PALETTE["black"], marker="D", ls="", ms=5, label="target"),
-                   Line2D([], [], color=PALETTE["blue"], marker="o", ls="", label="model (Wilson 95%)"),
-                   Line2D([], [], color=PALETTE["sky"], lw=4, label="model across accepted parameter sets (95%)")]
+        handles = [
+            Line2D([], [], color=PALETTE["grey"], lw=4, alpha=0.6, label="target interval"),
+            Line2D([], [], color=PALETTE["black"], marker="D", ls="", ms=5, label="target"),
+            Line2D([], [], color=PALETTE["blue"], marker="o", ls="", label="model (Wilson 95%)"),
+            Line2D([], [], color=PALETTE["sky"], lw=4, label="model across accepted parameter sets (95%)"),
+        ]
         fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
     return fig
 
@@ -99,14 +134,21 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
     matplotlib.figure.Figure
         One row per parameter: the output at the low and at the high end of its range, around the base value.
     """
-    need(one_way, ("output", "parameter", "low_value", "high_value", "base", "at_low", "at_high", "swing"),
-         "tornado", "pass the table of analysis.calibration.sensitivity.one_way(...)")
+    need(
+        one_way,
+        ("output", "parameter", "low_value", "high_value", "base", "at_low", "at_high", "swing"),
+        "tornado",
+        "pass the table of analysis.calibration.sensitivity.one_way(...)",
+    )
     if output not in set(one_way["output"]):
-        raise CalcsimInputError(f"tornado: output = {output!r}: not in the table; outputs: "
-                                f"{', '.join(map(str, dict.fromkeys(one_way['output'])))}")
+        raise CalcsimInputError(
+            f"tornado: output = {output!r}: not in the table; outputs: "
+            f"{', '.join(map(str, dict.fromkeys(one_way['output'])))}"
+        )
     d = one_way[one_way["output"] == output].sort_values("swing", ascending=False).head(top)
-    labels = [parameter_label(p, lo, hi) for p, lo, hi in zip(d["parameter"], d["low_value"], d["high_value"],
-                                                               strict=True)]
+    labels = [
+        parameter_label(p, lo, hi) for p, lo, hi in zip(d["parameter"], d["low_value"], d["high_value"], strict=True)
+    ]
     lines = sum(label.count("\n") + 1 for label in labels)
     with calcsim_style():
         fig, ax = new_axes((7.0, 0.2 * lines + 0.25 * len(d) + 1.9))
@@ -121,14 +163,18 @@ def tornado(one_way: pd.DataFrame, output: str = "recall_rate", top: int = 12) -
         ax.set_yticks(y, labels)
         value_axis(ax, output, "x")
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], min_n_ticks=4))
-        ax.set_xlabel(f"{wrap(measure_label(output).lower(), 45)}\n({unit(output)}; base "
-                      f"{format_value(output, base)})")
+        ax.set_xlabel(f"{wrap(measure_label(output).lower(), 45)}\n({unit(output)}; base {format_value(output, base)})")
         left_title(fig, wrap(f"One-way sensitivity: {measure_label(output).lower()}", 70))
         ax.grid(axis="y", visible=False)
-        fig.legend(handles=[Patch(color=PALETTE["sky"], label="parameter at low end of its range"),
-                            Patch(color=PALETTE["orange"], label="parameter at high end of its range"),
-                            Line2D([], [], color=PALETTE["black"], lw=0.8, label="base value")],
-                   loc="outside lower center", ncol=2)
+        fig.legend(
+            handles=[
+                Patch(color=PALETTE["sky"], label="parameter at low end of its range"),
+                Patch(color=PALETTE["orange"], label="parameter at high end of its range"),
+                Line2D([], [], color=PALETTE["black"], lw=0.8, label="base value"),
+            ],
+            loc="outside lower center",
+            ncol=2,
+        )
     return fig
 
 
@@ -156,10 +202,24 @@ def parameter_label(name: str, low: float, high: float, width: int = 32) -> str:
 def _sobol_panel(ax: Axes, d: pd.DataFrame, output: str, labels: list[str]) -> None:
     """Total and first-order indices of one output (rows in the order of ``d``), at the style's font sizes."""
     y = np.arange(len(d)).astype(float)
-    ax.barh(y + 0.18, d["ST"].clip(lower=0), height=0.36, color=PALETTE["orange"], label="total (ST)",
-            xerr=d["ST_conf"], error_kw={"lw": 0.8, "capsize": 2})
-    ax.barh(y - 0.18, d["S1"].clip(lower=0), height=0.36, color=PALETTE["blue"], label="first order (S1)",
-            xerr=d["S1_conf"], error_kw={"lw": 0.8, "capsize": 2})
+    ax.barh(
+        y + 0.18,
+        d["ST"].clip(lower=0),
+        height=0.36,
+        color=PALETTE["orange"],
+        label="total (ST)",
+        xerr=d["ST_conf"],
+        error_kw={"lw": 0.8, "capsize": 2},
+    )
+    ax.barh(
+        y - 0.18,
+        d["S1"].clip(lower=0),
+        height=0.36,
+        color=PALETTE["blue"],
+        label="first order (S1)",
+        xerr=d["S1_conf"],
+        error_kw={"lw": 0.8, "capsize": 2},
+    )
     ax.set_yticks(y, labels)
     top = max(float((d["ST"] + d["ST_conf"]).max()), float((d["S1"] + d["S1_conf"]).max()))
     ax.set_xlim(0, max(1.0, top * 1.05) if np.isfinite(top) else 1.0)
@@ -185,8 +245,12 @@ def sobol_indices(sobol: pd.DataFrame, *, title: str | None = None) -> Figure:
         that a page shows it unscaled, every text at least the style's base font size; parameters
         in the same rows in every panel, sorted by their largest total index.
     """
-    need(sobol, ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf"), "sobol_indices",
-         "pass the table of analysis.calibration.sensitivity.sobol(...)")
+    need(
+        sobol,
+        ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf"),
+        "sobol_indices",
+        "pass the table of analysis.calibration.sensitivity.sobol(...)",
+    )
     outputs = list(dict.fromkeys(sobol["output"]))
     order = sobol.groupby("parameter")["ST"].max().sort_values(kind="stable").index.tolist()  # same rows everywhere
     with calcsim_style():

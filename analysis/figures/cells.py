@@ -16,16 +16,37 @@ import pandas as pd
 from analysis.figures.style import is_proportion, pretty
 from analysis.figures.style import unit as measure_unit
 
-__all__ = ["DASH", "extremes_sentence", "format_count", "format_interval", "format_measure", "format_number",
-           "format_p_value", "format_percent", "format_range", "is_missing", "percent_digits", "pretty_text",
-           "stratum_label", "unit_of"]
+__all__ = [
+    "DASH",
+    "extremes_sentence",
+    "format_count",
+    "format_interval",
+    "format_measure",
+    "format_number",
+    "format_p_value",
+    "format_percent",
+    "format_range",
+    "is_missing",
+    "percent_digits",
+    "pretty_text",
+    "stratum_label",
+    "unit_of",
+]
 
 #: What a missing value shows as.
 DASH = "—"
 _MINUS = "−"
 #: How each stratification column reads in a stratum label ("{}" is the level).
-_STRATUM_TEXT = {"round": "{} round", "age_group": "age {}", "menopause": "{}", "family_history": "family history {}",
-                 "brca": "{}", "breastfeeding": "breastfeeding {}", "density": "density {}", "parity": "parity {}"}
+_STRATUM_TEXT = {
+    "round": "{} round",
+    "age_group": "age {}",
+    "menopause": "{}",
+    "family_history": "family history {}",
+    "brca": "{}",
+    "breastfeeding": "breastfeeding {}",
+    "density": "density {}",
+    "parity": "parity {}",
+}
 
 
 def is_missing(x: Any) -> bool:
@@ -92,16 +113,20 @@ def _parts(unit: str, digits: int | None) -> tuple[Callable[[float], str], str, 
     """How to show numbers of ``unit``: (one number, mark after the estimate, suffix after the interval)."""
     if unit in ("proportion", "pp"):
         d = 1 if digits is None else digits
-        return (lambda v: _signed(f"{100 * v:.{d}f}")), ("%" if unit == "proportion" else ""), \
-            ("" if unit == "proportion" else " pp")
+        return (
+            (lambda v: _signed(f"{100 * v:.{d}f}")),
+            ("%" if unit == "proportion" else ""),
+            ("" if unit == "proportion" else " pp"),
+        )
     if unit == "number" and digits is None:
         return (lambda v: _signed(f"{v:g}")), "", ""
     d = 2 if digits is None else digits
     return (lambda v: _signed(f"{v:,.{d}f}")), "", (f" {unit}" if unit.startswith("per ") else "")
 
 
-def format_interval(estimate: Any, lower: Any = None, upper: Any = None, *, unit: str = "proportion",
-                    digits: int | None = None) -> str:
+def format_interval(
+    estimate: Any, lower: Any = None, upper: Any = None, *, unit: str = "proportion", digits: int | None = None
+) -> str:
     """An estimate with its interval, the same decimals in all three numbers.
 
     Parameters
@@ -198,8 +223,11 @@ def extremes_sentence(e: pd.DataFrame, subject: str, *, digits: int | None = Non
     if d.empty:
         return f"{subject}: no stratum has an estimate."
     units = [unit_of(str(m)) for m in d["measure"]]
-    dd = digits if digits is not None else percent_digits([x for x, u in zip(d["estimate"], units, strict=True)
-                                                          if u == "proportion"])
+    dd = (
+        digits
+        if digits is not None
+        else percent_digits([x for x, u in zip(d["estimate"], units, strict=True) if u == "proportion"])
+    )
     hi, lo = d.loc[d["estimate"].idxmax()], d.loc[d["estimate"].idxmin()]
 
     def value(r: pd.Series) -> str:
@@ -208,8 +236,10 @@ def extremes_sentence(e: pd.DataFrame, subject: str, *, digits: int | None = Non
 
     if len(d) == 1 or value(hi) == value(lo):
         return f"{subject} is {value(hi)} in every stratum with an estimate ({len(d)})."
-    text = f"{subject} is highest in {stratum_label(hi['stratum'])} ({value(hi)}) and lowest in " \
-           f"{stratum_label(lo['stratum'])} ({value(lo)})"
+    text = (
+        f"{subject} is highest in {stratum_label(hi['stratum'])} ({value(hi)}) and lowest in "
+        f"{stratum_label(lo['stratum'])} ({value(lo)})"
+    )
     if {"lower", "upper"} <= set(d.columns):
         overlap = float(hi["lower"]) <= float(lo["upper"])
         text += f"; their 95% intervals {'overlap' if overlap else 'do not overlap'}"

@@ -67,8 +67,15 @@ def _panel_density(ax: Axes, age_code: np.ndarray, post: np.ndarray, dens: np.nd
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.set_xlabel("share of screens")
-    ax.legend(fontsize=8, ncol=4, loc="lower left", bbox_to_anchor=(0.0, 1.0), handlelength=1.2,
-              columnspacing=0.8, borderaxespad=0.2)
+    ax.legend(
+        fontsize=8,
+        ncol=4,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        handlelength=1.2,
+        columnspacing=0.8,
+        borderaxespad=0.2,
+    )
     ax.set_title("(b) Breast density by age and menopause", loc="left", fontsize=10, pad=20)
     ax.grid(axis="y", visible=False)
 
@@ -76,8 +83,10 @@ def _panel_density(ax: Axes, age_code: np.ndarray, post: np.ndarray, dens: np.nd
 def _panel_family(ax: Axes, first: pd.DataFrame) -> None:
     """(c) Family history and BRCA carriers among the women at their first screen (log scale)."""
     n = len(first)
-    fh = np.bincount(column_codes(first, "family_history", FAMILY_HISTORY, _WHERE),
-                     minlength=len(FAMILY_HISTORY.labels)) / n
+    fh = (
+        np.bincount(column_codes(first, "family_history", FAMILY_HISTORY, _WHERE), minlength=len(FAMILY_HISTORY.labels))
+        / n
+    )
     brca = np.bincount(column_codes(first, "brca", BRCA, _WHERE), minlength=len(BRCA.labels)) / n
     carriers = [i for i, label in enumerate(BRCA.labels) if label != "non-carrier"]
     labels = [_FAMILY_TEXT.get(lab, pretty(lab)) for lab in FAMILY_HISTORY.labels]
@@ -106,10 +115,12 @@ def _panel_breastfeeding(ax: Axes, first: pd.DataFrame) -> None:
     ax.set_ylabel("women")
     if months.size:
         ever = np.mean(months > 0)
-        note = (f"nulliparous: {100 * np.mean(~parous):.1f}% of women\n"
-                f"ever breastfed: {100 * ever:.0f}% of parous\n"
-                f"mean {months.mean():.1f}, median {np.median(months):.1f} months\n"
-                "(60 or more shown at 60)")
+        note = (
+            f"nulliparous: {100 * np.mean(~parous):.1f}% of women\n"
+            f"ever breastfed: {100 * ever:.0f}% of parous\n"
+            f"mean {months.mean():.1f}, median {np.median(months):.1f} months\n"
+            "(60 or more shown at 60)"
+        )
         ax.text(0.97, 0.95, note, transform=ax.transAxes, ha="right", va="top", fontsize=8)
     ax.set_title("(d) Lifetime breastfeeding", loc="left", fontsize=10)
     ax.grid(axis="x", visible=False)
@@ -139,8 +150,12 @@ def cohort_distributions(screens: pd.DataFrame, *, min_screens: int = 50, title:
     matplotlib.figure.Figure
         Four axes, in the order (a)–(d).
     """
-    need(screens, ("woman", "age_years", "postmenopausal", "density", "family_history", "brca", "births",
-                   "breastfeeding_months"), _WHERE, "pass the screens table of simulate(..., keep_screens=True)")
+    need(
+        screens,
+        ("woman", "age_years", "postmenopausal", "density", "family_history", "brca", "births", "breastfeeding_months"),
+        _WHERE,
+        "pass the screens table of simulate(..., keep_screens=True)",
+    )
     if screens.empty:
         raise CalcsimInputError(f"{_WHERE}: the screens table is empty; simulate more women")
     if not isinstance(min_screens, int | np.integer) or isinstance(min_screens, bool) or min_screens < 1:

@@ -24,12 +24,19 @@ _WHERE = "screening_funnel"
 
 def _rows_from_screens(x: pd.DataFrame) -> list[tuple[str, str, int]]:
     """``(stage, finding, count)`` of a screens table (every stage split by finding)."""
-    need(x, ("recall_calc", "calc_only_recall", "biopsy", "screen_detected"), _WHERE,
-         "pass the screens table of simulate(..., keep_screens=True)")
+    need(
+        x,
+        ("recall_calc", "calc_only_recall", "biopsy", "screen_detected"),
+        _WHERE,
+        "pass the screens table of simulate(..., keep_screens=True)",
+    )
     rec, calc, only = (x[c].to_numpy(bool) for c in ("recalled", "recall_calc", "calc_only_recall"))
     finding = {"calcification only": only, "calcification + other": calc & ~only, "other findings": rec & ~calc}
-    stage = {"recalled": rec, "biopsied": x["biopsy"].to_numpy(bool),
-             "cancer detected": x["screen_detected"].to_numpy(bool)}
+    stage = {
+        "recalled": rec,
+        "biopsied": x["biopsy"].to_numpy(bool),
+        "cancer detected": x["screen_detected"].to_numpy(bool),
+    }
     return [(s, f, int(np.count_nonzero(m & fm))) for s, m in stage.items() for f, fm in finding.items()]
 
 
@@ -43,13 +50,20 @@ def _rows_from_counts(x: pd.DataFrame) -> tuple[list[tuple[str, str, int]], int]
         return int(c.loc[m, "numerator"])
 
     recalls, calc, only = num("recall_rate"), num("calc_recall_rate"), num("calc_only_recall_rate")
-    det, det_calc, det_only = (num("cancer_detection_rate_per_1000"), num("calc_share_of_screen_detected"),
-                               num("calc_only_share_of_screen_detected"))
-    rows = [("recalled", "calcification only", only), ("recalled", "calcification + other", calc - only),
-            ("recalled", "other findings", recalls - calc), ("biopsied", "not split", num("biopsy_rate")),
-            ("cancer detected", "calcification only", det_only),
-            ("cancer detected", "calcification + other", det_calc - det_only),
-            ("cancer detected", "other findings", det - det_calc)]
+    det, det_calc, det_only = (
+        num("cancer_detection_rate_per_1000"),
+        num("calc_share_of_screen_detected"),
+        num("calc_only_share_of_screen_detected"),
+    )
+    rows = [
+        ("recalled", "calcification only", only),
+        ("recalled", "calcification + other", calc - only),
+        ("recalled", "other findings", recalls - calc),
+        ("biopsied", "not split", num("biopsy_rate")),
+        ("cancer detected", "calcification only", det_only),
+        ("cancer detected", "calcification + other", det_calc - det_only),
+        ("cancer detected", "other findings", det - det_calc),
+    ]
     return rows, int(c.loc["recall_rate", "n"])
 
 
@@ -89,8 +103,10 @@ def funnel_counts(results_or_screens: Any) -> pd.DataFrame:
     elif {"measure", "stratum", "numerator", "n"} <= set(x.columns):
         (rows, screens), source = _rows_from_counts(x), "counts"
     else:
-        raise CalcsimInputError(f"{_WHERE}: pass Results, a screens table (keep_screens=True) or a "
-                                "count table (measure, stratum, numerator, n)")
+        raise CalcsimInputError(
+            f"{_WHERE}: pass Results, a screens table (keep_screens=True) or a "
+            "count table (measure, stratum, numerator, n)"
+        )
     out = pd.DataFrame(rows, columns=["stage", "finding", "count"])
     out.attrs.update({"screens": int(screens), "women": women, "cohort": cohort, "source": source})
     return out
@@ -112,8 +128,15 @@ def _stacked_bars(ax: Axes, bx: Axes, table: pd.DataFrame, screens: int) -> None
         for yi, s0, s in zip(y, share_left, share, strict=True):
             if s >= 0.09:
                 text = "not split by finding" if finding == "not split" else f"{100 * s:.0f}%"
-                bx.text(s0 + s / 2, yi, text, ha="center", va="center", fontsize=8.5,
-                        color="white" if finding != "calcification only" else "black")
+                bx.text(
+                    s0 + s / 2,
+                    yi,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color="white" if finding != "calcification only" else "black",
+                )
         left += per
         share_left += share
     for yi, tot, end in zip(y, totals, left, strict=True):
@@ -186,6 +209,12 @@ def screening_funnel(results_or_screens: Any, *, title: str | None = None) -> Fi
         ax.set_title("How many, per 1,000 screens", loc="left", fontsize=9.5, fontweight="normal")
         bx.set_title("What triggered the recall", loc="left", fontsize=9.5, fontweight="normal")
         handles = [Patch(color=FINDING_COLOURS[g], label=g) for g in findings]
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5,
-                   title="finding that triggered the recall", title_fontsize=8.5)
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=len(handles),
+            fontsize=8.5,
+            title="finding that triggered the recall",
+            title_fontsize=8.5,
+        )
     return fig

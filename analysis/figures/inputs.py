@@ -26,13 +26,31 @@ from analysis.scenario.codings import (
     Coding,
 )
 
-__all__ = ["COUNT_ALIASES", "STRATUM_CODINGS", "check_by", "column_codes", "need", "parse_stratum", "series",
-           "stratified", "stratum_levels", "table", "with_counts"]
+__all__ = [
+    "COUNT_ALIASES",
+    "STRATUM_CODINGS",
+    "check_by",
+    "column_codes",
+    "need",
+    "parse_stratum",
+    "series",
+    "stratified",
+    "stratum_levels",
+    "table",
+    "with_counts",
+]
 
 #: The coding of each stratification column of :data:`analysis.model.results.STRATA` (its labels, in order).
-STRATUM_CODINGS: dict[str, Coding] = {"round": ROUND, "age_group": AGE_GROUP, "menopause": MENOPAUSE,
-                                      "family_history": FAMILY_HISTORY, "brca": BRCA,
-                                      "breastfeeding": BREASTFEEDING, "density": DENSITY, "parity": PARITY}
+STRATUM_CODINGS: dict[str, Coding] = {
+    "round": ROUND,
+    "age_group": AGE_GROUP,
+    "menopause": MENOPAUSE,
+    "family_history": FAMILY_HISTORY,
+    "brca": BRCA,
+    "breastfeeding": BREASTFEEDING,
+    "density": DENSITY,
+    "parity": PARITY,
+}
 
 
 #: Count columns of estimates tables (``numerator_count``, ``denominator_count``) and the names figures read.
@@ -107,26 +125,32 @@ def check_by(by: str | Sequence[str], where: str, most: int) -> list[str]:
     """The stratification columns ``by`` as a list, checked: 1 to ``most`` known columns of ``STRATA``."""
     cols = [by] if isinstance(by, str) else list(by)
     if not 1 <= len(cols) <= most:
-        raise CalcsimInputError(f"{where}: by = {cols!r}: one{' or two' if most > 1 else ''} stratification "
-                                "columns")
+        raise CalcsimInputError(f"{where}: by = {cols!r}: one{' or two' if most > 1 else ''} stratification columns")
     for b in cols:
         if b not in STRATA:
-            raise CalcsimInputError(f"{where}: by = {b!r}: unknown column{did_you_mean(b, STRATA)}; "
-                                    f"allowed: {', '.join(STRATA)}")
+            raise CalcsimInputError(
+                f"{where}: by = {b!r}: unknown column{did_you_mean(b, STRATA)}; allowed: {', '.join(STRATA)}"
+            )
     return cols
 
 
 def stratified(e: pd.DataFrame, measure: str, by: list[str], where: str) -> pd.DataFrame:
     """Rows of ``measure`` stratified by exactly the columns ``by``, with one column per stratum variable."""
-    need(e, ("measure", "stratum", "estimate", "lower", "upper", "n"), where,
-         "pass an estimates table (Results.estimates())")
+    need(
+        e,
+        ("measure", "stratum", "estimate", "lower", "upper", "n"),
+        where,
+        "pass an estimates table (Results.estimates())",
+    )
     e = e[e["measure"] == measure]
     parsed = e["stratum"].map(parse_stratum)
     keep = parsed.map(lambda p: set(p) == set(by)).to_numpy(bool)
     if not keep.any():
         found = sorted({" × ".join(p) for p in parsed if p}) or ["none (overall only)"]
-        raise CalcsimInputError(f"{where}: no {measure!r} rows stratified by {' × '.join(by)}; strata in the "
-                                f"table: {', '.join(found)}; run simulate(..., by={by!r})")
+        raise CalcsimInputError(
+            f"{where}: no {measure!r} rows stratified by {' × '.join(by)}; strata in the "
+            f"table: {', '.join(found)}; run simulate(..., by={by!r})"
+        )
     out = e[keep].copy()
     for b in by:
         out[b] = parsed[keep].map(lambda p, b=b: p[b]).to_numpy()

@@ -32,9 +32,15 @@ from analysis.figures.style import (
 __all__ = ["COMPARE_MEASURES", "cumulative_false_positive", "scenario_comparison"]
 
 #: Measures :func:`scenario_comparison` shows by default.
-COMPARE_MEASURES = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_screen_detected",
-                    "cancer_detection_rate_per_1000", "ppv1", "interval_cancer_rate_per_1000",
-                    "cumulative_false_positive_recall")
+COMPARE_MEASURES = (
+    "recall_rate",
+    "calc_only_share_of_recalls",
+    "calc_only_share_of_screen_detected",
+    "cancer_detection_rate_per_1000",
+    "ppv1",
+    "interval_cancer_rate_per_1000",
+    "cumulative_false_positive_recall",
+)
 
 
 # ----------------------------------------------------------------------------- cumulative false positives
@@ -70,9 +76,13 @@ def _km_line(ax: Axes, c: pd.DataFrame, label: str, col: str, iv: float | None) 
     return float(x[-1]), float(np.nanmax(hi))
 
 
-def cumulative_false_positive(curve: Any, *, min_at_risk: int = 25,
-                              years_per_screen: float | Mapping[str, float] | None = None,
-                              title: str | None = None) -> Figure:
+def cumulative_false_positive(
+    curve: Any,
+    *,
+    min_at_risk: int = 25,
+    years_per_screen: float | Mapping[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Cumulative probability of ≥1 false-positive recall over screens (Kaplan–Meier), one line per scenario.
 
     Parameters
@@ -99,8 +109,12 @@ def cumulative_false_positive(curve: Any, *, min_at_risk: int = 25,
     """
     scen = series(curve)
     for _, c in scen:
-        need(c, ("screen_number", "at_risk", "cumulative_probability", "lower", "upper"),
-             "cumulative_false_positive", "pass analysis.stats.cumulative.cumulative_false_positive_curve(screens)")
+        need(
+            c,
+            ("screen_number", "at_risk", "cumulative_probability", "lower", "upper"),
+            "cumulative_false_positive",
+            "pass analysis.stats.cumulative.cumulative_false_positive_curve(screens)",
+        )
     with calcsim_style():
         fig, ax = new_axes((7.0, 4.5))
         xmax, ymax = 1.0, 0.05
@@ -123,14 +137,18 @@ def cumulative_false_positive(curve: Any, *, min_at_risk: int = 25,
             ax.set_ylabel("P(≥1 false-positive recall\nby this time)")
         ax.set_title(title or "Cumulative probability of a false-positive recall", loc="left")
         ax.legend(loc="best", fontsize=8.5)
-        subtitle(fig, "Kaplan–Meier over screen number (censored at the last screen or at a cancer diagnosis); "
-                      f"bands: Greenwood 95%.\nLines stop at the last screen with ≥ {min_at_risk} women at risk.")
+        subtitle(
+            fig,
+            "Kaplan–Meier over screen number (censored at the last screen or at a cancer diagnosis); "
+            f"bands: Greenwood 95%.\nLines stop at the last screen with ≥ {min_at_risk} women at risk.",
+        )
     return fig
 
 
 # ----------------------------------------------------------------------------- scenario comparison
 def _comparisons(compare_df: Any) -> list[tuple[str, pd.DataFrame]]:
     """``[(label, table), ...]`` of one comparison table, a sequence, a mapping or a ``comparison`` column."""
+
     def label(df: pd.DataFrame, fallback: str) -> str:
         a, b = df.attrs.get("a"), df.attrs.get("b")
         return f"{a} − {b}" if a and b else fallback
@@ -140,8 +158,10 @@ def _comparisons(compare_df: Any) -> list[tuple[str, pd.DataFrame]]:
     if isinstance(compare_df, list | tuple):
         return [(label(d, f"#{i + 1}"), d) for i, d in enumerate(compare_df)]
     if not isinstance(compare_df, pd.DataFrame):
-        raise CalcsimInputError(f"scenario_comparison: compare_df is a {type(compare_df).__name__}; pass the "
-                                "table of analysis.stats.uncertainty.compare(a, b, ...), a list or a mapping of them")
+        raise CalcsimInputError(
+            f"scenario_comparison: compare_df is a {type(compare_df).__name__}; pass the "
+            "table of analysis.stats.uncertainty.compare(a, b, ...), a list or a mapping of them"
+        )
     if "comparison" in compare_df.columns:
         return [(str(k), g) for k, g in compare_df.groupby("comparison", sort=False)]
     return [(label(compare_df, "a − b"), compare_df)]
@@ -158,12 +178,20 @@ def _difference_panel(ax: Axes, m: str, rows: list[tuple[str, str, str, pd.DataF
             continue
         r = d.loc[m]
         col = colour(str(a), i) if k > 1 else PALETTE["black"]
-        errorbar(ax, scale * r["difference"], yi, scale * r["lower"], scale * r["upper"], horizontal=True,
-                 color=col, ms=4.5)
+        errorbar(
+            ax, scale * r["difference"], yi, scale * r["lower"], scale * r["upper"], horizontal=True, color=col, ms=4.5
+        )
         span = max([span, *(abs(scale * r[c]) for c in ("lower", "upper", "difference") if np.isfinite(r[c]))])
-        ax.annotate(f"{a} {format_value(m, r['estimate_a'])} vs {b} {format_value(m, r['estimate_b'])}",
-                    xy=(1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0),
-                    textcoords="offset points", va="center", fontsize=7.5, color=col)
+        ax.annotate(
+            f"{a} {format_value(m, r['estimate_a'])} vs {b} {format_value(m, r['estimate_b'])}",
+            xy=(1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color=col,
+        )
     span = span or 1.0
     ax.set_xlim(-1.15 * span, 1.15 * span)
     ax.axvline(0, color=PALETTE["grey"], lw=0.9)
@@ -177,8 +205,9 @@ def _difference_panel(ax: Axes, m: str, rows: list[tuple[str, str, str, pd.DataF
     ax.tick_params(axis="x", labelsize=8)
 
 
-def scenario_comparison(compare_df: Any, measures: Sequence[str] = COMPARE_MEASURES, *,
-                        stratum: str = "all", title: str | None = None) -> Figure:
+def scenario_comparison(
+    compare_df: Any, measures: Sequence[str] = COMPARE_MEASURES, *, stratum: str = "all", title: str | None = None
+) -> Figure:
     """Paired differences between scenarios on the same women, with their 95% intervals.
 
     Parameters
@@ -208,8 +237,12 @@ def scenario_comparison(compare_df: Any, measures: Sequence[str] = COMPARE_MEASU
     comps = _comparisons(compare_df)
     rows = []
     for label, c in comps:
-        need(c, ("measure", "stratum", "estimate_a", "estimate_b", "difference", "lower", "upper"),
-             "scenario_comparison", "pass the table of analysis.stats.uncertainty.compare(a, b, ...)")
+        need(
+            c,
+            ("measure", "stratum", "estimate_a", "estimate_b", "difference", "lower", "upper"),
+            "scenario_comparison",
+            "pass the table of analysis.stats.uncertainty.compare(a, b, ...)",
+        )
         sub = c[(c["stratum"] == stratum) & c["measure"].isin(measures)]
         if sub.empty:
             raise CalcsimInputError(f"scenario_comparison: no rows for stratum {stratum!r} and these measures")

@@ -23,7 +23,7 @@ QUESTION_LABELS = {
     "calc_only_share_of_recalls": "recalls for calcification only\n% of all recalls",
     "calc_only_share_of_screen_detected": "cancers recalled for calcification only\n% of all screen-detected cancers",
     "calc_only_presentation_share_of_screen_detected": "cancers presenting as calcification only\n% of all "
-                                                       "screen-detected cancers",
+    "screen-detected cancers",
 }
 #: The value axis of :func:`calc_only_shares` (the denominators differ by row, so it names none).
 QUESTION_AXIS = "% of the denominator named on each row"
@@ -40,45 +40,98 @@ def _literature_band(ax: Axes, first: pd.DataFrame) -> tuple[float, list[Any]]:
     if not (np.isfinite(lit_lo) and np.isfinite(lit_hi)):
         return np.nan, []
     ax.axvspan(lit_lo, lit_hi, color=PALETTE["yellow"], alpha=0.35, lw=0, zorder=0)
-    return lit_hi, [Patch(color=PALETTE["yellow"], alpha=0.5,
-                          label=f"quoted {100 * lit_lo:.1f}–{100 * lit_hi:.1f}% (denominator not stated)")]
+    return lit_hi, [
+        Patch(
+            color=PALETTE["yellow"],
+            alpha=0.5,
+            label=f"quoted {100 * lit_lo:.1f}–{100 * lit_hi:.1f}% (denominator not stated)",
+        )
+    ]
 
 
 def _target_row(ax: Axes, r: pd.Series, yy: float, m: str, label: str, col: str, several: bool) -> None:
     """A published programme figure: black diamond with its interval, annotated with its source."""
-    errorbar(ax, r["target"], yy, r.get("target_lower", np.nan), r.get("target_upper", np.nan), horizontal=True,
-             fmt="D", color=PALETTE["black"], mfc=col if several else PALETTE["black"], ms=5, capsize=2, lw=1)
+    errorbar(
+        ax,
+        r["target"],
+        yy,
+        r.get("target_lower", np.nan),
+        r.get("target_upper", np.nan),
+        horizontal=True,
+        fmt="D",
+        color=PALETTE["black"],
+        mfc=col if several else PALETTE["black"],
+        ms=5,
+        capsize=2,
+        lw=1,
+    )
     src = str(r.get("target_source", "") or "")
     who = f"{label} " if several and label else ""
-    ax.annotate(f"{who}target {format_value(m, r['target'])}" + (f" ({src})" if src else ""),
-                xy=(r.get("target_upper", r["target"]), yy), xytext=(6, 0),
-                textcoords="offset points", va="center", fontsize=7.5, color=PALETTE["black"])
+    ax.annotate(
+        f"{who}target {format_value(m, r['target'])}" + (f" ({src})" if src else ""),
+        xy=(r.get("target_upper", r["target"]), yy),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7.5,
+        color=PALETTE["black"],
+    )
 
 
 def _model_row(ax: Axes, r: pd.Series, yy: float, m: str, col: str, several: bool) -> bool:
     """A model estimate with its Wilson 95% interval (and replicate CI); whether the replicate CI was drawn."""
     replicate = {"replicate_ci_lower", "replicate_ci_upper"} <= set(r.index) and bool(
-        np.isfinite(r["replicate_ci_lower"]))
+        np.isfinite(r["replicate_ci_lower"])
+    )
     if replicate:
-        ax.plot([r["replicate_ci_lower"], r["replicate_ci_upper"]], [yy, yy], color=col, lw=6, alpha=0.35,
-                solid_capstyle="butt")
+        ax.plot(
+            [r["replicate_ci_lower"], r["replicate_ci_upper"]],
+            [yy, yy],
+            color=col,
+            lw=6,
+            alpha=0.35,
+            solid_capstyle="butt",
+        )
     errorbar(ax, r["estimate"], yy, r["lower"], r["upper"], horizontal=True, color=col)
     counts = f"; {int(r['numerator']):,} / {int(r['n']):,}" if {"numerator", "n"} <= set(r.index) else ""
-    ax.annotate(format_interval(r["estimate"], r["lower"], r["upper"], unit=unit_of(m)) + counts,
-                xy=(r["upper"], yy), xytext=(6, 0), textcoords="offset points", va="center",
-                fontsize=8, color=col if several else PALETTE["black"])
+    ax.annotate(
+        format_interval(r["estimate"], r["lower"], r["upper"], unit=unit_of(m)) + counts,
+        xy=(r["upper"], yy),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=8,
+        color=col if several else PALETTE["black"],
+    )
     return replicate
 
 
 def _handles(tables: list[tuple[str, pd.DataFrame]], replicate: bool, target: bool) -> list[Any]:
-    handles: list[Any] = [Line2D([], [], color=colour(label, i), marker="o", lw=1.4,
-                                 label=(f"{label}: " if label else "model: ") + "estimate, Wilson 95%")
-                          for i, (label, _) in enumerate(tables)]
+    handles: list[Any] = [
+        Line2D(
+            [],
+            [],
+            color=colour(label, i),
+            marker="o",
+            lw=1.4,
+            label=(f"{label}: " if label else "model: ") + "estimate, Wilson 95%",
+        )
+        for i, (label, _) in enumerate(tables)
+    ]
     if replicate:
         handles.append(Line2D([], [], color=PALETTE["grey"], lw=6, alpha=0.35, label="replicate 95% CI"))
     if target:
-        handles.append(Line2D([], [], color=PALETTE["black"], marker="D", ms=5, lw=1,
-                              label="published programme figure (95% interval)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=PALETTE["black"],
+                marker="D",
+                ms=5,
+                lw=1,
+                label="published programme figure (95% interval)",
+            )
+        )
     return handles
 
 
@@ -103,17 +156,26 @@ def calc_only_shares(question_df: Any, *, title: str | None = None) -> Figure:
     """
     scen = series(question_df)
     for _, q in scen:
-        need(q, ("measure", "estimate", "lower", "upper"), "calc_only_shares",
-             "pass the table of analysis.stats.question.calc_only_question(results)")
+        need(
+            q,
+            ("measure", "estimate", "lower", "upper"),
+            "calc_only_shares",
+            "pass the table of analysis.stats.question.calc_only_question(results)",
+        )
     measures = [m for m in QUESTION_LABELS if any(m in set(q["measure"]) for _, q in scen)]
     if not measures:
-        raise CalcsimInputError(f"calc_only_shares: no row of {', '.join(QUESTION_LABELS)} in the table; "
-                                "pass the table of analysis.stats.question.calc_only_question(results)")
+        raise CalcsimInputError(
+            f"calc_only_shares: no row of {', '.join(QUESTION_LABELS)} in the table; "
+            "pass the table of analysis.stats.question.calc_only_question(results)"
+        )
     tables = [(label, q.set_index("measure")) for label, q in scen]
     several = len(tables) > 1
     # rows within each denominator: one per scenario, then one per published target
-    layout = {m: [("model", i) for i, (_, q) in enumerate(tables) if m in q.index]
-              + [("target", i) for i, (_, q) in enumerate(tables) if _has_target(q, m)] for m in measures}
+    layout = {
+        m: [("model", i) for i, (_, q) in enumerate(tables) if m in q.index]
+        + [("target", i) for i, (_, q) in enumerate(tables) if _has_target(q, m)]
+        for m in measures
+    }
     most = max(len(v) for v in layout.values())
     step = min(0.8 / max(most, 1), 0.3)
     with calcsim_style():

@@ -39,17 +39,26 @@ from analysis.scenario.codings import ROUND
 __all__ = ["ROUND_MEASURES", "recall_by", "rounds_compared"]
 
 #: Measures :func:`rounds_compared` shows by default.
-ROUND_MEASURES = ("recall_rate", "cancer_detection_rate_per_1000", "ppv1", "calc_only_share_of_recalls",
-                  "calc_only_share_of_screen_detected", "interval_cancer_rate_per_1000")
+ROUND_MEASURES = (
+    "recall_rate",
+    "cancer_detection_rate_per_1000",
+    "ppv1",
+    "calc_only_share_of_recalls",
+    "calc_only_share_of_screen_detected",
+    "interval_cancer_rate_per_1000",
+)
 _FIRST, _SUBSEQUENT = ROUND.labels
 #: Guideline maxima (targets table) drawn on the recall-rate panel: target measure → (measure, round).
-_ROUND_TARGETS = {"first_round_recall_rate": ("recall_rate", _FIRST),
-                  "subsequent_round_recall_rate": ("recall_rate", _SUBSEQUENT)}
+_ROUND_TARGETS = {
+    "first_round_recall_rate": ("recall_rate", _FIRST),
+    "subsequent_round_recall_rate": ("recall_rate", _SUBSEQUENT),
+}
 
 
 # ----------------------------------------------------------------------------- by stratum
-def _by_data(scen: list[tuple[str, pd.DataFrame]], cols: list[str],
-             measure: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _by_data(
+    scen: list[tuple[str, pd.DataFrame]], cols: list[str], measure: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Stratified rows of every scenario with a ``hue`` column, the x categories and the hues, in order."""
     parts = []
     for label, e in scen:
@@ -59,8 +68,9 @@ def _by_data(scen: list[tuple[str, pd.DataFrame]], cols: list[str],
     d = pd.concat(parts, ignore_index=True)
     d = d[d["n"] > 0]
     xcats = [c for c in stratum_levels(cols[0]) if c in set(d[cols[0]])]
-    hues = (list(dict.fromkeys(d["hue"])) if len(cols) == 1
-            else [c for c in stratum_levels(cols[1]) if c in set(d["hue"])])
+    hues = (
+        list(dict.fromkeys(d["hue"])) if len(cols) == 1 else [c for c in stratum_levels(cols[1]) if c in set(d["hue"])]
+    )
     return d, xcats, hues
 
 
@@ -72,8 +82,9 @@ def _overall_line(ax: Axes, e: pd.DataFrame, measure: str) -> None:
         ax.axhline(v, color=PALETTE["grey"], ls="--", lw=1, zorder=0, label=f"overall: {format_value(measure, v)}")
 
 
-def recall_by(estimates: Any, by: str | Sequence[str], measure: str = "recall_rate", *,
-              title: str | None = None) -> Figure:
+def recall_by(
+    estimates: Any, by: str | Sequence[str], measure: str = "recall_rate", *, title: str | None = None
+) -> Figure:
     """A rate by stratum (age group, density, family history, BRCA …) with Wilson 95% intervals.
 
     Parameters
@@ -108,10 +119,18 @@ def recall_by(estimates: Any, by: str | Sequence[str], measure: str = "recall_ra
             g = d[d["hue"] == hue].set_index(cols[0]).reindex(xcats)
             xs = np.arange(len(xcats)) + off
             ok = g["estimate"].notna().to_numpy()
-            label = (f"{STRATUM_LABELS[cols[1]]}: {pretty(hue)}" if len(cols) > 1
-                     else pretty(hue) if len(scen) > 1 else "") or None  # one scenario: named in the title
-            errorbar(ax, xs[ok], g["estimate"][ok], g["lower"][ok], g["upper"][ok],
-                     color=colour(str(hue), h) if len(cols) == 1 else cycle_colour(h), label=label)
+            label = (
+                f"{STRATUM_LABELS[cols[1]]}: {pretty(hue)}" if len(cols) > 1 else pretty(hue) if len(scen) > 1 else ""
+            ) or None  # one scenario: named in the title
+            errorbar(
+                ax,
+                xs[ok],
+                g["estimate"][ok],
+                g["lower"][ok],
+                g["upper"][ok],
+                color=colour(str(hue), h) if len(cols) == 1 else cycle_colour(h),
+                label=label,
+            )
         if len(scen) == 1:
             _overall_line(ax, scen[0][1], measure)
         ticks = [pretty(c) for c in xcats]
@@ -126,8 +145,10 @@ def recall_by(estimates: Any, by: str | Sequence[str], measure: str = "recall_ra
         ax.set_ylim(bottom=0)
         ax.grid(axis="x", visible=False)
         name = scen[0][0] if len(scen) == 1 and scen[0][0] else ""
-        ax.set_title(title or f"{measure_label(measure)} by {STRATUM_LABELS[cols[0]]}"
-                     + (f" — {name}" if name else ""), loc="left")
+        ax.set_title(
+            title or f"{measure_label(measure)} by {STRATUM_LABELS[cols[0]]}" + (f" — {name}" if name else ""),
+            loc="left",
+        )
         ax.legend(loc="best", fontsize=8, ncol=2 if len(hues) > 3 else 1)
         subtitle(fig, "Error bars: Wilson 95% (binomial, within one run; screens treated as independent)")
     return fig
@@ -143,8 +164,16 @@ def _guidelines(ax: Axes, measure: str, targets: pd.DataFrame, scen: list[tuple[
         if where and where[0] == measure and scen_ok:
             x0 = cats.index(where[1])
             ax.plot([x0 - 0.3, x0 + 0.3], [r.value] * 2, color=PALETTE["red"], ls="--", lw=1.2)
-            ax.annotate(f"guideline < {format_value(measure, r.value, 0)}", xy=(x0, r.value), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=7, color=PALETTE["red"])
+            ax.annotate(
+                f"guideline < {format_value(measure, r.value, 0)}",
+                xy=(x0, r.value),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=PALETTE["red"],
+            )
 
 
 def _round_panel(ax: Axes, measure: str, rows: list[tuple[str, pd.DataFrame]], offs: np.ndarray) -> None:
@@ -157,8 +186,9 @@ def _round_panel(ax: Axes, measure: str, rows: list[tuple[str, pd.DataFrame]], o
         ax.plot(xs, d["estimate"], color=colour(label, i), lw=0.8, alpha=0.5)
     if len(rows) == 1:
         n = rows[0][1].set_index("round").reindex(cats)["n"]
-        ax.set_xticks([0, 1], [f"{c}\nn = {int(k):,}" if np.isfinite(k) else c
-                               for c, k in zip(cats, n, strict=True)], fontsize=8)
+        ax.set_xticks(
+            [0, 1], [f"{c}\nn = {int(k):,}" if np.isfinite(k) else c for c, k in zip(cats, n, strict=True)], fontsize=8
+        )
     else:
         ax.set_xticks([0, 1], cats)
 
@@ -173,8 +203,13 @@ def _round_axes(ax: Axes, measure: str) -> None:
     ax.grid(axis="x", visible=False)
 
 
-def rounds_compared(estimates: Any, measures: Sequence[str] = ROUND_MEASURES, *,
-                    targets: pd.DataFrame | None = None, title: str | None = None) -> Figure:
+def rounds_compared(
+    estimates: Any,
+    measures: Sequence[str] = ROUND_MEASURES,
+    *,
+    targets: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> Figure:
     """First-round vs subsequent-round screens, one panel per measure, with Wilson 95% intervals.
 
     Parameters
@@ -206,7 +241,7 @@ def rounds_compared(estimates: Any, measures: Sequence[str] = ROUND_MEASURES, *,
     with calcsim_style():
         fig = new_figure((3.0 * ncols + 0.6, 2.9 * nrows + 0.7))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-        for ax in axes[len(measures):]:
+        for ax in axes[len(measures) :]:
             fig.delaxes(ax)
         for ax, m in zip(axes, measures, strict=False):
             _round_panel(ax, m, data[m], offs)
@@ -214,12 +249,14 @@ def rounds_compared(estimates: Any, measures: Sequence[str] = ROUND_MEASURES, *,
                 _guidelines(ax, m, targets, scen)
             _round_axes(ax, m)
         if len(scen) > 1:
-            handles = [Line2D([], [], color=colour(lab, i), marker="o", label=lab) for i, (lab, _) in
-                       enumerate(scen)]
+            handles = [Line2D([], [], color=colour(lab, i), marker="o", label=lab) for i, (lab, _) in enumerate(scen)]
             fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
         name = scen[0][0] if len(scen) == 1 and scen[0][0] else ""
         left_title(fig, title or "First-round vs subsequent-round screens" + (f" — {name}" if name else ""))
         if len(scen) == 1:
-            subtitle(fig, "Error bars: Wilson 95% (within one run). First round: a woman's first screen "
-                          "in the programme (no prior images).")
+            subtitle(
+                fig,
+                "Error bars: Wilson 95% (within one run). First round: a woman's first screen "
+                "in the programme (no prior images).",
+            )
     return fig

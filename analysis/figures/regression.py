@@ -42,8 +42,11 @@ def _log_axis(ax: Axes, lo: float, hi: float) -> None:
     ax.set_xscale("log")
     ax.set_xlim(lo / 1.3, hi * 1.3)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(
-        lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5) else ""))
+    ax.xaxis.set_minor_formatter(
+        FuncFormatter(
+            lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5) else ""
+        )
+    )
     ax.tick_params(axis="x", which="minor", labelsize=8)
 
 
@@ -53,13 +56,19 @@ def _fits(fits: Any) -> list[tuple[str, pd.DataFrame]]:
     elif isinstance(fits, pd.DataFrame):
         out = [(str(fits.attrs.get("outcome", "")), fits)]
     else:
-        raise CalcsimInputError(f"odds_ratios: fits is a {type(fits).__name__}; pass the table of "
-                                "analysis.stats.regression.fit_odds_ratios(screens, ...) or a {label: table} mapping")
+        raise CalcsimInputError(
+            f"odds_ratios: fits is a {type(fits).__name__}; pass the table of "
+            "analysis.stats.regression.fit_odds_ratios(screens, ...) or a {label: table} mapping"
+        )
     if not out:
         raise CalcsimInputError("odds_ratios: fits is empty; pass at least one fit")
     for _, f in out:
-        need(f, ("term", "odds_ratio", "lower", "upper"), "odds_ratios",
-             "pass the table of analysis.stats.regression.fit_odds_ratios(screens, ...)")
+        need(
+            f,
+            ("term", "odds_ratio", "lower", "upper"),
+            "odds_ratios",
+            "pass the table of analysis.stats.regression.fit_odds_ratios(screens, ...)",
+        )
     return out
 
 
@@ -95,8 +104,16 @@ def odds_ratios(fits: Any, *, title: str | None = None) -> Figure:
             desc = f"{label}" if label else "odds ratio"
             if a.get("method"):
                 desc += f" ({a['method'].upper()}, {a.get('n_obs', 0):,} screens, {a.get('n_events', 0):,} events)"
-            errorbar(ax, f["odds_ratio"], np.array([pos[t] for t in f["term"]]) - off, f["lower"], f["upper"],
-                     horizontal=True, color=cycle_colour(i), label=desc)
+            errorbar(
+                ax,
+                f["odds_ratio"],
+                np.array([pos[t] for t in f["term"]]) - off,
+                f["lower"],
+                f["upper"],
+                horizontal=True,
+                color=cycle_colour(i),
+                label=desc,
+            )
             lo_all += [v for v in f["lower"] if np.isfinite(v) and v > 0]
             hi_all += [v for v in f["upper"] if np.isfinite(v)]
         _log_axis(ax, min(lo_all), max(hi_all))

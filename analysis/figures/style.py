@@ -24,31 +24,81 @@ from matplotlib.ticker import FuncFormatter
 from analysis.model.results import MEASURES
 
 __all__ = [
-    "CYCLE", "FINDINGS", "FINDING_COLOURS", "MEASURE_LABELS", "PALETTE", "PRETTY_LEVEL", "SCENARIO_COLOURS",
-    "STRATUM_LABELS", "STYLE", "CalcsimFigure", "calcsim_style", "colour", "cycle_colour", "errorbar",
-    "format_value", "is_proportion", "left_title", "measure_label", "new_axes", "new_figure", "offsets", "percent",
-    "percent_formatter", "pretty", "subtitle", "unit", "value_axis", "wrap",
+    "CYCLE",
+    "FINDINGS",
+    "FINDING_COLOURS",
+    "MEASURE_LABELS",
+    "PALETTE",
+    "PRETTY_LEVEL",
+    "SCENARIO_COLOURS",
+    "STRATUM_LABELS",
+    "STYLE",
+    "CalcsimFigure",
+    "calcsim_style",
+    "colour",
+    "cycle_colour",
+    "errorbar",
+    "format_value",
+    "is_proportion",
+    "left_title",
+    "measure_label",
+    "new_axes",
+    "new_figure",
+    "offsets",
+    "percent",
+    "percent_formatter",
+    "pretty",
+    "subtitle",
+    "unit",
+    "value_axis",
+    "wrap",
 ]
 
 #: Colour-blind-safe palette (Okabe & Ito) used by every figure.
-PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "red": "#D55E00",
-           "purple": "#CC79A7", "sky": "#56B4E9", "yellow": "#F0E442", "grey": "#7f7f7f", "black": "#000000"}
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "red": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "grey": "#7f7f7f",
+    "black": "#000000",
+}
 #: rcParams of every figure (applied with :func:`matplotlib.rc_context`, never globally).
 STYLE = {
-    "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.0, 4.2), "font.size": 10,
-    "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 10, "axes.spines.top": False,
-    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25, "legend.frameon": False,
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "figure.figsize": (7.0, 4.2),
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "legend.frameon": False,
     "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE.values())),
-    "figure.facecolor": "white", "savefig.facecolor": "white",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
 }
 #: The shipped scenarios keep their colour in every figure.
-SCENARIO_COLOURS = {"nl-biennial": PALETTE["orange"], "us-annual": PALETTE["blue"],
-                    "england-triennial": PALETTE["green"]}
+SCENARIO_COLOURS = {
+    "nl-biennial": PALETTE["orange"],
+    "us-annual": PALETTE["blue"],
+    "england-triennial": PALETTE["green"],
+}
 #: Order in which other series take the colours of :data:`PALETTE`.
 CYCLE = ("blue", "orange", "green", "red", "purple", "sky", "grey")
 #: Colours of the finding types (what triggered the recall).
-FINDING_COLOURS = {"calcification only": PALETTE["orange"], "calcification + other": PALETTE["purple"],
-                   "other findings": PALETTE["blue"], "not split": PALETTE["grey"]}
+FINDING_COLOURS = {
+    "calcification only": PALETTE["orange"],
+    "calcification + other": PALETTE["purple"],
+    "other findings": PALETTE["blue"],
+    "not split": PALETTE["grey"],
+}
 #: The finding types that trigger a recall, in the order figures stack them.
 FINDINGS = ("calcification only", "calcification + other", "other findings")
 
@@ -63,7 +113,7 @@ MEASURE_LABELS = {
     "calc_only_share_of_recalls": "Calcification-only share of recalls",
     "calc_only_share_of_screen_detected": "Calcification-only share of screen-detected cancers",
     "calc_only_presentation_share_of_screen_detected": "Share of screen-detected cancers presenting as "
-                                                       "calcifications only",
+    "calcifications only",
     "calc_share_of_screen_detected": "Calcification share of screen-detected cancers",
     "dcis_share_of_screen_detected": "DCIS share of screen-detected cancers",
     "cancer_detection_rate_per_1000": "Cancer detection rate",
@@ -78,9 +128,16 @@ MEASURE_LABELS = {
     "cluster_prevalence": "Microcalcification cluster prevalence",
 }
 #: Readable names of the stratification columns (:data:`analysis.model.results.STRATA`).
-STRATUM_LABELS = {"round": "screening round", "age_group": "age group (years)", "menopause": "menopausal status",
-                  "family_history": "first-degree relatives with breast cancer", "brca": "BRCA carrier status",
-                  "breastfeeding": "lifetime breastfeeding", "density": "BI-RADS density", "parity": "births"}
+STRATUM_LABELS = {
+    "round": "screening round",
+    "age_group": "age group (years)",
+    "menopause": "menopausal status",
+    "family_history": "first-degree relatives with breast cancer",
+    "brca": "BRCA carrier status",
+    "breastfeeding": "lifetime breastfeeding",
+    "density": "BI-RADS density",
+    "parity": "births",
+}
 #: Typeset versions of category labels (of :mod:`analysis.scenario.codings`) that are written in ASCII.
 PRETTY_LEVEL = {">=2": "≥2", ">=3": "≥3", "6-12 months": "6–12 months"}
 _PER = {m.name: m.per for m in MEASURES}

@@ -49,10 +49,28 @@ from analysis.figures.cells import (
 from analysis.figures.regression import term_label
 from analysis.figures.style import measure_label
 
-__all__ = ["DASH", "KINDS", "extremes_sentence", "fixed_decimals", "format_count", "format_estimates",
-           "format_interval", "format_measure", "format_number", "format_odds_ratios", "format_p_value",
-           "format_percent", "format_range", "format_table", "is_missing", "percent_digits", "pretty_text",
-           "stratum_label", "style_table", "unit_of"]
+__all__ = [
+    "DASH",
+    "KINDS",
+    "extremes_sentence",
+    "fixed_decimals",
+    "format_count",
+    "format_estimates",
+    "format_interval",
+    "format_measure",
+    "format_number",
+    "format_odds_ratios",
+    "format_p_value",
+    "format_percent",
+    "format_range",
+    "format_table",
+    "is_missing",
+    "percent_digits",
+    "pretty_text",
+    "stratum_label",
+    "style_table",
+    "unit_of",
+]
 
 #: Column kinds of :func:`format_table` (a column may also be given a function of one value returning text):
 #: ``text`` (``>=`` as ``≥``), ``measure`` (its label), ``stratum`` (``"parity ≥3"``), ``term`` (a regression
@@ -61,16 +79,43 @@ __all__ = ["DASH", "KINDS", "extremes_sentence", "fixed_decimals", "format_count
 #: proportions in percentage points), ``per_1000`` (a rate, two decimals; name the unit in the header),
 #: ``p_value`` (``"<0.001"``), ``yes_no``, ``by_measure`` / ``difference_by_measure`` (each row in the unit of
 #: its measure, e.g. ``"24.5%"`` or ``"5.44 per 1,000 screens"``).
-KINDS = ("text", "measure", "stratum", "term", "count", "number", "fixed", "ratio", "percent", "pp", "per_1000",
-         "p_value", "yes_no", "by_measure", "difference_by_measure")
-_RIGHT = {"count", "number", "fixed", "ratio", "percent", "pp", "per_1000", "p_value", "by_measure",
-          "difference_by_measure"}
+KINDS = (
+    "text",
+    "measure",
+    "stratum",
+    "term",
+    "count",
+    "number",
+    "fixed",
+    "ratio",
+    "percent",
+    "pp",
+    "per_1000",
+    "p_value",
+    "yes_no",
+    "by_measure",
+    "difference_by_measure",
+)
+_RIGHT = {
+    "count",
+    "number",
+    "fixed",
+    "ratio",
+    "percent",
+    "pp",
+    "per_1000",
+    "p_value",
+    "by_measure",
+    "difference_by_measure",
+}
 _PERCENT_KINDS = ("percent", "pp")
 _BY_MEASURE = ("by_measure", "difference_by_measure")
 _INTERVAL_NAMES = {"wilson95": "Wilson 95% interval"}
-_EXTRA_RANGES = {("posterior_lower", "posterior_upper"): "Across accepted parameter sets (95% range)",
-                 ("replicate_ci_lower", "replicate_ci_upper"): "Replicate 95% CI",
-                 ("replicate_lower", "replicate_upper"): "Replicate range"}
+_EXTRA_RANGES = {
+    ("posterior_lower", "posterior_upper"): "Across accepted parameter sets (95% range)",
+    ("replicate_ci_lower", "replicate_ci_upper"): "Replicate 95% CI",
+    ("replicate_lower", "replicate_upper"): "Replicate range",
+}
 
 
 # ----------------------------------------------------------------------------- columns
@@ -110,16 +155,23 @@ def _units(unit: str, n: int, measures: Sequence[Any] | None) -> list[str]:
     return [unit_of(str(m), unit == "difference_by_measure") for m in measures]
 
 
-def _percent_values(frame: pd.DataFrame, kinds: Mapping[str, Any], merged: Sequence[tuple[str, tuple, bool]],
-                    measures: Sequence[Any] | None) -> list[Any]:
+def _percent_values(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, Any],
+    merged: Sequence[tuple[str, tuple, bool]],
+    measures: Sequence[Any] | None,
+) -> list[Any]:
     """Every value the table shows in % or pp (one number of decimals for the whole table)."""
     out: list[Any] = []
     for col, kind in kinds.items():
         if col in frame.columns and kind in _PERCENT_KINDS:
             out += list(frame[col])
         elif col in frame.columns and kind in _BY_MEASURE:
-            out += [v for v, u in zip(frame[col], _units(kind, len(frame), measures), strict=True)
-                    if u in _PERCENT_KINDS + ("proportion",)]
+            out += [
+                v
+                for v, u in zip(frame[col], _units(kind, len(frame), measures), strict=True)
+                if u in _PERCENT_KINDS + ("proportion",)
+            ]
     for _, spec, ranged in merged:
         n = 2 if ranged else 3
         units = _units(spec[n] if len(spec) > n else "proportion", len(frame), measures)
@@ -128,28 +180,39 @@ def _percent_values(frame: pd.DataFrame, kinds: Mapping[str, Any], merged: Seque
     return out
 
 
-def _format_column(s: pd.Series, kind: str | Callable[[Any], str], measures: Sequence[Any] | None,
-                   digits: int) -> list[str]:
+def _format_column(
+    s: pd.Series, kind: str | Callable[[Any], str], measures: Sequence[Any] | None, digits: int
+) -> list[str]:
     """The text cells of one column of kind ``kind`` (see :data:`KINDS`); ``digits``: decimals of percentages."""
     if callable(kind):
         return [DASH if is_missing(v) else str(kind(v)) for v in s]
     if kind in _BY_MEASURE:
-        return [format_interval(v, unit=u, digits=digits if u in ("proportion", "pp") else None)
-                for v, u in zip(s, _units(kind, len(s), measures), strict=True)]
+        return [
+            format_interval(v, unit=u, digits=digits if u in ("proportion", "pp") else None)
+            for v, u in zip(s, _units(kind, len(s), measures), strict=True)
+        ]
     fixed = fixed_decimals(s) if kind == "fixed" else 0
     cell: Callable[[Any], str] = {
-        "text": pretty_text, "measure": lambda v: measure_label(str(v)), "stratum": stratum_label,
-        "term": lambda v: term_label(str(v), {}), "count": format_count, "number": format_number,
-        "fixed": lambda v: format_interval(v, unit="fixed", digits=fixed), "p_value": format_p_value,
-        "ratio": lambda v: format_interval(v, unit="ratio"), "percent": lambda v: format_percent(v, digits),
+        "text": pretty_text,
+        "measure": lambda v: measure_label(str(v)),
+        "stratum": stratum_label,
+        "term": lambda v: term_label(str(v), {}),
+        "count": format_count,
+        "number": format_number,
+        "fixed": lambda v: format_interval(v, unit="fixed", digits=fixed),
+        "p_value": format_p_value,
+        "ratio": lambda v: format_interval(v, unit="ratio"),
+        "percent": lambda v: format_percent(v, digits),
         "pp": lambda v: format_interval(v, unit="pp", digits=digits),
-        "per_1000": lambda v: format_interval(v, unit="per_1000"), "yes_no": _yes_no,
+        "per_1000": lambda v: format_interval(v, unit="per_1000"),
+        "yes_no": _yes_no,
     }[kind]
     return [DASH if is_missing(v) else cell(v) for v in s]
 
 
-def _interval_column(df: pd.DataFrame, spec: Sequence[str], measures: Sequence[Any] | None,
-                     digits: int, ranged: bool) -> list[str]:
+def _interval_column(
+    df: pd.DataFrame, spec: Sequence[str], measures: Sequence[Any] | None, digits: int, ranged: bool
+) -> list[str]:
     """Cells of an interval (``(estimate, lower, upper[, unit])``) or range (``(lower, upper[, unit])``) spec."""
     n = 2 if ranged else 3
     rows = df[list(spec[:n])].to_numpy(dtype=object)
@@ -198,12 +261,18 @@ def style_table(display: pd.DataFrame, *, right: Sequence[str] = (), caption: st
     """
     st = display.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     styles: list[dict[str, Any]] = [
-        {"selector": "", "props": "display: block; overflow-x: auto; max-width: 100%; width: max-content; "
-                                  "margin: 0 0 1em 0; border-collapse: collapse;"},
+        {
+            "selector": "",
+            "props": "display: block; overflow-x: auto; max-width: 100%; width: max-content; "
+            "margin: 0 0 1em 0; border-collapse: collapse;",
+        },
         {"selector": "th", "props": "text-align: left; vertical-align: bottom; white-space: normal;"},
         {"selector": "td", "props": "text-align: left; vertical-align: top; white-space: normal;"},
-        {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: 600; "
-                                         "padding: 0 0 4px 0; color: #333;"}]
+        {
+            "selector": "caption",
+            "props": "caption-side: top; text-align: left; font-weight: 600; padding: 0 0 4px 0; color: #333;",
+        },
+    ]
     cols = list(display.columns)
     for name in right:
         j = cols.index(name)
@@ -212,11 +281,18 @@ def style_table(display: pd.DataFrame, *, right: Sequence[str] = (), caption: st
     return st.set_caption(html.escape(caption)) if caption else st
 
 
-def format_table(df: pd.DataFrame, *, columns: Mapping[str, str | Callable[[Any], str]] | None = None,
-                 headers: Mapping[str, str] | None = None,
-                 intervals: Mapping[str, Sequence[str]] | None = None,
-                 ranges: Mapping[str, Sequence[str]] | None = None, measure: str | None = None,
-                 index: bool | None = None, caption: str | None = None, digits: int | None = None) -> Styler:
+def format_table(
+    df: pd.DataFrame,
+    *,
+    columns: Mapping[str, str | Callable[[Any], str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    intervals: Mapping[str, Sequence[str]] | None = None,
+    ranges: Mapping[str, Sequence[str]] | None = None,
+    measure: str | None = None,
+    index: bool | None = None,
+    caption: str | None = None,
+    digits: int | None = None,
+) -> Styler:
     """Any table, formatted column by column, as a :class:`~pandas.io.formats.style.Styler`.
 
     Parameters
@@ -258,9 +334,10 @@ def format_table(df: pd.DataFrame, *, columns: Mapping[str, str | Callable[[Any]
     frame, once = _indexed(df, index)
     kinds, heads = dict(columns or {}), dict(headers or {})
     measures = list(frame[measure]) if measure else None
-    merged = [(h, tuple(spec), False) for h, spec in (intervals or {}).items()] + \
-             [(h, tuple(spec), True) for h, spec in (ranges or {}).items()]
-    members = {c: (h, spec, ranged) for h, spec, ranged in merged for c in spec[:2 if ranged else 3]}
+    merged = [(h, tuple(spec), False) for h, spec in (intervals or {}).items()] + [
+        (h, tuple(spec), True) for h, spec in (ranges or {}).items()
+    ]
+    members = {c: (h, spec, ranged) for h, spec, ranged in merged for c in spec[: 2 if ranged else 3]}
     if digits is None:
         digits = percent_digits(_percent_values(frame, kinds, merged, measures))
     cells: dict[str, list[str]] = {}
@@ -294,8 +371,9 @@ def _estimate_header(e: pd.DataFrame, units: list[str]) -> str:
     return f"Estimate ({name})"
 
 
-def format_estimates(e: pd.DataFrame, *, by: str | None = None, caption: str | None = None,
-                     digits: int | None = None) -> Styler:
+def format_estimates(
+    e: pd.DataFrame, *, by: str | None = None, caption: str | None = None, digits: int | None = None
+) -> Styler:
     """An estimates table (or any table with ``measure, estimate, lower, upper``) as people read it.
 
     Parameters
@@ -320,10 +398,15 @@ def format_estimates(e: pd.DataFrame, *, by: str | None = None, caption: str | N
         (``"67 / 274"``) and the denominator.
     """
     e = e.reset_index(drop=e.index.names == [None])
-    units = [str(u) if "unit" in e.columns and not is_missing(u) else unit_of(str(m))
-             for u, m in zip(e["unit"] if "unit" in e.columns else e["measure"], e["measure"], strict=True)]
-    d = digits if digits is not None else percent_digits([x for x, u in zip(e["estimate"], units, strict=True)
-                                                         if u == "proportion"])
+    units = [
+        str(u) if "unit" in e.columns and not is_missing(u) else unit_of(str(m))
+        for u, m in zip(e["unit"] if "unit" in e.columns else e["measure"], e["measure"], strict=True)
+    ]
+    d = (
+        digits
+        if digits is not None
+        else percent_digits([x for x, u in zip(e["estimate"], units, strict=True) if u == "proportion"])
+    )
     shown = pd.DataFrame(index=range(len(e)))
     several = e["measure"].nunique() > 1
     if several or by:
@@ -333,17 +416,23 @@ def format_estimates(e: pd.DataFrame, *, by: str | None = None, caption: str | N
     if "scenario" in e.columns and by != "scenario" and e["scenario"].nunique() > 1:
         shown["Scenario"] = e["scenario"].astype(str).to_numpy()
     head = _estimate_header(e, units)
-    shown[head] = [format_interval(x, lo, hi, unit=u, digits=d if u == "proportion" else None)
-                   for x, lo, hi, u in zip(e["estimate"], e["lower"], e["upper"], units, strict=True)]
+    shown[head] = [
+        format_interval(x, lo, hi, unit=u, digits=d if u == "proportion" else None)
+        for x, lo, hi, u in zip(e["estimate"], e["lower"], e["upper"], units, strict=True)
+    ]
     right = [head]
     for (lo, hi), name in _EXTRA_RANGES.items():
         if {lo, hi} <= set(e.columns):
-            shown[name] = [format_range(a, b, unit=u, digits=d if u == "proportion" else None)
-                           for a, b, u in zip(e[lo], e[hi], units, strict=True)]
+            shown[name] = [
+                format_range(a, b, unit=u, digits=d if u == "proportion" else None)
+                for a, b, u in zip(e[lo], e[hi], units, strict=True)
+            ]
             right.append(name)
     if {"numerator_count", "denominator_count"} <= set(e.columns) and not by:
-        shown["Count (numerator / denominator)"] = [f"{format_count(a)} / {format_count(b)}" for a, b in
-                                                    zip(e["numerator_count"], e["denominator_count"], strict=True)]
+        shown["Count (numerator / denominator)"] = [
+            f"{format_count(a)} / {format_count(b)}"
+            for a, b in zip(e["numerator_count"], e["denominator_count"], strict=True)
+        ]
         right.append("Count (numerator / denominator)")
     if "denominator_label" in e.columns and (several or by):
         shown["Denominator"] = [pretty_text(x) for x in e["denominator_label"]]
@@ -367,10 +456,15 @@ def format_odds_ratios(fit: pd.DataFrame, *, caption: str | None = None) -> Styl
     the numbers of screens and women.
     """
     refs = fit.attrs.get("references", {}) or {}
-    shown = pd.DataFrame({
-        "Term": [term_label(str(t), refs) for t in fit["term"]],
-        "Odds ratio (95% CI)": [format_interval(o, lo, hi, unit="ratio")
-                                for o, lo, hi in zip(fit["odds_ratio"], fit["lower"], fit["upper"], strict=True)]})
+    shown = pd.DataFrame(
+        {
+            "Term": [term_label(str(t), refs) for t in fit["term"]],
+            "Odds ratio (95% CI)": [
+                format_interval(o, lo, hi, unit="ratio")
+                for o, lo, hi in zip(fit["odds_ratio"], fit["lower"], fit["upper"], strict=True)
+            ],
+        }
+    )
     right = ["Odds ratio (95% CI)"]
     if "p_value" in fit.columns:
         shown["p-value"] = [format_p_value(p) for p in fit["p_value"]]

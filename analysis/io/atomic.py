@@ -37,8 +37,19 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, so no clean-up of stale files
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["PROBE_PREFIX", "AtomicGroup", "atomic_file", "atomic_write_bytes", "atomic_write_text", "check_writable",
-           "fill", "remove_stale_temporaries", "staging_folder", "swap_into_place", "temporary_name_pattern"]
+__all__ = [
+    "PROBE_PREFIX",
+    "AtomicGroup",
+    "atomic_file",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_writable",
+    "fill",
+    "remove_stale_temporaries",
+    "staging_folder",
+    "swap_into_place",
+    "temporary_name_pattern",
+]
 
 #: Prefix of the empty file :func:`check_writable` creates and removes at once.
 PROBE_PREFIX = ".calcsim-write-check"
@@ -184,8 +195,9 @@ def check_writable(folder: str | os.PathLike[str]) -> None:
     Path(name).unlink(missing_ok=True)  # missing: a concurrent clean-up took it, which is fine
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str], names: Sequence[str],
-                             patterns: Sequence[re.Pattern[str]] = ()) -> list[Path]:
+def remove_stale_temporaries(
+    folder: str | os.PathLike[str], names: Sequence[str], patterns: Sequence[re.Pattern[str]] = ()
+) -> list[Path]:
     """Remove the temporary files of ``names`` in ``folder`` that no running calcsim holds.
 
     Parameters
@@ -209,8 +221,9 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], names: Sequence[str
     wanted = [temporary_name_pattern(n) for n in (*names, PROBE_PREFIX[1:])] + list(patterns)
     removed = []
     with os.scandir(folder) as entries:
-        candidates = [e for e in entries if any(p.fullmatch(e.name) for p in wanted)
-                      and e.is_file(follow_symlinks=False)]
+        candidates = [
+            e for e in entries if any(p.fullmatch(e.name) for p in wanted) and e.is_file(follow_symlinks=False)
+        ]
     for entry in candidates:
         try:
             fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))

@@ -20,9 +20,7 @@ def data_dir() -> Path:
     for candidate in (package / "data", package.parent / "data"):
         if (candidate / "scenarios").is_dir():
             return candidate
-    raise FileNotFoundError(
-        "calcsim data folder not found; set CALCSIM_DATA to the repository's data/ folder"
-    )
+    raise FileNotFoundError("calcsim data folder not found; set CALCSIM_DATA to the repository's data/ folder")
 
 
 def scenarios_dir() -> Path:

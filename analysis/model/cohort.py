@@ -82,8 +82,9 @@ class Cohort:
 
 
 # ----------------------------------------------------------------------------- helpers
-def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, low: np.ndarray | float,
-                         high: np.ndarray | float) -> np.ndarray:
+def truncated_normal_ppf(
+    u: np.ndarray, mean: float, sd: float, low: np.ndarray | float, high: np.ndarray | float
+) -> np.ndarray:
     """Inverse CDF of Normal(mean, sd) truncated to [low, high], vectorised over ``u``."""
     a = special.ndtr((np.asarray(low, dtype=float) - mean) / sd)
     b = special.ndtr((np.asarray(high, dtype=float) - mean) / sd)
@@ -92,15 +93,15 @@ def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, low: np.ndarray 
     return np.clip(mean + sd * special.ndtri(p), low, high)
 
 
-def cumulative_risk(hazard_per_year: np.ndarray, ages_lower: np.ndarray, ages_upper: np.ndarray,
-                    to_age: float) -> float:
+def cumulative_risk(
+    hazard_per_year: np.ndarray, ages_lower: np.ndarray, ages_upper: np.ndarray, to_age: float
+) -> float:
     """``1 - exp(-integral of a piecewise-constant hazard)`` up to ``to_age``."""
     width = np.clip(np.minimum(ages_upper, to_age) - ages_lower, 0, None)
     return float(1 - np.exp(-np.sum(hazard_per_year * width)))
 
 
-def carrier_probabilities(p: CohortParams, brca_table: pd.DataFrame,
-                          incidence_table: pd.DataFrame) -> np.ndarray:
+def carrier_probabilities(p: CohortParams, brca_table: pd.DataFrame, incidence_table: pd.DataFrame) -> np.ndarray:
     """P(BRCA1), P(BRCA2) given family history 0, 1, >=2, by Bayes' rule.
 
     Each of ``n`` female first-degree relatives of a carrier carries the variant
@@ -119,17 +120,25 @@ def carrier_probabilities(p: CohortParams, brca_table: pd.DataFrame,
         Shape (3, 2): rows family history 0, 1, >=2; columns BRCA1, BRCA2.
     """
     inc = incidence_table
-    risk_pop = cumulative_risk(inc["annual_incidence_per_100000"].to_numpy() / 1e5,
-                               inc["age_lower"].to_numpy(), inc["age_upper"].to_numpy(), 70.0)
-    p_k = np.array([1 - p.family_history_any_share,
-                    p.family_history_any_share * (1 - p.family_history_two_plus_share_of_any),
-                    p.family_history_any_share * p.family_history_two_plus_share_of_any])
+    risk_pop = cumulative_risk(
+        inc["annual_incidence_per_100000"].to_numpy() / 1e5,
+        inc["age_lower"].to_numpy(),
+        inc["age_upper"].to_numpy(),
+        70.0,
+    )
+    p_k = np.array(
+        [
+            1 - p.family_history_any_share,
+            p.family_history_any_share * (1 - p.family_history_two_plus_share_of_any),
+            p.family_history_any_share * p.family_history_two_plus_share_of_any,
+        ]
+    )
     out = np.zeros((3, 2))
     n = p.female_first_degree_relatives
-    for j, (col, prev) in enumerate((("brca1_annual_hazard", p.brca1_share),
-                                     ("brca2_annual_hazard", p.brca2_share))):
-        pen = cumulative_risk(brca_table[col].to_numpy(), brca_table["age_lower"].to_numpy(),
-                              brca_table["age_upper"].to_numpy(), 70.0)
+    for j, (col, prev) in enumerate((("brca1_annual_hazard", p.brca1_share), ("brca2_annual_hazard", p.brca2_share))):
+        pen = cumulative_risk(
+            brca_table[col].to_numpy(), brca_table["age_lower"].to_numpy(), brca_table["age_upper"].to_numpy(), 70.0
+        )
         q = 0.5 * pen + 0.5 * risk_pop
         k0 = (1 - q) ** n
         k1 = n * q * (1 - q) ** (n - 1)
@@ -153,14 +162,16 @@ def categorical_draw(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- parametric
-def _births_and_breastfeeding(p: CohortParams, seed: int, block: int, n: int,
-                              parous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _births_and_breastfeeding(
+    p: CohortParams, seed: int, block: int, n: int, parous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     extra = stream(seed, "cohort.births", block).poisson(max(p.mean_births_parous - 1.0, 0.0), n)
     births = np.where(parous, 1 + np.minimum(extra, 20), 0).astype(np.int8)
     u_bf = uniforms(seed, "cohort.ever_breastfed", block, n)
     mean_breastfeeders = p.breastfeeding_mean_months_parous / max(p.ever_breastfed_share_parous, 1e-12)
     gamma = stream(seed, "cohort.breastfeeding_months", block).gamma(
-        p.breastfeeding_gamma_shape, mean_breastfeeders / p.breastfeeding_gamma_shape, n)
+        p.breastfeeding_gamma_shape, mean_breastfeeders / p.breastfeeding_gamma_shape, n
+    )
     months = np.where(parous & (u_bf < p.ever_breastfed_share_parous), gamma, 0.0)
     return births, months
 
@@ -168,8 +179,9 @@ def _births_and_breastfeeding(p: CohortParams, seed: int, block: int, n: int,
 def _surgical(p: CohortParams, seed: int, block: int, n: int) -> np.ndarray:
     u = uniforms(seed, "cohort.surgical_menopause", block, n)
     u_age = uniforms(seed, "cohort.surgical_menopause_age", block, n)
-    age = truncated_normal_ppf(u_age, p.surgical_menopause_mean_age_years,
-                               p.surgical_menopause_sd_years, *SURGICAL_MENOPAUSE_AGES)
+    age = truncated_normal_ppf(
+        u_age, p.surgical_menopause_mean_age_years, p.surgical_menopause_sd_years, *SURGICAL_MENOPAUSE_AGES
+    )
     return np.where(u < p.surgical_menopause_share, age, NO_EVENT)
 
 
@@ -186,17 +198,27 @@ def draw_cohort(s: Scenario, seed: int, block: int, n: int) -> Cohort:
     p = s.cohort
     u_fh = uniforms(seed, "cohort.family_history", block, n)
     any_fh = p.family_history_any_share
-    fh = np.where(u_fh < 1 - any_fh, 0,
-                  np.where(u_fh < 1 - any_fh * p.family_history_two_plus_share_of_any, 1, 2)).astype(np.int8)
+    fh = np.where(
+        u_fh < 1 - any_fh, 0, np.where(u_fh < 1 - any_fh * p.family_history_two_plus_share_of_any, 1, 2)
+    ).astype(np.int8)
     brca = _draw_brca(s, seed, block, fh)
     parous = uniforms(seed, "cohort.parous", block, n) >= p.nulliparous_share
     births, months = _births_and_breastfeeding(p, seed, block, n, parous)
-    natural = truncated_normal_ppf(uniforms(seed, "cohort.natural_menopause", block, n),
-                                   p.natural_menopause_mean_age_years, p.natural_menopause_sd_years,
-                                   *NATURAL_MENOPAUSE_AGES)
-    return Cohort(family_history=fh, brca=brca, births=births, breastfeeding_months=months,
-                  natural_menopause_age=natural, surgical_menopause_age=_surgical(p, seed, block, n),
-                  density_u=uniforms(seed, "cohort.density", block, n))
+    natural = truncated_normal_ppf(
+        uniforms(seed, "cohort.natural_menopause", block, n),
+        p.natural_menopause_mean_age_years,
+        p.natural_menopause_sd_years,
+        *NATURAL_MENOPAUSE_AGES,
+    )
+    return Cohort(
+        family_history=fh,
+        brca=brca,
+        births=births,
+        breastfeeding_months=months,
+        natural_menopause_age=natural,
+        surgical_menopause_age=_surgical(p, seed, block, n),
+        density_u=uniforms(seed, "cohort.density", block, n),
+    )
 
 
 def _draw_brca(s: Scenario, seed: int, block: int, fh: np.ndarray) -> np.ndarray:
@@ -228,8 +250,9 @@ def density_grid(table: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def density_category(grid: np.ndarray, age: float | np.ndarray, postmenopausal: np.ndarray,
-                     density_u: np.ndarray) -> np.ndarray:
+def density_category(
+    grid: np.ndarray, age: float | np.ndarray, postmenopausal: np.ndarray, density_u: np.ndarray
+) -> np.ndarray:
     """BI-RADS density (0=a ... 3=d) at ``age`` from the woman's fixed percentile ``density_u``.
 
     ``age`` is a scalar (all women screened at the same age: the fast path used by
@@ -248,8 +271,9 @@ def density_category(grid: np.ndarray, age: float | np.ndarray, postmenopausal: 
     return (density_u[:, None] >= cum[:, :3]).sum(axis=1).astype(np.int8)
 
 
-def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, seed: int,
-                     block: int, n: int) -> Cohort:
+def draw_cohort_bcsc(
+    s: Scenario, profiles: pd.DataFrame, reference_age: float, seed: int, block: int, n: int
+) -> Cohort:
     """Draw ``n`` women by resampling BCSC risk-factor profiles (weights = mammogram counts).
 
     ``profiles`` is :func:`analysis.io.bcsc.risk_profiles` for the age group of the
@@ -259,8 +283,7 @@ def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, 
     """
     p = s.cohort
     w = profiles["weight"].to_numpy(dtype=float)
-    idx = np.searchsorted(np.cumsum(w)[:-1] / w.sum(), uniforms(seed, "cohort.profile", block, n),
-                          side="right")
+    idx = np.searchsorted(np.cumsum(w)[:-1] / w.sum(), uniforms(seed, "cohort.profile", block, n), side="right")
     prof = profiles.iloc[idx]
     fh = prof["family_history"].to_numpy().astype(np.int8)
     brca = _draw_brca(s, seed, block, fh)
@@ -278,11 +301,17 @@ def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, 
         truncated_normal_ppf(u_nat, p.natural_menopause_mean_age_years, p.natural_menopause_sd_years, ref, hi),
     )
     u_s = uniforms(seed, "cohort.surgical_menopause_age", block, n)
-    surgical = np.where(post & surgical_flag,
-                        truncated_normal_ppf(u_s, p.surgical_menopause_mean_age_years,
-                                             p.surgical_menopause_sd_years, SURGICAL_MENOPAUSE_AGES[0],
-                                             max(reference_age, SURGICAL_MENOPAUSE_AGES[0] + 0.5)),
-                        NO_EVENT)
+    surgical = np.where(
+        post & surgical_flag,
+        truncated_normal_ppf(
+            u_s,
+            p.surgical_menopause_mean_age_years,
+            p.surgical_menopause_sd_years,
+            SURGICAL_MENOPAUSE_AGES[0],
+            max(reference_age, SURGICAL_MENOPAUSE_AGES[0] + 0.5),
+        ),
+        NO_EVENT,
+    )
     grid = density_grid(s.tables["density"])
     g = int(np.clip((reference_age - 35) // 5, 0, grid.shape[0] - 1))
     cum_by_woman = np.cumsum(grid[g][post.astype(np.intp)], axis=-1)
@@ -291,5 +320,12 @@ def draw_cohort_bcsc(s: Scenario, profiles: pd.DataFrame, reference_age: float, 
     lo = cum_by_woman[np.arange(n), cat]
     hi = cum_by_woman[np.arange(n), cat + 1]
     density_u = lo + uniforms(seed, "cohort.density", block, n) * (hi - lo)
-    return Cohort(family_history=fh, brca=brca, births=births, breastfeeding_months=months,
-                  natural_menopause_age=natural, surgical_menopause_age=surgical, density_u=density_u)
+    return Cohort(
+        family_history=fh,
+        brca=brca,
+        births=births,
+        breastfeeding_months=months,
+        natural_menopause_age=natural,
+        surgical_menopause_age=surgical,
+        density_u=density_u,
+    )

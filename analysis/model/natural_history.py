@@ -100,8 +100,9 @@ def _band_rate(table: pd.DataFrame, column: str, ages: np.ndarray) -> np.ndarray
     return np.where(ages < lowers[0], 0.0 if column.startswith("brca") else rate, rate)
 
 
-def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray,
-                      family_history_rr: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
+def rescaled_baseline(
+    s: Scenario, reference: Cohort, ages: np.ndarray, family_history_rr: tuple[float, float] | None = None
+) -> tuple[np.ndarray, float]:
     """Non-carrier baseline invasive hazard so that the reference population matches the table.
 
     For each age ``a``: ``I(a) = (1 - P1 - P2) * baseline(a) * E[RR | non-carrier]
@@ -122,16 +123,16 @@ def rescaled_baseline(s: Scenario, reference: Cohort, ages: np.ndarray,
     p2 = float(np.mean(reference.brca == 2))
     non = reference.brca == 0
     expected_rr = float(np.mean(relative_risk(s, reference, family_history_rr)[non]))
-    carriers = p1 * _band_rate(brca, "brca1_annual_hazard", ages) + p2 * _band_rate(
-        brca, "brca2_annual_hazard", ages)
+    carriers = p1 * _band_rate(brca, "brca1_annual_hazard", ages) + p2 * _band_rate(brca, "brca2_annual_hazard", ages)
     baseline = (table_rate - carriers) / ((1 - p1 - p2) * expected_rr)
     if np.any(baseline < 0):
         raise ValueError("carrier incidence exceeds the population incidence table at some age")
     return baseline, expected_rr
 
 
-def noncarrier_family_history_rr(s: Scenario, reference: Cohort, ages: np.ndarray | None = None,
-                                 iterations: int = 4) -> tuple[float, float]:
+def noncarrier_family_history_rr(
+    s: Scenario, reference: Cohort, ages: np.ndarray | None = None, iterations: int = 4
+) -> tuple[float, float]:
     """Non-carrier relative risks that give the published family-history RRs for whole groups.
 
     The published RRs (CGHFBC 2001) compare all women with 1 (or >= 2) affected
@@ -186,15 +187,18 @@ def hazard_model(s: Scenario, reference: Cohort) -> HazardModel:
     baseline, expected_rr = rescaled_baseline(s, reference, mid + lag, fh_rr)
     total = 1.0 / (1.0 - s.cancer.dcis_share_of_onsets)
     brca = s.tables["brca_incidence"]
-    carrier = np.vstack([_band_rate(brca, c, mid + lag) for c in
-                         ("brca1_annual_hazard", "brca2_annual_hazard")])
+    carrier = np.vstack([_band_rate(brca, c, mid + lag) for c in ("brca1_annual_hazard", "brca2_annual_hazard")])
 
     def cum(h: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros(h.shape[:-1] + (1,)), np.cumsum(h * AGE_STEP, axis=-1)],
-                              axis=-1)
+        return np.concatenate([np.zeros(h.shape[:-1] + (1,)), np.cumsum(h * AGE_STEP, axis=-1)], axis=-1)
 
-    return HazardModel(ages=ages, baseline_cum=cum(baseline * total),
-                       carrier_cum=cum(carrier * total), expected_rr=expected_rr, family_history_rr=fh_rr)
+    return HazardModel(
+        ages=ages,
+        baseline_cum=cum(baseline * total),
+        carrier_cum=cum(carrier * total),
+        expected_rr=expected_rr,
+        family_history_rr=fh_rr,
+    )
 
 
 def _invert(cum: np.ndarray, ages: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -203,8 +207,7 @@ def _invert(cum: np.ndarray, ages: np.ndarray, target: np.ndarray) -> np.ndarray
     return np.where(target > cum[-1], NO_EVENT, age)
 
 
-def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
-                         block: int) -> NaturalHistory:
+def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int, block: int) -> NaturalHistory:
     """Draw death, cancer and calcification histories for one block of women."""
     n = c.n
     co, ca, cal = s.cohort, s.cancer, s.calcifications
@@ -225,11 +228,11 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
     onset = np.where(onset < death, onset, NO_EVENT)
     has = np.isfinite(onset)
 
-    ctype = np.where(uniforms(seed, "history.cancer_type", block, n) < ca.dcis_share_of_onsets,
-                     DCIS, INVASIVE)
+    ctype = np.where(uniforms(seed, "history.cancer_type", block, n) < ca.dcis_share_of_onsets, DCIS, INVASIVE)
     ctype = np.where(has, ctype, NONE).astype(np.int8)
-    mean_sojourn = np.where(ctype == DCIS, ca.dcis_mean_sojourn_years,
-                            mean_sojourn_years(s, np.where(has, onset, 50.0)))
+    mean_sojourn = np.where(
+        ctype == DCIS, ca.dcis_mean_sojourn_years, mean_sojourn_years(s, np.where(has, onset, 50.0))
+    )
     sojourn = exponentials(seed, "history.sojourn", block, n) * mean_sojourn
     # only a share of DCIS would ever surface clinically; the rest stays screen-detectable for life
     progressive = uniforms(seed, "history.dcis_progressive", block, n) < ca.dcis_progressive_share
@@ -255,12 +258,17 @@ def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int,
     b_compact = uniforms(seed, "history.benign_compact", block, n) < cal.compact_share_benign
 
     return NaturalHistory(
-        death_age=death, onset_age=onset, cancer_type=ctype, clinical_age=clinical,
+        death_age=death,
+        onset_age=onset,
+        cancer_type=ctype,
+        clinical_age=clinical,
         presentation=presentation,
         malignant_morphology=np.where(has_calc, m_morph, -1).astype(np.int8),
         malignant_distribution=np.where(has_calc, m_dist, -1).astype(np.int8),
         malignant_compact=has_calc & m_compact,
         cluster_u=uniforms(seed, "history.cluster", block, n),
         nonsuspicious_u=uniforms(seed, "history.nonsuspicious", block, n),
-        benign_morphology=b_morph, benign_distribution=b_dist, benign_compact=b_compact,
+        benign_morphology=b_morph,
+        benign_distribution=b_dist,
+        benign_compact=b_compact,
     )

@@ -25,8 +25,16 @@ from analysis.model.streams import normals, uniforms
 from analysis.model.workup import BIOPSY_METHOD, PATHOLOGY, WORKUP, WorkupDraws, WorkupModel
 from analysis.scenario import Scenario, cumulative_rounds, scheduled_rounds
 
-__all__ = ["BIOPSY_METHOD", "PATHOLOGY", "WORKUP", "CalcificationPropensity", "reading_logits", "reading_table",
-           "schedule", "screen_block"]
+__all__ = [
+    "BIOPSY_METHOD",
+    "PATHOLOGY",
+    "WORKUP",
+    "CalcificationPropensity",
+    "reading_logits",
+    "reading_table",
+    "schedule",
+    "screen_block",
+]
 
 
 def schedule(s: Scenario) -> np.ndarray:
@@ -54,12 +62,17 @@ class CalcificationPropensity:
     def of(cls, s: Scenario, c: Cohort, nh: NaturalHistory) -> CalcificationPropensity:
         """The propensities of the women of one block."""
         cal = s.calcifications
-        pre = (logit(cal.cluster_prevalence_age50)
-               + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
-               + math.log(cal.cluster_or_per_birth) * c.births)
+        pre = (
+            logit(cal.cluster_prevalence_age50)
+            + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
+            + math.log(cal.cluster_or_per_birth) * c.births
+        )
         long_bf = c.breastfeeding_months > 12.0
-        post = (pre + math.log(cal.cluster_or_postmenopausal)
-                + math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal) * long_bf)
+        post = (
+            pre
+            + math.log(cal.cluster_or_postmenopausal)
+            + math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal) * long_bf
+        )
         return cls(s, pre, post, logit(nh.cluster_u), logit(nh.nonsuspicious_u))
 
     def cluster_present(self, age: float, postmenopausal: np.ndarray, density: np.ndarray) -> np.ndarray:
@@ -74,8 +87,10 @@ class CalcificationPropensity:
     def nonsuspicious(self, idx: np.ndarray, age: float) -> np.ndarray:
         """Non-suspicious calcifications at this screen, for the attending women ``idx``."""
         cal = self.s.calcifications
-        lg = logit(cal.nonsuspicious_prevalence_age50) + math.log(cal.nonsuspicious_odds_ratio_per_decade) * (
-            age - 50.0) / 10.0
+        lg = (
+            logit(cal.nonsuspicious_prevalence_age50)
+            + math.log(cal.nonsuspicious_odds_ratio_per_decade) * (age - 50.0) / 10.0
+        )
         return self.nonsusp_lu[idx] < lg
 
 
@@ -84,8 +99,16 @@ def _draw(seed: int, decision: str, block: int, n: int, slot: int, buf: np.ndarr
     return uniforms(seed, f"programme.{decision}", block, n, slot, out=buf)[idx]
 
 
-def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: int,
-                 density_grid: np.ndarray, first_woman: int = 0, detail: bool = True) -> Frame:
+def screen_block(
+    s: Scenario,
+    c: Cohort,
+    nh: NaturalHistory,
+    seed: int,
+    block: int,
+    density_grid: np.ndarray,
+    first_woman: int = 0,
+    detail: bool = True,
+) -> Frame:
     """Run the programme over one block of women; return its screens as columns.
 
     One row per attended screen; see :data:`analysis.model.results.SCREEN_COLUMNS` for the
@@ -101,8 +124,17 @@ def screen_block(s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: i
 class _BlockRun:
     """The state of one block of women across the rounds of the programme."""
 
-    def __init__(self, s: Scenario, c: Cohort, nh: NaturalHistory, seed: int, block: int,
-                 density_grid: np.ndarray, first_woman: int, detail: bool) -> None:
+    def __init__(
+        self,
+        s: Scenario,
+        c: Cohort,
+        nh: NaturalHistory,
+        seed: int,
+        block: int,
+        density_grid: np.ndarray,
+        first_woman: int,
+        detail: bool,
+    ) -> None:
         n = c.n
         self.s, self.c, self.nh, self.seed, self.block, self.n = s, c, nh, seed, block, n
         self.grid, self.first_woman, self.detail = density_grid, first_woman, detail
@@ -118,8 +150,9 @@ class _BlockRun:
         self.cluster = np.zeros(n, dtype=bool)
         self.buf = np.empty(n)  # reused for every per-screen uniform draw
         self.has_calc_cancer = (nh.presentation == CALC_ONLY) | (nh.presentation == CALC_MASS)
-        self.other_cancer_state = np.select([(nh.presentation == CALC_MASS) | (nh.presentation == MASS),
-                                             nh.presentation == OTHER], [1, 2], 0).astype(np.int8)
+        self.other_cancer_state = np.select(
+            [(nh.presentation == CALC_MASS) | (nh.presentation == MASS), nh.presentation == OTHER], [1, 2], 0
+        ).astype(np.int8)
         self.cols: dict[str, list[np.ndarray]] = {}
 
     def put(self, name: str, value: np.ndarray) -> None:
@@ -145,8 +178,9 @@ class _BlockRun:
         nonsusp = self.calcs.nonsuspicious(idx, age)
         # calcification channel: the most suspicious calcification present
         calc_state = np.where(mal_calc, 3, np.where(benign_cluster, 2, nonsusp.view(np.int8)))
-        morph = np.where(mal_calc, nh.malignant_morphology[idx],
-                         np.where(benign_cluster, nh.benign_morphology[idx], -1)).astype(np.int8)
+        morph = np.where(
+            mal_calc, nh.malignant_morphology[idx], np.where(benign_cluster, nh.benign_morphology[idx], -1)
+        ).astype(np.int8)
         draw = lambda name: _draw(self.seed, name, self.block, n, slot, self.buf, idx)  # noqa: E731
         recall_calc = draw("read_calc") < self.reading.calc_probability(calc_state, morph, cell)
         # other-findings channel: a malignant mass/distortion, else the benign background
@@ -161,32 +195,64 @@ class _BlockRun:
         self.n_screens[idx] += 1
         self.any_fp[idx] |= fp
         cfp_eligible = self.n_screens[idx] == self.n_cumulative
-        found = dict(first=first, post=post_all[idx], dens=dens_all[idx], benign_cluster=benign_cluster,
-                     mal_calc=mal_calc, preclin=preclin, recalled=recalled, recall_calc=recall_calc,
-                     recall_other=recall_other, interval_ca=interval_ca, fp=fp, cfp_eligible=cfp_eligible,
-                     nonsusp=nonsusp, morph=morph)
+        found = dict(
+            first=first,
+            post=post_all[idx],
+            dens=dens_all[idx],
+            benign_cluster=benign_cluster,
+            mal_calc=mal_calc,
+            preclin=preclin,
+            recalled=recalled,
+            recall_calc=recall_calc,
+            recall_other=recall_other,
+            interval_ca=interval_ca,
+            fp=fp,
+            cfp_eligible=cfp_eligible,
+            nonsusp=nonsusp,
+            morph=morph,
+        )
         self.record(k, age, idx, found, out)
 
-    def work_up(self, idx: np.ndarray, recalled: np.ndarray, malignant: np.ndarray, calc: np.ndarray, n: int,
-                slot: int, age: float) -> dict[str, np.ndarray]:
+    def work_up(
+        self,
+        idx: np.ndarray,
+        recalled: np.ndarray,
+        malignant: np.ndarray,
+        calc: np.ndarray,
+        n: int,
+        slot: int,
+        age: float,
+    ) -> dict[str, np.ndarray]:
         """Work up the recalled attendees; return per-attendee work-up columns."""
         r = np.flatnonzero(recalled)
         ri = idx[r]
-        u = WorkupDraws(*(_draw(self.seed, d, self.block, n, slot, self.buf, ri)
-                          for d in ("workup", "short_interval", "core_inconclusive", "pathology")))
+        u = WorkupDraws(
+            *(
+                _draw(self.seed, d, self.block, n, slot, self.buf, ri)
+                for d in ("workup", "short_interval", "core_inconclusive", "pathology")
+            )
+        )
         res = self.workup.work_up(malignant[r], calc[r], self.nh.cancer_type[ri] == DCIS, u)
         self.detected_age[ri[res.detected]] = age
         m = idx.size
-        out = {"workup": np.zeros(m, dtype=np.int8), "biopsy": np.zeros(m, dtype=bool),
-               "screen_detected": np.zeros(m, dtype=bool), "pathology": np.zeros(m, dtype=np.int8),
-               "biopsy_method": np.zeros(m, dtype=np.int8)}
-        for name, value in (("workup", res.workup), ("biopsy", res.biopsy), ("screen_detected", res.detected),
-                            ("pathology", res.pathology), ("biopsy_method", res.method)):
+        out = {
+            "workup": np.zeros(m, dtype=np.int8),
+            "biopsy": np.zeros(m, dtype=bool),
+            "screen_detected": np.zeros(m, dtype=bool),
+            "pathology": np.zeros(m, dtype=np.int8),
+            "biopsy_method": np.zeros(m, dtype=np.int8),
+        }
+        for name, value in (
+            ("workup", res.workup),
+            ("biopsy", res.biopsy),
+            ("screen_detected", res.detected),
+            ("pathology", res.pathology),
+            ("biopsy_method", res.method),
+        ):
             out[name][r] = value
         return out
 
-    def record(self, k: int, age: float, idx: np.ndarray, f: dict[str, np.ndarray],
-               out: dict[str, np.ndarray]) -> None:
+    def record(self, k: int, age: float, idx: np.ndarray, f: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> None:
         """Append the round's screens: the columns the measures and strata need, and with ``detail`` the rest."""
         c, nh, put, m = self.c, self.nh, self.put, idx.size
         put("woman", (self.first_woman + idx).astype(np.int64))
@@ -222,8 +288,12 @@ class _BlockRun:
         put("cancer_present", f["preclin"])
         put("cancer_type", np.where(f["preclin"], nh.cancer_type[idx], 0).astype(np.int8))
         put("calc_morphology", f["morph"])
-        put("calc_distribution", np.where(mal_calc, nh.malignant_distribution[idx], np.where(
-            benign_cluster, nh.benign_distribution[idx], -1)).astype(np.int8))
+        put(
+            "calc_distribution",
+            np.where(
+                mal_calc, nh.malignant_distribution[idx], np.where(benign_cluster, nh.benign_distribution[idx], -1)
+            ).astype(np.int8),
+        )
         put("calc_compact", np.where(mal_calc, nh.malignant_compact[idx], benign_cluster & nh.benign_compact[idx]))
         put("recall_other", f["recall_other"])
         put("workup", out["workup"])

@@ -30,8 +30,16 @@ from scipy.special import expit, logit
 
 from analysis.scenario import DENSITIES, Scenario
 
-__all__ = ["CALC_STATES", "READING_STATES", "ROUNDS", "ReadingModel", "density_round_cell",
-           "programme_recall_probability", "reading_logits", "reading_table"]
+__all__ = [
+    "CALC_STATES",
+    "READING_STATES",
+    "ROUNDS",
+    "ReadingModel",
+    "density_round_cell",
+    "programme_recall_probability",
+    "reading_logits",
+    "reading_table",
+]
 
 READING_STATES = (
     "calc_nonsuspicious",
@@ -103,9 +111,16 @@ def reading_table(s: Scenario) -> pd.DataFrame:
             for k, rnd in enumerate(ROUNDS):
                 p1 = float(expit(lg[i, j, k]))
                 pp = 1 - (1 - p1) ** s.reading.readers
-                rows.append({"state": state, "density": dens, "round": rnd,
-                             "p_recall_single_reader": p1, "p_recall_programme": pp,
-                             "p_no_recall": 1 - pp})
+                rows.append(
+                    {
+                        "state": state,
+                        "density": dens,
+                        "round": rnd,
+                        "p_recall_single_reader": p1,
+                        "p_recall_programme": pp,
+                        "p_no_recall": 1 - pp,
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -38,16 +38,39 @@ Frame = dict[str, np.ndarray]
 #: columns inside the simulator; in :attr:`Results.screens` the columns of
 #: :data:`analysis.scenario.codings.CODINGS` are pandas Categoricals with readable labels.
 SCREEN_COLUMNS: dict[str, str] = {
-    "woman": "int64", "round_index": "int16", "age_years": "float32", "first_round": "bool",
-    "postmenopausal": "bool", "density": "int8", "family_history": "int8", "brca": "int8",
-    "births": "int8", "breastfeeding_months": "float32", "nonsuspicious_calc": "bool",
-    "benign_cluster": "bool", "malignant_calc": "bool", "any_cluster": "bool",
-    "cancer_present": "bool", "cancer_type": "int8", "presentation": "int8",
-    "calc_morphology": "int8", "calc_distribution": "int8", "calc_compact": "bool",
-    "recalled": "bool", "recall_calc": "bool", "recall_other": "bool", "calc_only_recall": "bool",
-    "workup": "int8", "biopsy": "bool", "biopsy_method": "int8", "pathology": "int8",
-    "screen_detected": "bool", "interval_cancer": "bool", "false_positive": "bool",
-    "cfp_eligible": "bool", "cfp_event": "bool",
+    "woman": "int64",
+    "round_index": "int16",
+    "age_years": "float32",
+    "first_round": "bool",
+    "postmenopausal": "bool",
+    "density": "int8",
+    "family_history": "int8",
+    "brca": "int8",
+    "births": "int8",
+    "breastfeeding_months": "float32",
+    "nonsuspicious_calc": "bool",
+    "benign_cluster": "bool",
+    "malignant_calc": "bool",
+    "any_cluster": "bool",
+    "cancer_present": "bool",
+    "cancer_type": "int8",
+    "presentation": "int8",
+    "calc_morphology": "int8",
+    "calc_distribution": "int8",
+    "calc_compact": "bool",
+    "recalled": "bool",
+    "recall_calc": "bool",
+    "recall_other": "bool",
+    "calc_only_recall": "bool",
+    "workup": "int8",
+    "biopsy": "bool",
+    "biopsy_method": "int8",
+    "pathology": "int8",
+    "screen_detected": "bool",
+    "interval_cancer": "bool",
+    "false_positive": "bool",
+    "cfp_eligible": "bool",
+    "cfp_event": "bool",
 }
 
 
@@ -78,58 +101,136 @@ def _cancer(f: Frame) -> np.ndarray:
 
 MEASURES: tuple[Measure, ...] = (
     Measure("recall_rate", "recalled screens", "screens", lambda f: f["recalled"], _all),
-    Measure("first_round_recall_rate", "recalled first-round screens", "first-round screens",
-            lambda f: f["recalled"] & f["first_round"], lambda f: f["first_round"]),
-    Measure("subsequent_round_recall_rate", "recalled subsequent-round screens",
-            "subsequent-round screens", lambda f: f["recalled"] & ~f["first_round"],
-            lambda f: ~f["first_round"]),
-    Measure("calc_recall_rate", "screens recalled for calcifications (alone or with another finding)",
-            "screens", lambda f: f["recall_calc"], _all),
-    Measure("calc_only_recall_rate", "screens recalled for calcifications as the only finding",
-            "screens", lambda f: f["calc_only_recall"], _all),
-    Measure("calc_share_of_recalls", "recalls with calcifications among the findings", "recalls",
-            lambda f: f["recall_calc"], lambda f: f["recalled"]),
-    Measure("calc_only_share_of_recalls", "recalls with calcifications as the only finding",
-            "recalls", lambda f: f["calc_only_recall"], lambda f: f["recalled"]),
-    Measure("calc_only_share_of_screen_detected",
-            "screen-detected cancers recalled for calcifications only", "screen-detected cancers",
-            lambda f: f["screen_detected"] & f["calc_only_recall"], lambda f: f["screen_detected"]),
-    Measure("calc_only_presentation_share_of_screen_detected",
-            "screen-detected cancers presenting as calcifications only (mammographic presentation)",
-            "screen-detected cancers", lambda f: f["screen_detected"] & (f["presentation"] == 0),
-            lambda f: f["screen_detected"]),
-    Measure("calc_share_of_screen_detected",
-            "screen-detected cancers recalled with calcifications among the findings",
-            "screen-detected cancers", lambda f: f["screen_detected"] & f["recall_calc"],
-            lambda f: f["screen_detected"]),
-    Measure("dcis_share_of_screen_detected", "screen-detected DCIS", "screen-detected cancers",
-            lambda f: f["screen_detected"] & (f["pathology"] == 3), lambda f: f["screen_detected"]),
-    Measure("cancer_detection_rate_per_1000", "screen-detected cancers", "screens",
-            lambda f: f["screen_detected"], _all, per=1000.0),
-    Measure("ppv1", "screen-detected cancers", "recalls",
-            lambda f: f["screen_detected"], lambda f: f["recalled"]),
-    Measure("ppv_calc_recall", "screen-detected cancers among calcification recalls",
-            "calcification recalls", lambda f: f["screen_detected"] & f["recall_calc"],
-            lambda f: f["recall_calc"]),
-    Measure("ppv3", "biopsies showing DCIS or invasive cancer", "biopsies",
-            lambda f: f["biopsy"] & _cancer(f), lambda f: f["biopsy"]),
+    Measure(
+        "first_round_recall_rate",
+        "recalled first-round screens",
+        "first-round screens",
+        lambda f: f["recalled"] & f["first_round"],
+        lambda f: f["first_round"],
+    ),
+    Measure(
+        "subsequent_round_recall_rate",
+        "recalled subsequent-round screens",
+        "subsequent-round screens",
+        lambda f: f["recalled"] & ~f["first_round"],
+        lambda f: ~f["first_round"],
+    ),
+    Measure(
+        "calc_recall_rate",
+        "screens recalled for calcifications (alone or with another finding)",
+        "screens",
+        lambda f: f["recall_calc"],
+        _all,
+    ),
+    Measure(
+        "calc_only_recall_rate",
+        "screens recalled for calcifications as the only finding",
+        "screens",
+        lambda f: f["calc_only_recall"],
+        _all,
+    ),
+    Measure(
+        "calc_share_of_recalls",
+        "recalls with calcifications among the findings",
+        "recalls",
+        lambda f: f["recall_calc"],
+        lambda f: f["recalled"],
+    ),
+    Measure(
+        "calc_only_share_of_recalls",
+        "recalls with calcifications as the only finding",
+        "recalls",
+        lambda f: f["calc_only_recall"],
+        lambda f: f["recalled"],
+    ),
+    Measure(
+        "calc_only_share_of_screen_detected",
+        "screen-detected cancers recalled for calcifications only",
+        "screen-detected cancers",
+        lambda f: f["screen_detected"] & f["calc_only_recall"],
+        lambda f: f["screen_detected"],
+    ),
+    Measure(
+        "calc_only_presentation_share_of_screen_detected",
+        "screen-detected cancers presenting as calcifications only (mammographic presentation)",
+        "screen-detected cancers",
+        lambda f: f["screen_detected"] & (f["presentation"] == 0),
+        lambda f: f["screen_detected"],
+    ),
+    Measure(
+        "calc_share_of_screen_detected",
+        "screen-detected cancers recalled with calcifications among the findings",
+        "screen-detected cancers",
+        lambda f: f["screen_detected"] & f["recall_calc"],
+        lambda f: f["screen_detected"],
+    ),
+    Measure(
+        "dcis_share_of_screen_detected",
+        "screen-detected DCIS",
+        "screen-detected cancers",
+        lambda f: f["screen_detected"] & (f["pathology"] == 3),
+        lambda f: f["screen_detected"],
+    ),
+    Measure(
+        "cancer_detection_rate_per_1000",
+        "screen-detected cancers",
+        "screens",
+        lambda f: f["screen_detected"],
+        _all,
+        per=1000.0,
+    ),
+    Measure("ppv1", "screen-detected cancers", "recalls", lambda f: f["screen_detected"], lambda f: f["recalled"]),
+    Measure(
+        "ppv_calc_recall",
+        "screen-detected cancers among calcification recalls",
+        "calcification recalls",
+        lambda f: f["screen_detected"] & f["recall_calc"],
+        lambda f: f["recall_calc"],
+    ),
+    Measure(
+        "ppv3",
+        "biopsies showing DCIS or invasive cancer",
+        "biopsies",
+        lambda f: f["biopsy"] & _cancer(f),
+        lambda f: f["biopsy"],
+    ),
     Measure("biopsy_rate", "screens leading to biopsy", "screens", lambda f: f["biopsy"], _all),
-    Measure("interval_cancer_rate_per_1000",
-            "cancers surfacing clinically within one interval after a screen that did not detect them",
-            "screens", lambda f: f["interval_cancer"], _all, per=1000.0),
-    Measure("sensitivity", "screen-detected cancers",
-            "screen-detected + interval cancers (follow-up: one programme interval)",
-            lambda f: f["screen_detected"], lambda f: f["screen_detected"] | f["interval_cancer"]),
-    Measure("specificity", "screens without recall among screens without cancer in follow-up",
-            "screens without cancer within one programme interval",
-            lambda f: ~f["recalled"] & ~(f["screen_detected"] | f["interval_cancer"]),
-            lambda f: ~(f["screen_detected"] | f["interval_cancer"])),
-    Measure("cumulative_false_positive_recall",
-            "women with >=1 false-positive recall in their first N screens",
-            "women screened N times without a cancer diagnosis (N = programme.cumulative_rounds)",
-            lambda f: f["cfp_event"], lambda f: f["cfp_eligible"]),
-    Measure("cluster_prevalence", "screens showing a microcalcification cluster (benign or malignant)",
-            "screens", lambda f: f["any_cluster"], _all),
+    Measure(
+        "interval_cancer_rate_per_1000",
+        "cancers surfacing clinically within one interval after a screen that did not detect them",
+        "screens",
+        lambda f: f["interval_cancer"],
+        _all,
+        per=1000.0,
+    ),
+    Measure(
+        "sensitivity",
+        "screen-detected cancers",
+        "screen-detected + interval cancers (follow-up: one programme interval)",
+        lambda f: f["screen_detected"],
+        lambda f: f["screen_detected"] | f["interval_cancer"],
+    ),
+    Measure(
+        "specificity",
+        "screens without recall among screens without cancer in follow-up",
+        "screens without cancer within one programme interval",
+        lambda f: ~f["recalled"] & ~(f["screen_detected"] | f["interval_cancer"]),
+        lambda f: ~(f["screen_detected"] | f["interval_cancer"]),
+    ),
+    Measure(
+        "cumulative_false_positive_recall",
+        "women with >=1 false-positive recall in their first N screens",
+        "women screened N times without a cancer diagnosis (N = programme.cumulative_rounds)",
+        lambda f: f["cfp_event"],
+        lambda f: f["cfp_eligible"],
+    ),
+    Measure(
+        "cluster_prevalence",
+        "screens showing a microcalcification cluster (benign or malignant)",
+        "screens",
+        lambda f: f["any_cluster"],
+        _all,
+    ),
 )
 MEASURE_NAMES = tuple(m.name for m in MEASURES)
 
@@ -166,8 +267,9 @@ def check_strata(by: Sequence[str] | Sequence[Sequence[str]], argument: str = "b
     for group in groups:
         for b in group:
             if not isinstance(b, str) or b not in STRATA:
-                raise ArgumentError(argument, b, f"unknown column{did_you_mean(str(b), STRATA)};"
-                                    f" allowed: {', '.join(STRATA)}")
+                raise ArgumentError(
+                    argument, b, f"unknown column{did_you_mean(str(b), STRATA)}; allowed: {', '.join(STRATA)}"
+                )
     return tuple(dict.fromkeys(tuple(dict.fromkeys(g)) for g in groups if g))
 
 
@@ -221,8 +323,14 @@ def count_screens(f: Frame, by: Groupings = ()) -> pd.DataFrame:
             rows_measure.append(np.full(k, m.name, dtype=object))
             rows_num.append(num)
             rows_n.append(n)
-    return pd.DataFrame({"stratum": np.concatenate(rows_stratum), "measure": np.concatenate(rows_measure),
-                         "numerator": np.concatenate(rows_num), "n": np.concatenate(rows_n)})
+    return pd.DataFrame(
+        {
+            "stratum": np.concatenate(rows_stratum),
+            "measure": np.concatenate(rows_measure),
+            "numerator": np.concatenate(rows_num),
+            "n": np.concatenate(rows_n),
+        }
+    )
 
 
 def add_counts(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:
@@ -247,9 +355,24 @@ def wilson(numerator: np.ndarray, n: np.ndarray, alpha: float = 0.05) -> tuple[n
 
 
 #: Columns of an estimates table, in order (see :func:`estimates_from_counts`).
-ESTIMATE_COLUMNS = ("scenario", "scenario_hash", "seed", "version", "calibration", "measure", "stratum",
-                    "estimate", "lower", "upper", "unit", "interval", "numerator_count", "denominator_count",
-                    "numerator_label", "denominator_label")
+ESTIMATE_COLUMNS = (
+    "scenario",
+    "scenario_hash",
+    "seed",
+    "version",
+    "calibration",
+    "measure",
+    "stratum",
+    "estimate",
+    "lower",
+    "upper",
+    "unit",
+    "interval",
+    "numerator_count",
+    "denominator_count",
+    "numerator_label",
+    "denominator_label",
+)
 
 
 def unit_of(measure: Measure) -> str:
@@ -257,8 +380,12 @@ def unit_of(measure: Measure) -> str:
     return "proportion" if measure.per == 1.0 else f"per {measure.per:,.0f} screens"
 
 
-def estimates_from_counts(counts: pd.DataFrame, alpha: float = 0.05, *, provenance: dict[str, Any] | None = None,
-                          ) -> pd.DataFrame:
+def estimates_from_counts(
+    counts: pd.DataFrame,
+    alpha: float = 0.05,
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Tidy estimates with Wilson intervals from a count table.
 
     Parameters
@@ -282,14 +409,22 @@ def estimates_from_counts(counts: pd.DataFrame, alpha: float = 0.05, *, provenan
     measures = [by_name[m] for m in counts["measure"]]
     per = np.array([m.per for m in measures])
     prov = {"scenario": "", "scenario_hash": "", "seed": -1, "version": "", "calibration": "", **(provenance or {})}
-    out = pd.DataFrame({
-        **{k: [prov[k]] * len(counts) for k in ("scenario", "scenario_hash", "seed", "version", "calibration")},
-        "measure": counts["measure"].to_numpy(), "stratum": counts["stratum"].to_numpy(),
-        "estimate": est * per, "lower": lo * per, "upper": hi * per,
-        "unit": [unit_of(m) for m in measures], "interval": "wilson95",
-        "numerator_count": counts["numerator"].to_numpy(), "denominator_count": counts["n"].to_numpy(),
-        "numerator_label": [m.numerator for m in measures], "denominator_label": [m.denominator for m in measures],
-    })
+    out = pd.DataFrame(
+        {
+            **{k: [prov[k]] * len(counts) for k in ("scenario", "scenario_hash", "seed", "version", "calibration")},
+            "measure": counts["measure"].to_numpy(),
+            "stratum": counts["stratum"].to_numpy(),
+            "estimate": est * per,
+            "lower": lo * per,
+            "upper": hi * per,
+            "unit": [unit_of(m) for m in measures],
+            "interval": "wilson95",
+            "numerator_count": counts["numerator"].to_numpy(),
+            "denominator_count": counts["n"].to_numpy(),
+            "numerator_label": [m.numerator for m in measures],
+            "denominator_label": [m.denominator for m in measures],
+        }
+    )
     out["seed"] = out["seed"].astype(np.int64)
     return out
 
@@ -312,8 +447,13 @@ class Results:
     @property
     def provenance(self) -> dict[str, Any]:
         """``scenario``, ``scenario_hash``, ``seed``, ``version``, ``calibration`` of this run."""
-        return {"scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
-                "version": self.version, "calibration": self.calibration}
+        return {
+            "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash,
+            "seed": self.seed,
+            "version": self.version,
+            "calibration": self.calibration,
+        }
 
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
         """Every measure with its Wilson interval, one row per measure and stratum (:data:`ESTIMATE_COLUMNS`)."""
@@ -325,8 +465,10 @@ class Results:
         rec = self.estimates().set_index(["measure", "stratum"])
         r = rec.loc[("recall_rate", "all")]
         c = rec.loc[("calc_only_share_of_recalls", "all")]
-        return (f"<Results {self.scenario} ({self.scenario_hash}): {self.women:,} women, seed {self.seed},"
-                f" calibration {self.calibration}; recall {_pct(r)}, calc-only share of recalls {_pct(c)}>")
+        return (
+            f"<Results {self.scenario} ({self.scenario_hash}): {self.women:,} women, seed {self.seed},"
+            f" calibration {self.calibration}; recall {_pct(r)}, calc-only share of recalls {_pct(c)}>"
+        )
 
     def _repr_html_(self) -> str:
         """The headline measures with their intervals and the provenance line (for Jupyter)."""
@@ -345,22 +487,41 @@ class Results:
         e = self.estimates()
         records = []
         for r in e.itertuples(index=False):
-            records.append({
-                "measure": r.measure, "stratum": r.stratum, "unit": r.unit,
-                "numerator_count": int(r.numerator_count), "denominator_count": int(r.denominator_count),
-                "numerator_label": r.numerator_label, "denominator_label": r.denominator_label,
-                "estimate": None if np.isnan(r.estimate) else float(r.estimate),
-                "lower": None if np.isnan(r.lower) else float(r.lower),
-                "upper": None if np.isnan(r.upper) else float(r.upper),
-            })
-        return {"scenario": self.scenario, "scenario_hash": self.scenario_hash,
-                "version": self.version, "seed": self.seed, "women": self.women, "calibration": self.calibration,
-                "interval": "Wilson 95% (binomial, within this run)", "estimates": records}
+            records.append(
+                {
+                    "measure": r.measure,
+                    "stratum": r.stratum,
+                    "unit": r.unit,
+                    "numerator_count": int(r.numerator_count),
+                    "denominator_count": int(r.denominator_count),
+                    "numerator_label": r.numerator_label,
+                    "denominator_label": r.denominator_label,
+                    "estimate": None if np.isnan(r.estimate) else float(r.estimate),
+                    "lower": None if np.isnan(r.lower) else float(r.lower),
+                    "upper": None if np.isnan(r.upper) else float(r.upper),
+                }
+            )
+        return {
+            "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash,
+            "version": self.version,
+            "seed": self.seed,
+            "women": self.women,
+            "calibration": self.calibration,
+            "interval": "Wilson 95% (binomial, within this run)",
+            "estimates": records,
+        }
 
 
 #: Measures shown by the compact (Jupyter) view of a run.
-HEADLINE = ("recall_rate", "calc_only_share_of_recalls", "calc_only_share_of_screen_detected",
-            "cancer_detection_rate_per_1000", "interval_cancer_rate_per_1000", "sensitivity")
+HEADLINE = (
+    "recall_rate",
+    "calc_only_share_of_recalls",
+    "calc_only_share_of_screen_detected",
+    "cancer_detection_rate_per_1000",
+    "interval_cancer_rate_per_1000",
+    "sensitivity",
+)
 
 
 def _pct(row: pd.Series) -> str:
@@ -376,11 +537,18 @@ def headline_html(estimates: pd.DataFrame, women: int, provenance: dict[str, Any
     import html
 
     e = estimates[(estimates["stratum"] == "all") & estimates["measure"].isin(HEADLINE)].set_index("measure")
-    rows = "".join(f"<tr><td style='text-align:left'>{html.escape(m)}</td><td>{html.escape(_pct(e.loc[m]))}</td>"
-                   f"<td style='text-align:left'>{html.escape(str(e.loc[m, 'denominator_label']))}</td></tr>"
-                   for m in HEADLINE if m in e.index)
-    prov = (f"{provenance['scenario']} (scenario_hash {provenance['scenario_hash']}) · {women:,} women · seed"
-            f" {provenance['seed']} · calcsim {provenance['version']} · calibration {provenance['calibration']}")
-    return ("<div><table><thead><tr><th style='text-align:left'>measure</th><th>estimate (Wilson 95%)</th>"
-            f"<th style='text-align:left'>denominator</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<small>{html.escape(prov)}. All measures: <code>.estimates()</code></small></div>")
+    rows = "".join(
+        f"<tr><td style='text-align:left'>{html.escape(m)}</td><td>{html.escape(_pct(e.loc[m]))}</td>"
+        f"<td style='text-align:left'>{html.escape(str(e.loc[m, 'denominator_label']))}</td></tr>"
+        for m in HEADLINE
+        if m in e.index
+    )
+    prov = (
+        f"{provenance['scenario']} (scenario_hash {provenance['scenario_hash']}) · {women:,} women · seed"
+        f" {provenance['seed']} · calcsim {provenance['version']} · calibration {provenance['calibration']}"
+    )
+    return (
+        "<div><table><thead><tr><th style='text-align:left'>measure</th><th>estimate (Wilson 95%)</th>"
+        f"<th style='text-align:left'>denominator</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<small>{html.escape(prov)}. All measures: <code>.estimates()</code></small></div>"
+    )

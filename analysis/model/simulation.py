@@ -105,12 +105,14 @@ def build_model(scenario: Scenario, cohort_data: str | os.PathLike[str] | None =
         profiles = risk_profiles(read_risk_estimation(cohort_data), lower, lower + 4)
         ref_age = lower + 2.5
     reference = _draw_cohort(scenario, profiles, ref_age, REFERENCE_SEED, 0, REFERENCE_WOMEN)
-    return Model(scenario, hazards=hazard_model(scenario, reference), density_grid=grid,
-                 profiles=profiles, reference_age=ref_age)
+    return Model(
+        scenario, hazards=hazard_model(scenario, reference), density_grid=grid, profiles=profiles, reference_age=ref_age
+    )
 
 
-def _draw_cohort(s: Scenario, profiles: pd.DataFrame | None, reference_age: float, seed: int, block: int,
-                 n: int) -> Cohort:
+def _draw_cohort(
+    s: Scenario, profiles: pd.DataFrame | None, reference_age: float, seed: int, block: int, n: int
+) -> Cohort:
     """Parametric cohort, or BCSC-resampled when profiles are given."""
     if profiles is None:
         return draw_cohort(s, seed, block, n)
@@ -168,8 +170,9 @@ def simulate_block(model: Model, seed: int, block: int, n: int, detail: bool = T
     s = model.scenario
     cohort = model.cohort(seed, block, n)
     history = draw_natural_history(s, model.hazards, cohort, seed, block)
-    return screen_block(s, cohort, history, seed, block, model.density_grid,
-                        first_woman=block * BLOCK_SIZE, detail=detail)
+    return screen_block(
+        s, cohort, history, seed, block, model.density_grid, first_woman=block * BLOCK_SIZE, detail=detail
+    )
 
 
 def screens_frame(frame: Frame) -> pd.DataFrame:
@@ -179,8 +182,12 @@ def screens_frame(frame: Frame) -> pd.DataFrame:
     morphology and distribution, work-up, pathology, biopsy method) become pandas Categoricals
     with the labels of :data:`analysis.scenario.codings.CODINGS`.
     """
-    return pd.DataFrame({k: CODINGS[k].categorical(frame[k]) if k in CODINGS else frame[k].astype(v, copy=False)
-                         for k, v in SCREEN_COLUMNS.items()})
+    return pd.DataFrame(
+        {
+            k: CODINGS[k].categorical(frame[k]) if k in CODINGS else frame[k].astype(v, copy=False)
+            for k, v in SCREEN_COLUMNS.items()
+        }
+    )
 
 
 def simulate(
@@ -232,8 +239,13 @@ def simulate(
     by = check_strata(by)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     sizes = block_sizes(women)
-    todo = range(len(sizes)) if blocks is None else blocks if isinstance(blocks, range) and blocks.step > 0 \
+    todo = (
+        range(len(sizes))
+        if blocks is None
+        else blocks
+        if isinstance(blocks, range) and blocks.step > 0
         else sorted(set(blocks))
+    )
     check_capacity(s, women if blocks is None else len(todo) * BLOCK_SIZE, keep_screens, screens_path)
     model = model or build_model(s, cohort_data)
     counts = None
@@ -256,11 +268,20 @@ def simulate(
     if counts is None:
         counts = count_screens(empty_screens(), by)
     return Results(
-        scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
+        scenario=s.name,
+        scenario_hash=s.hash,
+        version=__version__,
+        seed=int(seed),
+        women=int(women),
         calibration=s.calibration_label,
-        counts=counts, screens=pd.concat(kept, ignore_index=True) if keep_screens and kept else None,
-        meta={"blocks": todo, "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
-              "cohort": "bcsc" if cohort_data is not None else "parametric"},
+        counts=counts,
+        screens=pd.concat(kept, ignore_index=True) if keep_screens and kept else None,
+        meta={
+            "blocks": todo,
+            "block_size": BLOCK_SIZE,
+            "by": [list(g) for g in by],
+            "cohort": "bcsc" if cohort_data is not None else "parametric",
+        },
     )
 
 
@@ -306,8 +327,10 @@ class ProgressLog:
         done, total = (self.done_women, self.women) if self.women else (self.done_blocks, self.blocks)
         left = elapsed * (total - done) / done if done else float("nan")
         women = f" ({self.done_women:,} of {self.women:,} women)" if self.women else ""
-        return (f"calcsim: progress: {self.desc}: {self.done_blocks:,} of {self.blocks:,} blocks{women} in "
-                f"{_duration(elapsed)}; about {_duration(left)} left")
+        return (
+            f"calcsim: progress: {self.desc}: {self.done_blocks:,} of {self.blocks:,} blocks{women} in "
+            f"{_duration(elapsed)}; about {_duration(left)} left"
+        )
 
 
 def _physical_memory() -> int | None:
@@ -318,8 +341,9 @@ def _physical_memory() -> int | None:
         return None
 
 
-def check_capacity(scenario: Scenario, women: int, keep_screens: bool = False,
-                   screens_path: str | os.PathLike[str] | None = None) -> None:
+def check_capacity(
+    scenario: Scenario, women: int, keep_screens: bool = False, screens_path: str | os.PathLike[str] | None = None
+) -> None:
     """Refuse (:class:`ArgumentError` on ``women``), before it starts, a run whose screens table cannot fit.
 
     The table has at most ``women * scheduled rounds * attendance`` rows (fewer: women die, are
@@ -334,25 +358,34 @@ def check_capacity(scenario: Scenario, women: int, keep_screens: bool = False,
         return
     rows = women * scheduled_rounds(scenario.programme) * scenario.programme.attendance
     blocks = len(block_sizes(women))
-    per_woman = (2 * SCREEN_ROW_BYTES * rows / women if keep_screens else 0.0) \
-        + (PARQUET_ROW_GROUP_MEMORY * blocks / women if screens_path is not None else 0.0)
+    per_woman = (2 * SCREEN_ROW_BYTES * rows / women if keep_screens else 0.0) + (
+        PARQUET_ROW_GROUP_MEMORY * blocks / women if screens_path is not None else 0.0
+    )
     what = "keeping the screens table (keep_screens)" if keep_screens else "writing the screens table (--screens)"
     took = f"the run would take about {_duration(rows / SCREENS_PER_SECOND)} on one core"
     physical = _physical_memory()
     if physical is not None and RUN_PEAK_BYTES + per_woman * women > physical:
         fit = max(0, int((physical - RUN_PEAK_BYTES) / per_woman))
-        raise ArgumentError("women", women, f"{what} needs about {_bytes(RUN_PEAK_BYTES + per_woman * women)} of "
-                                            f"memory, more than this machine's {_bytes(physical)}; at most about "
-                                            f"{fit:,} women fit; {took}")
+        raise ArgumentError(
+            "women",
+            women,
+            f"{what} needs about {_bytes(RUN_PEAK_BYTES + per_woman * women)} of "
+            f"memory, more than this machine's {_bytes(physical)}; at most about "
+            f"{fit:,} women fit; {took}",
+        )
     folder = Path(screens_path or ".").parent
     while not folder.exists() and folder != folder.parent:  # the filesystem the file will be on
         folder = folder.parent
     disk = rows * PARQUET_ROW_BYTES + blocks * PARQUET_ROW_GROUP_BYTES
     if screens_path is not None and disk > (free := shutil.disk_usage(folder).free):
         fit = int(free / (disk / women))
-        raise ArgumentError("women", women, f"{what} needs about {_bytes(disk)} of disk, more than the "
-                                            f"{_bytes(free)} free in {str(folder)!r}; at most about {fit:,} "
-                                            f"women fit; {took}")
+        raise ArgumentError(
+            "women",
+            women,
+            f"{what} needs about {_bytes(disk)} of disk, more than the "
+            f"{_bytes(free)} free in {str(folder)!r}; at most about {fit:,} "
+            f"women fit; {took}",
+        )
 
 
 class _ScreensWriter:
@@ -369,8 +402,12 @@ class _ScreensWriter:
 
     def _error(self, exc: OSError) -> ArgumentError:
         reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
-        return ArgumentError("screens_path", os.fspath(self.path), f"cannot write the screens table there ({reason});"
-                             " expected a writable folder with free space", flag="--screens")
+        return ArgumentError(
+            "screens_path",
+            os.fspath(self.path),
+            f"cannot write the screens table there ({reason}); expected a writable folder with free space",
+            flag="--screens",
+        )
 
     def write(self, df: pd.DataFrame) -> None:
         if self.path is None:

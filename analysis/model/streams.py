@@ -40,8 +40,7 @@ def stream(seed: int, decision: str, block: int, slot: int = 0) -> np.random.Gen
     return np.random.Generator(np.random.PCG64(ss))
 
 
-def uniforms(seed: int, decision: str, block: int, n: int, slot: int = 0,
-             out: np.ndarray | None = None) -> np.ndarray:
+def uniforms(seed: int, decision: str, block: int, n: int, slot: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """``n`` uniforms on [0, 1) for a decision, written into ``out`` when given (buffer reuse)."""
     gen = stream(seed, decision, block, slot)
     if out is None:

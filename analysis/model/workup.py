@@ -62,10 +62,14 @@ class WorkupModel:
         wk = s.workup
         return cls(
             p_biopsy=np.array([wk.p_biopsy_malignant, wk.p_biopsy_calc_benign, wk.p_biopsy_other_benign]),
-            p_short=np.array([wk.p_short_interval_malignant, wk.p_short_interval_calc_benign,
-                              wk.p_short_interval_other_benign]),
-            p_short_finds_cancer=wk.p_short_interval_finds_cancer, p_core_inconclusive=wk.p_core_inconclusive,
-            p_high_risk_calc=wk.p_high_risk_calc_benign_biopsy, p_high_risk_other=wk.p_high_risk_other_benign_biopsy)
+            p_short=np.array(
+                [wk.p_short_interval_malignant, wk.p_short_interval_calc_benign, wk.p_short_interval_other_benign]
+            ),
+            p_short_finds_cancer=wk.p_short_interval_finds_cancer,
+            p_core_inconclusive=wk.p_core_inconclusive,
+            p_high_risk_calc=wk.p_high_risk_calc_benign_biopsy,
+            p_high_risk_other=wk.p_high_risk_other_benign_biopsy,
+        )
 
     def work_up(self, malignant: np.ndarray, calc: np.ndarray, dcis: np.ndarray, u: WorkupDraws) -> WorkupOutcome:
         """Work up the recalled women.
@@ -90,6 +94,7 @@ class WorkupModel:
         method = np.where(biopsy, np.where(u.core_inconclusive < self.p_core_inconclusive, 2, 1), 0).astype(np.int8)
         detected = malignant & biopsy
         high_risk = u.pathology < np.where(calc, self.p_high_risk_calc, self.p_high_risk_other)
-        pathology = np.where(detected, np.where(dcis, 3, 4),
-                             np.where(biopsy, np.where(high_risk, 2, 1), 0)).astype(np.int8)
+        pathology = np.where(detected, np.where(dcis, 3, 4), np.where(biopsy, np.where(high_risk, 2, 1), 0)).astype(
+            np.int8
+        )
         return WorkupOutcome(workup=workup, biopsy=biopsy, method=method, detected=detected, pathology=pathology)

@@ -47,7 +47,6 @@ from analysis.report.provenance import GENERATOR, MANIFEST, Provenance, git_comm
 Hashes = Mapping[str, list[tuple[str, str]]]
 
 
-
 def _check_out(out: Path) -> None:
     """Refuse a report folder that exists and is not a folder."""
     if out.exists() and not out.is_dir():

@@ -30,5 +30,14 @@ from analysis.scaleout.tasks import (
     simulate_distributed,
 )
 
-__all__ = ["CHUNKS_PER_THREAD", "available_cores", "chunk_blocks_for", "chunk_ranges", "client_threads", "dask_client",
-           "map_parameter_sets", "probe_scheduler", "simulate_distributed"]
+__all__ = [
+    "CHUNKS_PER_THREAD",
+    "available_cores",
+    "chunk_blocks_for",
+    "chunk_ranges",
+    "client_threads",
+    "dask_client",
+    "map_parameter_sets",
+    "probe_scheduler",
+    "simulate_distributed",
+]

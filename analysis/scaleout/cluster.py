@@ -53,15 +53,21 @@ def _check_workers(workers: object, local: bool = True) -> int:
         raise CalcsimInputError(f"--workers: {workers!r}: a whole number >= 1 (1 runs serially)")
     cores = available_cores()
     if local and workers > cores:
-        raise CalcsimInputError(f"--workers: {int(workers)}: at most {cores}, the CPU cores available to this process "
-                                "on this machine; to use more, start a Dask cluster on more machines and pass its "
-                                "scheduler's address with --scheduler")
+        raise CalcsimInputError(
+            f"--workers: {int(workers)}: at most {cores}, the CPU cores available to this process "
+            "on this machine; to use more, start a Dask cluster on more machines and pass its "
+            "scheduler's address with --scheduler"
+        )
     return int(workers)
 
 
 def _check_timeout(timeout_s: object) -> float:
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float | np.integer | np.floating) \
-            or not math.isfinite(timeout_s) or timeout_s <= 0:
+    if (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float | np.integer | np.floating)
+        or not math.isfinite(timeout_s)
+        or timeout_s <= 0
+    ):
         raise CalcsimInputError(f"timeout_s: {timeout_s!r}: a number of seconds > 0")
     return float(timeout_s)
 
@@ -79,8 +85,9 @@ def _check_address(address: object) -> str:
         if scheme != "inproc":  # in-process addresses have no host and port
             get_address_host_port(address)
     except (ValueError, TypeError) as exc:
-        raise CalcsimInputError(f"--scheduler: {address!r}: not a Dask scheduler address ({one_line(exc)});"
-                                " expected e.g. tcp://host:8786") from None
+        raise CalcsimInputError(
+            f"--scheduler: {address!r}: not a Dask scheduler address ({one_line(exc)}); expected e.g. tcp://host:8786"
+        ) from None
     return address
 
 
@@ -149,22 +156,34 @@ def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
     if isinstance(exc, TimeoutError) and not str(exc):  # asyncio.wait_for: connected or not, no full answer
         exc = TimeoutError(f"no complete answer after {timeout_s:g} s")
     if isinstance(exc, OSError | TimeoutError):
-        raise CalcsimInputError(f"--scheduler: {address!r}: no Dask scheduler reachable within "
-                                f"{timeout_s:g}s ({one_line(exc)})")
+        raise CalcsimInputError(
+            f"--scheduler: {address!r}: no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})"
+        )
     if isinstance(exc, Exception):  # garbage read as a message (e.g. a 3 EiB frame length), a wrong reply ...
         reason = str(exc) if isinstance(exc, _NotAScheduler) else f"{type(exc).__name__}: {one_line(exc, 120)}"
-        raise CalcsimInputError(f"--scheduler: {address!r}: something answers there, but not a Dask scheduler "
-                                f"({reason}); expected the address of a running `dask scheduler`, e.g. "
-                                "tcp://host:8786")
+        raise CalcsimInputError(
+            f"--scheduler: {address!r}: something answers there, but not a Dask scheduler "
+            f"({reason}); expected the address of a running `dask scheduler`, e.g. "
+            "tcp://host:8786"
+        )
     raise exc
 
 
 @contextlib.contextmanager
 def _quiet_distributed(level: int = logging.ERROR) -> Iterator[None]:
     """Raise the level of distributed's loggers (start-up and shutdown chatter) for the duration."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.nanny", "distributed.scheduler",
-                                                     "distributed.worker", "distributed.core",
-                                                     "distributed.http.proxy", "distributed.deploy")]
+    loggers = [
+        logging.getLogger(name)
+        for name in (
+            "distributed",
+            "distributed.nanny",
+            "distributed.scheduler",
+            "distributed.worker",
+            "distributed.core",
+            "distributed.http.proxy",
+            "distributed.deploy",
+        )
+    ]
     old = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(max(level, lg.getEffectiveLevel()))
@@ -194,8 +213,14 @@ def _local_cluster(cls: Any, workers: int) -> Any:
     saved = dict(os.environ)
     try:
         with dask.config.set(WORKER_ENV_CONFIG):
-            return cls(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                       dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+            return cls(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+            )
     finally:
         if dict(os.environ) != saved:
             os.environ.clear()
@@ -240,8 +265,10 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
     workers = _check_workers(workers, local=scheduler is None)
     timeout_s = _check_timeout(timeout_s)
     if scheduler is not None and workers > 1:
-        raise CalcsimInputError(f"--workers {workers} and --scheduler {scheduler!r}: give one or the other "
-                                "(the scheduler's cluster decides the number of workers)")
+        raise CalcsimInputError(
+            f"--workers {workers} and --scheduler {scheduler!r}: give one or the other "
+            "(the scheduler's cluster decides the number of workers)"
+        )
     if scheduler is None and workers == 1:
         yield None
         return
@@ -250,23 +277,28 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
         from distributed import Client, LocalCluster
     except ImportError as exc:
         option = "--scheduler" if scheduler is not None else "--workers"
-        raise CalcsimInputError(f"{option}: needs Dask's distributed scheduler, which is not installed "
-                                f"({one_line(exc)}); install the 'distributed' package") from None
+        raise CalcsimInputError(
+            f"{option}: needs Dask's distributed scheduler, which is not installed "
+            f"({one_line(exc)}); install the 'distributed' package"
+        ) from None
 
     if scheduler is not None:
         probe_scheduler(scheduler, timeout_s)
         try:
             client = Client(scheduler, timeout=timeout_s, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise CalcsimInputError(f"--scheduler: {scheduler!r}: no Dask scheduler reachable within "
-                                    f"{timeout_s:g}s ({one_line(exc)})") from None
+            raise CalcsimInputError(
+                f"--scheduler: {scheduler!r}: no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})"
+            ) from None
         try:
             if not client.nthreads():
                 try:
                     client.wait_for_workers(1, timeout=timeout_s)
                 except (TimeoutError, OSError):
-                    raise CalcsimInputError(f"--scheduler: {scheduler!r}: the scheduler has no workers (waited "
-                                            f"{timeout_s:g}s); start some with `dask worker {scheduler}`") from None
+                    raise CalcsimInputError(
+                        f"--scheduler: {scheduler!r}: the scheduler has no workers (waited "
+                        f"{timeout_s:g}s); start some with `dask worker {scheduler}`"
+                    ) from None
             yield client
         finally:
             client.close()
@@ -287,5 +319,3 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
 def client_threads(client: Client) -> int:
     """Total worker threads of a client's cluster (at least 1)."""
     return max(1, sum(client.nthreads().values()))
-
-

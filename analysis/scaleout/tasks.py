@@ -45,8 +45,14 @@ from analysis.scenario import Scenario, load_scenario
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ["CHUNKS_PER_THREAD", "chunk_blocks_for", "chunk_ranges", "map_parameter_sets", "simulate_chunk",
-           "simulate_distributed"]
+__all__ = [
+    "CHUNKS_PER_THREAD",
+    "chunk_blocks_for",
+    "chunk_ranges",
+    "map_parameter_sets",
+    "simulate_chunk",
+    "simulate_distributed",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,8 +84,15 @@ def _worker_model(token: str, scenario: Scenario, cohort_data: str | None) -> Mo
         return model
 
 
-def simulate_chunk(token: str, scenario: Scenario, women: int, seed: int, by: Sequence[str],
-                   cohort_data: str | None, blocks: Sequence[int]) -> pd.DataFrame:
+def simulate_chunk(
+    token: str,
+    scenario: Scenario,
+    women: int,
+    seed: int,
+    by: Sequence[str],
+    cohort_data: str | None,
+    blocks: Sequence[int],
+) -> pd.DataFrame:
     """Worker task: the counts of ``blocks`` of a ``women``-woman run (see :func:`simulate_distributed`).
 
     Parameters
@@ -133,8 +146,15 @@ def _progress_bar(total: int, desc: str, unit: str, enabled: bool | str) -> Any:
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled or enabled == "log", leave=False)
 
 
-def _gather_in_order(client: Client, futures: list[Future], weights: Sequence[int], desc: str, unit: str,
-                     progress: bool | str, women: Sequence[int] | None = None) -> list[Any]:
+def _gather_in_order(
+    client: Client,
+    futures: list[Future],
+    weights: Sequence[int],
+    desc: str,
+    unit: str,
+    progress: bool | str,
+    women: Sequence[int] | None = None,
+) -> list[Any]:
     """Wait for ``futures`` (progress as they finish), fail fast on the first error, return results in order.
 
     ``progress="log"`` logs a line now and then (:class:`~analysis.model.simulation.ProgressLog`), counting
@@ -213,25 +233,53 @@ def simulate_distributed(
     chunks = chunk_ranges(n_blocks, client_threads(client), chunk_blocks)
     data = None if cohort_data is None else os.fspath(os.path.abspath(cohort_data))
     token = uuid.uuid4().hex
-    futures = [client.submit(simulate_chunk, token, s, int(women), int(seed), tuple(by), data, chunk,
-                             key=f"calcsim-blocks-{chunk[0]}-{chunk[-1]}-{token}", pure=False)
-               for chunk in chunks]
+    futures = [
+        client.submit(
+            simulate_chunk,
+            token,
+            s,
+            int(women),
+            int(seed),
+            tuple(by),
+            data,
+            chunk,
+            key=f"calcsim-blocks-{chunk[0]}-{chunk[-1]}-{token}",
+            pure=False,
+        )
+        for chunk in chunks
+    ]
     chunk_women = [min(c.stop * BLOCK_SIZE, int(women)) - c.start * BLOCK_SIZE for c in chunks]
     parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress, chunk_women)
     counts = None
     for part in parts:
         counts = add_counts(counts, part)
     return Results(
-        scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed), women=int(women),
-        counts=counts, screens=None, calibration=s.calibration_label,
-        meta={"blocks": range(n_blocks), "block_size": BLOCK_SIZE, "by": [list(g) for g in by],
-              "cohort": "bcsc" if cohort_data is not None else "parametric"},
+        scenario=s.name,
+        scenario_hash=s.hash,
+        version=__version__,
+        seed=int(seed),
+        women=int(women),
+        counts=counts,
+        screens=None,
+        calibration=s.calibration_label,
+        meta={
+            "blocks": range(n_blocks),
+            "block_size": BLOCK_SIZE,
+            "by": [list(g) for g in by],
+            "cohort": "bcsc" if cohort_data is not None else "parametric",
+        },
     )
 
 
 # ----------------------------------------------------------------------------- parameter sets
-def map_parameter_sets(client: Client | None, fn: Callable[[T], R], items: Iterable[T], *,
-                       progress: bool = False, desc: str = "parameter sets") -> list[R]:
+def map_parameter_sets(
+    client: Client | None,
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    progress: bool = False,
+    desc: str = "parameter sets",
+) -> list[R]:
     """``[fn(item) for item in items]``, one Dask task per item; results in input order.
 
     For calibration draws, sensitivity runs and replicates: each item is one

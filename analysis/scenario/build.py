@@ -64,9 +64,11 @@ class Scenario:
 
     def __repr__(self) -> str:
         pg = self.programme
-        return (f"Scenario({self.name!r}: ages {pg.start_age_years:g}-{pg.stop_age_years:g} every"
-                f" {pg.interval_years:g} y, {self.reading.readers} reader(s); hash {self.hash};"
-                f" calibration {self.calibration_label})")
+        return (
+            f"Scenario({self.name!r}: ages {pg.start_age_years:g}-{pg.stop_age_years:g} every"
+            f" {pg.interval_years:g} y, {self.reading.readers} reader(s); hash {self.hash};"
+            f" calibration {self.calibration_label})"
+        )
 
     def _repr_html_(self) -> str:
         """A compact card for Jupyter: the programme, the parameter counts and the provenance line."""
@@ -74,16 +76,27 @@ class Scenario:
 
         pg = self.programme
         counts = self.parameter_table()["status"].value_counts().to_dict()
-        rows = [("programme", f"ages {pg.start_age_years:g}–{pg.stop_age_years:g}, every {pg.interval_years:g}"
-                              f" years, {self.reading.readers} reader(s), attendance {pg.attendance:.0%}"),
-                ("parameters", ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))),
-                ("calibration", self.calibration_label), ("scenario_hash", self.hash),
-                ("file", Path(self.origin).name if self.origin else "")]
-        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-                       f"{html.escape(v)}</td></tr>" for k, v in rows)
-        return (f"<div><strong>Scenario {html.escape(self.name)}</strong> — {html.escape(self.description)}"
-                f"<table>{body}</table><small>Every parameter with its source: "
-                "<code>.parameter_table()</code></small></div>")
+        rows = [
+            (
+                "programme",
+                f"ages {pg.start_age_years:g}–{pg.stop_age_years:g}, every {pg.interval_years:g}"
+                f" years, {self.reading.readers} reader(s), attendance {pg.attendance:.0%}",
+            ),
+            ("parameters", ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))),
+            ("calibration", self.calibration_label),
+            ("scenario_hash", self.hash),
+            ("file", Path(self.origin).name if self.origin else ""),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<div><strong>Scenario {html.escape(self.name)}</strong> — {html.escape(self.description)}"
+            f"<table>{body}</table><small>Every parameter with its source: "
+            "<code>.parameter_table()</code></small></div>"
+        )
 
     def values(self) -> dict[str, Any]:
         """Flat ``{"section.key": value}`` mapping of every parameter."""
@@ -136,8 +149,7 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     parts = key.split(".")
     if len(parts) != 2 or parts[0] not in SECTIONS:
         hint = "" if parts[0] in SECTIONS else did_you_mean(parts[0], SECTIONS)
-        raise input_error(origin, key, value, "expected section.key with section one of "
-                          + ", ".join(SECTIONS) + hint)
+        raise input_error(origin, key, value, "expected section.key with section one of " + ", ".join(SECTIONS) + hint)
     section, name = parts
     old = raw.get(section, {}).get(name)
     # tables named on the command line are looked for in the working folder first
@@ -165,6 +177,7 @@ def scenario_to_raw(s: Scenario) -> dict[str, Any]:
 # --------------------------------------------------------------------------- validation
 def _check_value(where: str, key: str, kind: str, value: Any) -> Any:
     """Validate one value against its kind; return it normalised."""
+
     def number(v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise input_error(where, key, v, f"a finite number ({kind})")
@@ -189,8 +202,13 @@ def _check_value(where: str, key: str, kind: str, value: Any) -> Any:
     if kind in ("positive", "odds_ratio") and v <= 0:
         raise input_error(where, key, value, "a number > 0")
     if kind == "interval" and not v >= MIN_INTERVAL_YEARS:
-        raise input_error(where, key, value, f"a number of years >= {MIN_INTERVAL_YEARS:g} (no programme screens "
-                                             "more often than yearly; six months is the short-interval follow-up)")
+        raise input_error(
+            where,
+            key,
+            value,
+            f"a number of years >= {MIN_INTERVAL_YEARS:g} (no programme screens "
+            "more often than yearly; six months is the short-interval follow-up)",
+        )
     if kind == "nonnegative" and v < 0:
         raise input_error(where, key, value, "a number >= 0")
     if kind == "age" and not 0.0 <= v <= 110.0:
@@ -209,8 +227,7 @@ def build_scenario(raw: dict[str, Any], origin: str, base_dir: Path | None) -> S
         for name, (value, prov, _bd) in given.items():
             if name not in names:
                 where = prov.origin or origin
-                raise input_error(where, f"{section}.{name}", value,
-                                  f"unknown parameter{did_you_mean(name, names)}")
+                raise input_error(where, f"{section}.{name}", value, f"unknown parameter{did_you_mean(name, names)}")
         kwargs = {}
         for f in dataclasses.fields(cls):
             key = f"{section}.{f.name}"
@@ -221,7 +238,7 @@ def build_scenario(raw: dict[str, Any], origin: str, base_dir: Path | None) -> S
             value = _check_value(where, key, f.metadata["kind"], value)
             if prov.range is not None and prov.status != "user" and not isinstance(value, str):
                 lo, hi = prov.range
-                for v in (value if isinstance(value, list) else [value]):
+                for v in value if isinstance(value, list) else [value]:
                     if not lo <= v <= hi:
                         raise input_error(where, key, value, f"outside its stated range [{lo:g}, {hi:g}]")
             kwargs[f.name] = value
@@ -274,31 +291,37 @@ def _cross_checks(s: Scenario) -> None:
         changed = [k for k in keys if pv[k].status == "user"] or list(keys)
         blame = changed[-1]
         others = ", ".join(f"{k} = {values[k]!r}" for k in keys if k != blame)
-        raise input_error(pv[blame].origin or s.origin, blame, values[blame],
-                          f"{allowed}" + (f" (with {others})" if others else ""))
+        raise input_error(
+            pv[blame].origin or s.origin, blame, values[blame], f"{allowed}" + (f" (with {others})" if others else "")
+        )
 
     pg, co = s.programme, s.cohort
     if pg.stop_age_years < pg.start_age_years:
-        fail(("programme.start_age_years", "programme.stop_age_years"),
-             "programme.stop_age_years must be >= programme.start_age_years")
+        fail(
+            ("programme.start_age_years", "programme.stop_age_years"),
+            "programme.stop_age_years must be >= programme.start_age_years",
+        )
     if co.model_start_age_years > pg.start_age_years:
-        fail(("programme.start_age_years", "cohort.model_start_age_years"),
-             "cohort.model_start_age_years must be <= programme.start_age_years")
+        fail(
+            ("programme.start_age_years", "cohort.model_start_age_years"),
+            "cohort.model_start_age_years must be <= programme.start_age_years",
+        )
     if co.model_end_age_years < pg.stop_age_years + pg.interval_years:
-        fail(("programme.stop_age_years", "programme.interval_years", "cohort.model_end_age_years"),
-             f"cohort.model_end_age_years must be >= programme stop age + interval "
-             f"({pg.stop_age_years + pg.interval_years:g}) so that interval cancers after the last screen"
-             " are followed")
+        fail(
+            ("programme.stop_age_years", "programme.interval_years", "cohort.model_end_age_years"),
+            f"cohort.model_end_age_years must be >= programme stop age + interval "
+            f"({pg.stop_age_years + pg.interval_years:g}) so that interval cancers after the last screen"
+            " are followed",
+        )
     if co.brca1_share + co.brca2_share >= 1:
         fail(("cohort.brca1_share", "cohort.brca2_share"), "brca1_share + brca2_share must be < 1")
     rounds = scheduled_rounds(pg)
     if pg.cumulative_rounds > rounds and pv["programme.cumulative_rounds"].status == "user":
-        fail(("programme.cumulative_rounds",),
-             f"at most the number of scheduled rounds ({rounds})")
+        fail(("programme.cumulative_rounds",), f"at most the number of scheduled rounds ({rounds})")
     inc = s.tables["incidence"]
     if inc["age_lower"].iloc[0] > co.model_start_age_years or inc["age_upper"].iloc[-1] < co.model_end_age_years:
-        fail(("cancer.incidence_table", "cohort.model_start_age_years", "cohort.model_end_age_years"),
-             f"the incidence table must cover ages {co.model_start_age_years:g} to {co.model_end_age_years:g}"
-             f" (it covers {inc['age_lower'].iloc[0]:g} to {inc['age_upper'].iloc[-1]:g})")
-
-
+        fail(
+            ("cancer.incidence_table", "cohort.model_start_age_years", "cohort.model_end_age_years"),
+            f"the incidence table must cover ages {co.model_start_age_years:g} to {co.model_end_age_years:g}"
+            f" (it covers {inc['age_lower'].iloc[0]:g} to {inc['age_upper'].iloc[-1]:g})",
+        )

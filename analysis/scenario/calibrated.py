@@ -128,8 +128,9 @@ def read_calibration(path: str | os.PathLike[str], label: str | None = None) -> 
     meta, body, header_lines = _split_header(text)
     missing = [k for k in REQUIRED_HEADER if not meta.get(k)]
     if missing:
-        raise CalcsimInputError(f"{name}: header: '# {missing[0]}: ...' missing: not a calibration file written by"
-                                " calcsim calibrate")
+        raise CalcsimInputError(
+            f"{name}: header: '# {missing[0]}: ...' missing: not a calibration file written by calcsim calibrate"
+        )
     try:
         df = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -154,16 +155,20 @@ def read_calibration(path: str | os.PathLike[str], label: str | None = None) -> 
             i = int(bad.to_numpy().argmax())
             row = header_lines + 2 + i  # 1-based line number in the file (header line of the CSV counted)
             allowed = "True or False" if col == "accepted" else "a finite number"
-            raise CalcsimInputError(f"{name}: line {row}, column {col!r} = {values.iloc[i]!r}: {allowed}"
-                                    " (a torn or edited file? recalibrate or restore it)")
+            raise CalcsimInputError(
+                f"{name}: line {row}, column {col!r} = {values.iloc[i]!r}: {allowed}"
+                " (a torn or edited file? recalibrate or restore it)"
+            )
         out[col] = parsed
     out["draw"] = out["draw"].astype(int)
     extra = [c for c in df.columns if c not in needed]
     for col in extra:
         out[col] = pd.to_numeric(df[col], errors="coerce") if col != "invalid" else df[col]
     if not out["accepted"].any():
-        raise CalcsimInputError(f"{name}: no accepted draw (accepted column all False): nothing to apply;"
-                                " recalibrate, or run with --calibration none")
+        raise CalcsimInputError(
+            f"{name}: no accepted draw (accepted column all False): nothing to apply;"
+            " recalibrate, or run with --calibration none"
+        )
     return CalibrationFile(path=path, label=name, meta=meta, draws=out)
 
 
@@ -181,8 +186,12 @@ def describe_change(meta: dict[str, str], values: dict[str, Any], tables: dict[s
         return "the file does not record its prior values"
     then = json.loads(meta["prior_values"])
     now = json.loads(prior_record(values, tables))
-    changed = [f"{k} {then['values'].get(k)!r} -> {v!r}" for k, v in now["values"].items()
-               if then["values"].get(k) != v]
+    changed = [
+        f"{k} {then['values'].get(k)!r} -> {v!r}" for k, v in now["values"].items() if then["values"].get(k) != v
+    ]
     changed += [f"table {k}" for k, v in now["tables"].items() if then["tables"].get(k) != v]
-    return "changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "") \
-        if changed else "same values and tables, different hash (format change?)"
+    return (
+        "changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        if changed
+        else "same values and tables, different hash (format change?)"
+    )

@@ -16,9 +16,26 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "AGE_GROUP", "BIOPSY_METHOD", "BRCA", "BREASTFEEDING", "CALC_DISTRIBUTION", "CALC_MORPHOLOGY", "CANCER_TYPE",
-    "CODINGS", "DENSITY", "FAMILY_HISTORY", "MENOPAUSE", "PARITY", "PATHOLOGY", "PRESENTATION", "ROUND",
-    "WORKUP", "Coding", "age_group", "breastfeeding_band", "parity_band",
+    "AGE_GROUP",
+    "BIOPSY_METHOD",
+    "BRCA",
+    "BREASTFEEDING",
+    "CALC_DISTRIBUTION",
+    "CALC_MORPHOLOGY",
+    "CANCER_TYPE",
+    "CODINGS",
+    "DENSITY",
+    "FAMILY_HISTORY",
+    "MENOPAUSE",
+    "PARITY",
+    "PATHOLOGY",
+    "PRESENTATION",
+    "ROUND",
+    "WORKUP",
+    "Coding",
+    "age_group",
+    "breastfeeding_band",
+    "parity_band",
 ]
 
 DENSITIES = ("a", "b", "c", "d")
@@ -62,8 +79,7 @@ class Coding:
             If a value is neither one of the labels nor a valid code.
         """
         s = pd.Series(values)
-        if isinstance(s.dtype, pd.CategoricalDtype) and tuple(s.cat.categories) == self.labels \
-                and not s.isna().any():
+        if isinstance(s.dtype, pd.CategoricalDtype) and tuple(s.cat.categories) == self.labels and not s.isna().any():
             return s.cat.codes.to_numpy().astype(np.int64) + self.offset  # fast path: our own Categorical
         if pd.api.types.is_integer_dtype(s.dtype):
             s = s.astype(np.int64)
@@ -79,8 +95,7 @@ class Coding:
         lo, hi = self.offset, self.offset + len(self.labels) - 1
         bad = ~np.isfinite(num) | (num < lo) | (num > hi) | (num != np.round(num))
         if bad.any():
-            raise ValueError(f"{s.iloc[int(np.argmax(bad))]!r}: one of {', '.join(self.labels)}"
-                             f" (or a code {lo}..{hi})")
+            raise ValueError(f"{s.iloc[int(np.argmax(bad))]!r}: one of {', '.join(self.labels)} (or a code {lo}..{hi})")
         return num.astype(np.int64)
 
 
@@ -109,23 +124,42 @@ AGE_GROUP = Coding("age_group", tuple(f"{a}-{a + 4}" for a in range(35, 85, 5)),
 MENOPAUSE = Coding("menopause", ("premenopausal", "postmenopausal"), "menopausal status at the screen")
 FAMILY_HISTORY = Coding("family_history", ("0", "1", ">=2"), "affected first-degree relatives")
 BRCA = Coding("brca", ("non-carrier", "BRCA1", "BRCA2"), "BRCA carrier status")
-BREASTFEEDING = Coding("breastfeeding", ("none", "<6 months", "6-12 months", ">12 months"),
-                       "lifetime breastfeeding")
+BREASTFEEDING = Coding("breastfeeding", ("none", "<6 months", "6-12 months", ">12 months"), "lifetime breastfeeding")
 DENSITY = Coding("density", DENSITIES, "BI-RADS breast density at the screen")
 PARITY = Coding("parity", ("0", "1", "2", ">=3"), "number of births")
 CANCER_TYPE = Coding("cancer_type", ("none", "DCIS", "invasive"), "preclinical cancer present at the screen")
-PRESENTATION = Coding("presentation", ("none", *PRESENTATIONS),
-                      "mammographic presentation of the cancer present at the screen", offset=-1)
-CALC_MORPHOLOGY = Coding("calc_morphology", ("none", *MORPHOLOGIES),
-                         "BI-RADS morphology of the most suspicious calcification cluster", offset=-1)
-CALC_DISTRIBUTION = Coding("calc_distribution", ("none", *DISTRIBUTIONS),
-                           "BI-RADS distribution of the most suspicious calcification cluster", offset=-1)
+PRESENTATION = Coding(
+    "presentation", ("none", *PRESENTATIONS), "mammographic presentation of the cancer present at the screen", offset=-1
+)
+CALC_MORPHOLOGY = Coding(
+    "calc_morphology",
+    ("none", *MORPHOLOGIES),
+    "BI-RADS morphology of the most suspicious calcification cluster",
+    offset=-1,
+)
+CALC_DISTRIBUTION = Coding(
+    "calc_distribution",
+    ("none", *DISTRIBUTIONS),
+    "BI-RADS distribution of the most suspicious calcification cluster",
+    offset=-1,
+)
 WORKUP = Coding("workup", ("none", "cleared", "short_interval", "biopsy"), "work-up after the screen")
 PATHOLOGY = Coding("pathology", ("none", "benign", "high_risk", "dcis", "invasive"), "biopsy pathology")
 BIOPSY_METHOD = Coding("biopsy_method", ("none", "core", "surgical"), "biopsy method")
 
 #: The categorical columns of the screens table, by column name.
-CODINGS: dict[str, Coding] = {c.name: c for c in (
-    DENSITY, FAMILY_HISTORY, BRCA, CANCER_TYPE, PRESENTATION, CALC_MORPHOLOGY, CALC_DISTRIBUTION, WORKUP,
-    PATHOLOGY, BIOPSY_METHOD,
-)}
+CODINGS: dict[str, Coding] = {
+    c.name: c
+    for c in (
+        DENSITY,
+        FAMILY_HISTORY,
+        BRCA,
+        CANCER_TYPE,
+        PRESENTATION,
+        CALC_MORPHOLOGY,
+        CALC_DISTRIBUTION,
+        WORKUP,
+        PATHOLOGY,
+        BIOPSY_METHOD,
+    )
+}

@@ -44,8 +44,15 @@ from analysis.scenario.calibrated import (
 )
 from analysis.scenario.schema import SECTIONS, STATUSES, TOP_LEVEL_KEYS, Provenance
 
-__all__ = ["CALIBRATIONS", "list_scenarios", "load_scenario", "parse_set_option", "references",
-           "resolve_scenario_path", "undocumented_sources"]
+__all__ = [
+    "CALIBRATIONS",
+    "list_scenarios",
+    "load_scenario",
+    "parse_set_option",
+    "references",
+    "resolve_scenario_path",
+    "undocumented_sources",
+]
 
 #: Named calibration choices of :func:`load_scenario` (a path to a calibration file is also accepted).
 CALIBRATIONS = ("shipped", "none", "parents")
@@ -74,8 +81,11 @@ def resolve_scenario_path(name_or_path: str | Path, option: str = "--scenario") 
 
 
 def load_scenario(
-    name_or_path: str | Path = "nl-biennial", overrides: Mapping[str, Any] | None = None, *,
-    calibration: str | os.PathLike[str] | None = "shipped", option: str = "--scenario",
+    name_or_path: str | Path = "nl-biennial",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    calibration: str | os.PathLike[str] | None = "shipped",
+    option: str = "--scenario",
 ) -> Scenario:
     """Load, resolve ``extends``, apply calibrations and overrides, and validate a scenario.
 
@@ -133,8 +143,12 @@ def _calibration_mode(calibration: str | os.PathLike[str] | None) -> tuple[str, 
     if isinstance(calibration, str | os.PathLike):
         p = Path(calibration)
         if not p.is_file():
-            raise ArgumentError("calibration", str(calibration), "'shipped', 'none' or the path of a calibration"
-                                " file (calcsim calibrate --out DIR writes DIR/<scenario>.csv): file not found")
+            raise ArgumentError(
+                "calibration",
+                str(calibration),
+                "'shipped', 'none' or the path of a calibration"
+                " file (calcsim calibrate --out DIR writes DIR/<scenario>.csv): file not found",
+            )
         return "file", p
     raise ArgumentError("calibration", calibration, "'shipped', 'none' or the path of a calibration file")
 
@@ -154,14 +168,17 @@ def _apply(raw: dict[str, Any], level_path: Path, cal: CalibrationFile) -> Appli
     """Check the file's ``prior_hash`` against ``raw`` (its starting point), then apply its best draw."""
     start = build_scenario(raw, origin=str(level_path), base_dir=level_path.parent)
     if cal.meta["scenario"] != start.name:
-        raise CalcsimInputError(f"{cal.label}: scenario = {cal.meta['scenario']!r}: a calibration of another"
-                                f" scenario; this is {start.name!r}")
+        raise CalcsimInputError(
+            f"{cal.label}: scenario = {cal.meta['scenario']!r}: a calibration of another"
+            f" scenario; this is {start.name!r}"
+        )
     if cal.meta["prior_hash"] != start.hash:
         what = describe_change(cal.meta, start.values(), dict(start.tables))
         raise CalcsimInputError(
             f"{cal.label}: prior_hash = {cal.meta['prior_hash']}: made from other prior values than"
             f" {start.name} has now (hash {start.hash}; {what}): the scenario or a calibration it extends"
-            " changed; recalibrate it, or run with --calibration none")
+            " changed; recalibrate it, or run with --calibration none"
+        )
     best = cal.best()
     draw = int(best["draw"])
     for key in cal.parameters:
@@ -171,8 +188,9 @@ def _apply(raw: dict[str, Any], level_path: Path, cal: CalibrationFile) -> Appli
         value, prov, bd = raw[section][name]
         note = f"calibrated set {cal.label}, draw {draw} (nearest accepted)"
         raw[section][name] = (float(best[key]), _calibrated(prov, note), bd)
-    return AppliedCalibration(scenario=start.name, file=cal.label, draw=draw, prior_hash=cal.meta["prior_hash"],
-                              path=str(cal.path))
+    return AppliedCalibration(
+        scenario=start.name, file=cal.label, draw=draw, prior_hash=cal.meta["prior_hash"], path=str(cal.path)
+    )
 
 
 def _calibrated(prov: Provenance, note: str) -> Provenance:
@@ -222,8 +240,10 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise input_error(
-                str(path), key, data[key], f"unknown section{did_you_mean(key, TOP_LEVEL_KEYS)};"
-                f" allowed: {', '.join(TOP_LEVEL_KEYS)}"
+                str(path),
+                key,
+                data[key],
+                f"unknown section{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
             )
     own = _annotate(data, str(path), path.parent)
     own.setdefault("name", path.stem)  # a file that does not name itself is named after the file
@@ -235,8 +255,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str
     parent_path = Path(parent_name)
     if not parent_path.is_absolute() and parent_path.suffix == ".toml":
         parent_path = path.parent / parent_path
-    parent_path = resolve_scenario_path(parent_path if parent_path.suffix else parent_name,
-                                        option=f"{path}: extends")
+    parent_path = resolve_scenario_path(parent_path if parent_path.suffix else parent_name, option=f"{path}: extends")
     return [*_read_chain(parent_path, seen=(*seen, path.resolve())), (path, own)]
 
 
@@ -262,8 +281,12 @@ def _entry(origin: str, key: str, entry: Any, base_dir: Path | None) -> tuple[An
     allowed = ("value", "source", "status", "range", "note")
     for k in entry:
         if k not in allowed:
-            raise input_error(origin, f"{key}.{k}", entry[k], f"unknown field{did_you_mean(k, allowed)};"
-                              f" allowed: {', '.join(allowed)}")
+            raise input_error(
+                origin,
+                f"{key}.{k}",
+                entry[k],
+                f"unknown field{did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}",
+            )
     if "value" not in entry:
         raise input_error(origin, key, entry, "needs a 'value'")
     source, status = entry.get("source"), entry.get("status")
@@ -272,15 +295,18 @@ def _entry(origin: str, key: str, entry: Any, base_dir: Path | None) -> tuple[An
     if "note" in entry and not isinstance(entry["note"], str):
         raise input_error(origin, f"{key}.note", entry["note"], "a string")
     if source is None and status is None:
-        raise input_error(origin, key, entry, "needs a 'source' (citation key) or a 'status'"
-                          " ('calibrated' or 'assumption')")
+        raise input_error(
+            origin, key, entry, "needs a 'source' (citation key) or a 'status' ('calibrated' or 'assumption')"
+        )
     if status is not None and status not in STATUSES:
         raise input_error(origin, f"{key}.status", status, f"one of {', '.join(STATUSES)}")
     rng = entry.get("range")
     if rng is not None:
-        if (not isinstance(rng, list) or len(rng) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-                           for x in rng)):
+        if (
+            not isinstance(rng, list)
+            or len(rng) != 2
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in rng)
+        ):
             raise input_error(origin, f"{key}.range", rng, "a list of two numbers [low, high]")
         if rng[0] > rng[1]:
             raise input_error(origin, f"{key}.range", rng, "low must not exceed high")

@@ -14,10 +14,23 @@ from typing import Any
 from analysis.scenario.codings import DENSITIES, DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS
 
 __all__ = [
-    "DENSITIES", "DISTRIBUTIONS", "MIN_INTERVAL_YEARS", "MORPHOLOGIES", "PRESENTATIONS", "SECTIONS", "STATUSES",
+    "DENSITIES",
+    "DISTRIBUTIONS",
+    "MIN_INTERVAL_YEARS",
+    "MORPHOLOGIES",
+    "PRESENTATIONS",
+    "SECTIONS",
+    "STATUSES",
     "TOP_LEVEL_KEYS",
-    "CalcificationParams", "CancerParams", "CohortParams", "ProgrammeParams", "Provenance", "ReadingParams",
-    "WorkupParams", "cumulative_rounds", "scheduled_rounds",
+    "CalcificationParams",
+    "CancerParams",
+    "CohortParams",
+    "ProgrammeParams",
+    "Provenance",
+    "ReadingParams",
+    "WorkupParams",
+    "cumulative_rounds",
+    "scheduled_rounds",
 ]
 
 STATUSES = ("calibrated", "assumption")
@@ -152,8 +165,11 @@ class ProgrammeParams:
 
     start_age_years: float = _p("age", "age at the first invitation")
     stop_age_years: float = _p("age", "age at the last invitation")
-    interval_years: float = _p("interval", "years between invitations (>= 0.5: no programme screens more often "
-                                           "than yearly; 6 months is the short-interval follow-up)")
+    interval_years: float = _p(
+        "interval",
+        "years between invitations (>= 0.5: no programme screens more often "
+        "than yearly; 6 months is the short-interval follow-up)",
+    )
     attendance: float = _p("probability", "probability an invited woman attends (average)")
     attendance_logit_sd: float = _p("nonnegative", "woman-level SD of attendance propensity (logit)")
     cumulative_rounds: int = _p("count", "screens over which cumulative false-positive risk is counted")
@@ -186,7 +202,6 @@ class Provenance:
         return self.source if self.source else (self.status or "")
 
 
-
 def scheduled_rounds(pg: ProgrammeParams) -> int:
     """Number of invitations from the start to the stop age."""
     return int(math.floor((pg.stop_age_years - pg.start_age_years) / pg.interval_years + 1e-9)) + 1
@@ -199,4 +214,3 @@ def cumulative_rounds(pg: ProgrammeParams) -> int:
     value exceeds them (e.g. after ``--set programme.interval_years=3``).
     """
     return min(pg.cumulative_rounds, scheduled_rounds(pg))
-

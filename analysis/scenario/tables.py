@@ -16,17 +16,36 @@ __all__ = ["TABLE_SPECS", "load_table"]
 
 TABLE_SPECS: dict[str, dict[str, Any]] = {
     "incidence": {"columns": ["age_lower", "age_upper", "annual_incidence_per_100000", "source"]},
-    "brca_incidence": {"columns": ["age_lower", "age_upper", "brca1_annual_hazard",
-                                   "brca2_annual_hazard", "source"]},
-    "density": {"columns": ["age_lower", "age_upper", "postmenopausal", "density_a", "density_b",
-                            "density_c", "density_d", "n_mammograms", "source"],
-                "sum_to_one": ["density_a", "density_b", "density_c", "density_d"]},
-    "presentation": {"columns": ["cancer_type", *PRESENTATIONS, "source"],
-                     "sum_to_one": list(PRESENTATIONS), "rows": ["dcis", "invasive"]},
-    "morphology": {"columns": ["origin", *MORPHOLOGIES, "source"],
-                   "sum_to_one": list(MORPHOLOGIES), "rows": ["benign", "dcis", "invasive"]},
-    "distribution": {"columns": ["origin", *DISTRIBUTIONS, "source"],
-                     "sum_to_one": list(DISTRIBUTIONS), "rows": ["benign", "dcis", "invasive"]},
+    "brca_incidence": {"columns": ["age_lower", "age_upper", "brca1_annual_hazard", "brca2_annual_hazard", "source"]},
+    "density": {
+        "columns": [
+            "age_lower",
+            "age_upper",
+            "postmenopausal",
+            "density_a",
+            "density_b",
+            "density_c",
+            "density_d",
+            "n_mammograms",
+            "source",
+        ],
+        "sum_to_one": ["density_a", "density_b", "density_c", "density_d"],
+    },
+    "presentation": {
+        "columns": ["cancer_type", *PRESENTATIONS, "source"],
+        "sum_to_one": list(PRESENTATIONS),
+        "rows": ["dcis", "invasive"],
+    },
+    "morphology": {
+        "columns": ["origin", *MORPHOLOGIES, "source"],
+        "sum_to_one": list(MORPHOLOGIES),
+        "rows": ["benign", "dcis", "invasive"],
+    },
+    "distribution": {
+        "columns": ["origin", *DISTRIBUTIONS, "source"],
+        "sum_to_one": list(DISTRIBUTIONS),
+        "rows": ["benign", "dcis", "invasive"],
+    },
 }
 
 
@@ -47,8 +66,9 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
     spec = TABLE_SPECS[kind]
     missing = [c for c in spec["columns"] if c not in df.columns]
     if missing:
-        raise input_error(str(path), "columns", list(df.columns), f"needs {', '.join(spec['columns'])}"
-                          f" (missing {', '.join(missing)})")
+        raise input_error(
+            str(path), "columns", list(df.columns), f"needs {', '.join(spec['columns'])} (missing {', '.join(missing)})"
+        )
     df = df[spec["columns"]].copy()
     if df.empty:
         raise input_error(str(path), "rows", 0, "at least one row")
@@ -71,8 +91,12 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
         bad = (sums - 1).abs() > 1e-6
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
-            raise input_error(str(path), f"row {i + 1} " + "+".join(spec["sum_to_one"]),
-                              round(float(sums.iloc[i]), 6), "category probabilities must sum to 1")
+            raise input_error(
+                str(path),
+                f"row {i + 1} " + "+".join(spec["sum_to_one"]),
+                round(float(sums.iloc[i]), 6),
+                "category probabilities must sum to 1",
+            )
     if "rows" in spec:
         label = spec["columns"][0]
         got = list(df[label].astype(str))
@@ -85,18 +109,23 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
     if "age_lower" in df.columns:
         if (df["age_upper"] <= df["age_lower"]).any():
             i = int(np.argmax((df["age_upper"] <= df["age_lower"]).to_numpy()))
-            raise input_error(str(path), f"row {i + 1} age_upper", df["age_upper"].iloc[i],
-                              f"must be > age_lower ({df['age_lower'].iloc[i]:g})")
+            raise input_error(
+                str(path),
+                f"row {i + 1} age_upper",
+                df["age_upper"].iloc[i],
+                f"must be > age_lower ({df['age_lower'].iloc[i]:g})",
+            )
     if kind in ("incidence", "brca_incidence"):
         lowers = df["age_lower"].to_numpy()
-        if np.any(np.diff(lowers) <= 0) or np.any(df["age_lower"].to_numpy()[1:]
-                                                 != df["age_upper"].to_numpy()[:-1]):
-            raise input_error(str(path), "age_lower", list(lowers),
-                              "contiguous, increasing age bands (each age_lower = previous age_upper)")
+        if np.any(np.diff(lowers) <= 0) or np.any(df["age_lower"].to_numpy()[1:] != df["age_upper"].to_numpy()[:-1]):
+            raise input_error(
+                str(path),
+                "age_lower",
+                list(lowers),
+                "contiguous, increasing age bands (each age_lower = previous age_upper)",
+            )
     if kind == "brca_incidence" and ((df[["brca1_annual_hazard", "brca2_annual_hazard"]] > 1).any().any()):
         raise input_error(str(path), "annual_hazard", "> 1", "an annual hazard below 1")
     df.attrs["file"] = fname
     df.attrs["path"] = str(path)
     return df
-
-

@@ -71,8 +71,9 @@ def first_events(screens: pd.DataFrame) -> pd.DataFrame:
         raise CalcsimInputError(f"screens must be a pandas DataFrame, not {type(screens).__name__}")
     for col in ("woman", "false_positive"):
         if col not in screens.columns:
-            raise CalcsimInputError(f"screens: no column {col!r}; pass the screens table of "
-                                    "simulate(..., keep_screens=True)")
+            raise CalcsimInputError(
+                f"screens: no column {col!r}; pass the screens table of simulate(..., keep_screens=True)"
+            )
     order = ["woman", *[c for c in ("round_index", "age_years") if c in screens.columns][:1]]
     s = screens.sort_values(order, kind="stable")
     woman = s["woman"].to_numpy()
@@ -97,8 +98,7 @@ def first_events(screens: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def cumulative_false_positive_curve(screens: pd.DataFrame, *, alpha: float = 0.05,
-                                    ci: str = "log-log") -> pd.DataFrame:
+def cumulative_false_positive_curve(screens: pd.DataFrame, *, alpha: float = 0.05, ci: str = "log-log") -> pd.DataFrame:
     """Kaplan–Meier cumulative probability of ≥1 false-positive recall by screen number.
 
     Parameters
@@ -135,9 +135,9 @@ def cumulative_false_positive_curve(screens: pd.DataFrame, *, alpha: float = 0.0
     kmax = int(w["screens"].max())
     k = np.arange(1, kmax + 1)
     # women still at risk at k: follow-up (event or censoring) at k or later
-    ends = np.bincount(w["screens"].to_numpy(), minlength=kmax + 2)[1:kmax + 1]
+    ends = np.bincount(w["screens"].to_numpy(), minlength=kmax + 2)[1 : kmax + 1]
     at_risk = (ends[::-1].cumsum()[::-1]).astype(np.int64)
-    events = np.bincount(w.loc[w["event"], "screens"].to_numpy(), minlength=kmax + 1)[1:kmax + 1].astype(np.int64)
+    events = np.bincount(w.loc[w["event"], "screens"].to_numpy(), minlength=kmax + 1)[1 : kmax + 1].astype(np.int64)
     n, d = at_risk.astype(float), events.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / n)
@@ -157,11 +157,24 @@ def cumulative_false_positive_curve(screens: pd.DataFrame, *, alpha: float = 0.0
     s_lo = np.where(none_yet, 1.0, np.where(zero, 0.0, s_lo))
     s_hi = np.where(none_yet, 1.0, np.where(zero, 0.0, s_hi))
     s_lo, s_hi = np.clip(s_lo, 0.0, 1.0), np.clip(s_hi, 0.0, 1.0)
-    out = pd.DataFrame({"screen_number": k, "at_risk": at_risk, "events": events,
-                        "cumulative_probability": 1.0 - surv, "lower": 1.0 - s_hi, "upper": 1.0 - s_lo})
-    out.attrs.update({"women": int(len(w)), "interval": f"Greenwood {100 * (1 - alpha):g}% ({ci})",
-                      "method": "Kaplan-Meier over screen number; event: first false-positive recall; "
-                                "censored at the last screen or at a cancer diagnosis"})
+    out = pd.DataFrame(
+        {
+            "screen_number": k,
+            "at_risk": at_risk,
+            "events": events,
+            "cumulative_probability": 1.0 - surv,
+            "lower": 1.0 - s_hi,
+            "upper": 1.0 - s_lo,
+        }
+    )
+    out.attrs.update(
+        {
+            "women": int(len(w)),
+            "interval": f"Greenwood {100 * (1 - alpha):g}% ({ci})",
+            "method": "Kaplan-Meier over screen number; event: first false-positive recall; "
+            "censored at the last screen or at a cancer diagnosis",
+        }
+    )
     return out
 
 

@@ -27,12 +27,12 @@ from analysis.stats.targets import load_targets
 
 QUESTION_MEASURES = {
     "calc_only_share_of_recalls": "of all recalls (women brought back for assessment): recalled for "
-                                  "calcification as the only finding",
+    "calcification as the only finding",
     "calc_only_share_of_screen_detected": "of all screen-detected cancers: calcification was the only "
-                                          "sign that brought the woman back",
+    "sign that brought the woman back",
     "calc_only_presentation_share_of_screen_detected": "of all screen-detected cancers: presenting on the "
-                                                       "mammogram as calcifications only (how the Dutch "
-                                                       "23.9% is defined)",
+    "mammogram as calcifications only (how the Dutch "
+    "23.9% is defined)",
 }
 
 
@@ -65,31 +65,50 @@ def calc_only_question(results, targets: pd.DataFrame | None = None) -> pd.DataF
     for measure, meaning in QUESTION_MEASURES.items():
         r = e.loc[measure]
         match = t[(t["scenario"] == pooled.scenario) & (t["measure"] == measure) & (t["kind"] == "point")]
-        row = {"measure": measure, "meaning": meaning, "numerator_count": int(r["numerator_count"]),
-               "denominator_count": int(r["denominator_count"]), "denominator_label": r["denominator_label"],
-               "estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
-               "interval": "Wilson 95% (within run)"}
+        row = {
+            "measure": measure,
+            "meaning": meaning,
+            "numerator_count": int(r["numerator_count"]),
+            "denominator_count": int(r["denominator_count"]),
+            "denominator_label": r["denominator_label"],
+            "estimate": r["estimate"],
+            "lower": r["lower"],
+            "upper": r["upper"],
+            "interval": "Wilson 95% (within run)",
+        }
         for col in ("replicate_lower", "replicate_upper", "replicate_ci_lower", "replicate_ci_upper"):
             if col in r.index:
                 row[col] = r[col]
-        row.update({"literature_lower": lit_lo, "literature_upper": lit_hi,
-                    "in_literature_band": bool(lit_lo <= r["estimate"] <= lit_hi)
-                    if np.isfinite(r["estimate"]) else False})
+        row.update(
+            {
+                "literature_lower": lit_lo,
+                "literature_upper": lit_hi,
+                "in_literature_band": bool(lit_lo <= r["estimate"] <= lit_hi) if np.isfinite(r["estimate"]) else False,
+            }
+        )
         if len(match):
             m = match.iloc[0]
-            row.update({"target": m["value"], "target_lower": m["interval_lower"],
-                        "target_upper": m["interval_upper"], "target_source": m["source"]})
+            row.update(
+                {
+                    "target": m["value"],
+                    "target_lower": m["interval_lower"],
+                    "target_upper": m["interval_upper"],
+                    "target_source": m["source"],
+                }
+            )
         else:
             row.update({"target": np.nan, "target_lower": np.nan, "target_upper": np.nan, "target_source": ""})
         rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs.update({"scenario": pooled.scenario, "scenario_hash": pooled.scenario_hash, "seed": pooled.seed,
-                      "women": pooled.women})
+    out.attrs.update(
+        {"scenario": pooled.scenario, "scenario_hash": pooled.scenario_hash, "seed": pooled.seed, "women": pooled.women}
+    )
     return out
 
 
 def format_question(q: pd.DataFrame) -> str:
     """Plain-language text of :func:`calc_only_question` for the terminal."""
+
     def pct(x: float) -> str:
         return "—" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
@@ -97,21 +116,30 @@ def format_question(q: pd.DataFrame) -> str:
         return "—" if not np.isfinite(est) else f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f})"
 
     a = q.attrs
-    lines = [f"Calcification as the only sign — scenario {a.get('scenario')} ({a.get('scenario_hash')}), "
-             f"{a.get('women', 0):,} women, seed {a.get('seed')}",
-             f"Literature: {pct(q['literature_lower'].iloc[0])}–{pct(q['literature_upper'].iloc[0])}, quoted "
-             f"without a denominator (Mordang et al. 2018). {len(q)} denominators fit the words:", ""]
+    lines = [
+        f"Calcification as the only sign — scenario {a.get('scenario')} ({a.get('scenario_hash')}), "
+        f"{a.get('women', 0):,} women, seed {a.get('seed')}",
+        f"Literature: {pct(q['literature_lower'].iloc[0])}–{pct(q['literature_upper'].iloc[0])}, quoted "
+        f"without a denominator (Mordang et al. 2018). {len(q)} denominators fit the words:",
+        "",
+    ]
     for r in q.itertuples(index=False):
         lines.append(f"  {r.measure}")
         lines.append(f"    {r.meaning}")
-        lines.append(f"    model: {interval(r.estimate, r.lower, r.upper)} (Wilson 95%; "
-                     f"{r.numerator_count:,} / {r.denominator_count:,} {r.denominator_label})"
-                     + (f"; replicate 95% CI {pct(r.replicate_ci_lower)}–{pct(r.replicate_ci_upper)}"
-                        if hasattr(r, "replicate_ci_lower") else ""))
+        lines.append(
+            f"    model: {interval(r.estimate, r.lower, r.upper)} (Wilson 95%; "
+            f"{r.numerator_count:,} / {r.denominator_count:,} {r.denominator_label})"
+            + (
+                f"; replicate 95% CI {pct(r.replicate_ci_lower)}–{pct(r.replicate_ci_upper)}"
+                if hasattr(r, "replicate_ci_lower")
+                else ""
+            )
+        )
         lines.append(f"    inside the 12.7–41.2% band: {'yes' if r.in_literature_band else 'no'}")
         if np.isfinite(r.target):
-            lines.append(f"    programme target: {interval(r.target, r.target_lower, r.target_upper)} "
-                         f"({r.target_source})")
+            lines.append(
+                f"    programme target: {interval(r.target, r.target_lower, r.target_upper)} ({r.target_source})"
+            )
         lines.append("")
     rows = q.set_index("measure")
     recalls = int(rows.loc["calc_only_share_of_recalls", "numerator_count"])

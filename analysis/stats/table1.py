@@ -21,8 +21,17 @@ from analysis.errors import CalcsimInputError, did_you_mean
 from analysis.stats.regression import covariates
 
 #: Columns the table needs.
-NEEDED = ("woman", "age_years", "postmenopausal", "family_history", "brca", "births",
-          "breastfeeding_months", "density", "benign_cluster")
+NEEDED = (
+    "woman",
+    "age_years",
+    "postmenopausal",
+    "family_history",
+    "brca",
+    "births",
+    "breastfeeding_months",
+    "density",
+    "benign_cluster",
+)
 
 #: Column labels (without n) for the groups of women, by grouping column.
 GROUP_LABELS: dict[str, tuple[str, str]] = {
@@ -61,8 +70,10 @@ def _bool_column(screens: pd.DataFrame, by: str) -> np.ndarray:
         return col.to_numpy()
     num = pd.to_numeric(col, errors="coerce")
     if num.isna().any() or not num.isin([0, 1]).all():
-        raise CalcsimInputError(f"table1: by = {by!r}: the column must be True/False (or 0/1),"
-                                f" found {col.dtype} values such as {col.iloc[0]!r}")
+        raise CalcsimInputError(
+            f"table1: by = {by!r}: the column must be True/False (or 0/1),"
+            f" found {col.dtype} values such as {col.iloc[0]!r}"
+        )
     return num.to_numpy().astype(bool)
 
 
@@ -71,16 +82,17 @@ def _checked_flag(screens: pd.DataFrame, by: str) -> np.ndarray:
     if not isinstance(screens, pd.DataFrame):
         raise CalcsimInputError(f"table1: screens must be a pandas DataFrame, not {type(screens).__name__}")
     if screens.empty:
-        raise CalcsimInputError("table1: no screens; run simulate(..., keep_screens=True) with at least one"
-                                " attending woman")
+        raise CalcsimInputError(
+            "table1: no screens; run simulate(..., keep_screens=True) with at least one attending woman"
+        )
     missing = [c for c in NEEDED if c not in screens.columns]
     if missing:
-        raise CalcsimInputError(f"table1: screens table lacks column(s) {', '.join(missing)};"
-                                " pass Results.screens")
+        raise CalcsimInputError(f"table1: screens table lacks column(s) {', '.join(missing)}; pass Results.screens")
     if not isinstance(by, str) or by not in screens.columns:
         known = [c for c in GROUP_LABELS if c in screens.columns]
-        raise CalcsimInputError(f"table1: by = {by!r}: not a column of the screens{did_you_mean(str(by), known)};"
-                                f" e.g. {', '.join(known)}")
+        raise CalcsimInputError(
+            f"table1: by = {by!r}: not a column of the screens{did_you_mean(str(by), known)}; e.g. {', '.join(known)}"
+        )
     return _bool_column(screens, by)
 
 
@@ -97,18 +109,24 @@ class _Rows:
         for g, mask in self.groups.items():
             self.cells[g].append(fn(mask))
 
-    def categorical(self, characteristic: str, values: pd.Categorical | np.ndarray, levels: list,
-                    labels: list[str] | None = None) -> None:
+    def categorical(
+        self, characteristic: str, values: pd.Categorical | np.ndarray, levels: list, labels: list[str] | None = None
+    ) -> None:
         values = np.asarray(values)
         for level, label in zip(levels, labels or levels, strict=True):
             hit = values == level
-            self.add(characteristic, _PRETTY.get(label, label),
-                     lambda m, hit=hit: _count(int(np.count_nonzero(hit & m)), int(np.count_nonzero(m))))
+            self.add(
+                characteristic,
+                _PRETTY.get(label, label),
+                lambda m, hit=hit: _count(int(np.count_nonzero(hit & m)), int(np.count_nonzero(m))),
+            )
 
     def frame(self) -> tuple[pd.DataFrame, dict[str, int]]:
         n = {g: int(np.count_nonzero(mask)) for g, mask in self.groups.items()}
-        out = pd.DataFrame({f"{g} (n={n[g]:,})": self.cells[g] for g in self.groups},
-                           index=pd.MultiIndex.from_tuples(self.index, names=["characteristic", "level"]))
+        out = pd.DataFrame(
+            {f"{g} (n={n[g]:,})": self.cells[g] for g in self.groups},
+            index=pd.MultiIndex.from_tuples(self.index, names=["characteristic", "level"]),
+        )
         return out, n
 
 
@@ -149,21 +167,33 @@ def table1(screens: pd.DataFrame, by: str = "recalled") -> pd.DataFrame:
     months = first["breastfeeding_months"].to_numpy(dtype=float)
     parous = first["births"].to_numpy() > 0
     rows.add("Age at first screen, years", "median [IQR]", lambda m: _median_iqr(age[m]))
-    rows.categorical("Menopausal status at first screen", cov["postmenopausal"].to_numpy(), [0, 1],
-                     ["premenopausal", "postmenopausal"])
-    for name, title in (("family_history", "First-degree relatives with breast cancer"),
-                        ("brca", "BRCA carrier status"),
-                        ("parity", "Parity (births)"),
-                        ("breastfeeding", "Lifetime breastfeeding")):
+    rows.categorical(
+        "Menopausal status at first screen",
+        cov["postmenopausal"].to_numpy(),
+        [0, 1],
+        ["premenopausal", "postmenopausal"],
+    )
+    for name, title in (
+        ("family_history", "First-degree relatives with breast cancer"),
+        ("brca", "BRCA carrier status"),
+        ("parity", "Parity (births)"),
+        ("breastfeeding", "Lifetime breastfeeding"),
+    ):
         rows.categorical(title, cov[name].astype(str).to_numpy(), list(cov[name].cat.categories))
-    rows.add("Lifetime breastfeeding among parous women, months", "median [IQR]",
-             lambda m: _median_iqr(months[m & parous]))
-    rows.categorical("BI-RADS density at first screen", cov["density"].astype(str).to_numpy(),
-                     list(cov["density"].cat.categories))
+    rows.add(
+        "Lifetime breastfeeding among parous women, months", "median [IQR]", lambda m: _median_iqr(months[m & parous])
+    )
+    rows.categorical(
+        "BI-RADS density at first screen", cov["density"].astype(str).to_numpy(), list(cov["density"].cat.categories)
+    )
     screens_n = per_woman.size().to_numpy()
     rows.add("Screens per woman", "median [IQR]", lambda m: _median_iqr(screens_n[m], decimals=None))
-    rows.categorical("Benign microcalcification cluster at any screen", per_woman["benign_cluster"].any().to_numpy(),
-                     [False, True], ["no", "yes"])
+    rows.categorical(
+        "Benign microcalcification cluster at any screen",
+        per_woman["benign_cluster"].any().to_numpy(),
+        [False, True],
+        ["no", "yes"],
+    )
     out, n = rows.frame()
     out.attrs.update({"by": by, "n": list(n.values()), "screens": len(screens)})
     return out
@@ -203,11 +233,14 @@ def table1_html(df: pd.DataFrame, title: str | None = None) -> str:
     title = title or "Table 1. Characteristics of the women at their first screen"
     by = df.attrs.get("by", "recalled")
     body = df.to_html(border=0, classes="table1", escape=True, na_rep=DASH, index_names=False)
-    body = re.sub(r"<table[^>]*>", f'<table class="table1">\n  <caption>{html.escape(title)}</caption>', body,
-                  count=1)
+    body = re.sub(r"<table[^>]*>", f'<table class="table1">\n  <caption>{html.escape(title)}</caption>', body, count=1)
     body = body.replace(' style="text-align: right;"', "")
-    note = (f"Groups by <code>{html.escape(str(by))}</code> at any screen of the woman's history; risk factors"
-            " at her first screen. n (%) of the women in the column; median [interquartile range].")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
-            f"<p class=\"note\">{note}</p>\n</body>\n</html>\n")
+    note = (
+        f"Groups by <code>{html.escape(str(by))}</code> at any screen of the woman's history; risk factors"
+        " at her first screen. n (%) of the women in the column; median [interquartile range]."
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
+        f'<p class="note">{note}</p>\n</body>\n</html>\n'
+    )

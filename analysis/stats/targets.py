@@ -18,8 +18,20 @@ from analysis.errors import CalcsimInputError, did_you_mean, input_error
 from analysis.io.paths import data_dir
 from analysis.model.results import MEASURE_NAMES, MEASURES, wilson
 
-COLUMNS = ("target", "setting", "scenario", "measure", "kind", "value", "numerator", "denominator",
-           "lower", "upper", "source", "note")
+COLUMNS = (
+    "target",
+    "setting",
+    "scenario",
+    "measure",
+    "kind",
+    "value",
+    "numerator",
+    "denominator",
+    "lower",
+    "upper",
+    "source",
+    "note",
+)
 KINDS = ("point", "upper_bound", "band")
 
 
@@ -48,8 +60,9 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         raise CalcsimInputError(f"{p}: not a readable CSV: {str(exc).splitlines()[0]}") from None
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise input_error(str(p), "columns", list(df.columns), f"needs {', '.join(COLUMNS)} (missing "
-                          f"{', '.join(missing)})")
+        raise input_error(
+            str(p), "columns", list(df.columns), f"needs {', '.join(COLUMNS)} (missing {', '.join(missing)})"
+        )
     df = df[list(COLUMNS)].copy()
     for c in ("scenario", "measure", "note", "setting"):
         df[c] = df[c].fillna("").astype(str)
@@ -67,30 +80,44 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     for i, row in enumerate(df.itertuples(index=False)):
         where = f"row {i + 1} ({row.target})"
         if row.kind not in KINDS:
-            raise input_error(str(p), f"{where} kind", row.kind,
-                              f"one of {', '.join(KINDS)}{did_you_mean(str(row.kind), KINDS)}")
+            raise input_error(
+                str(p), f"{where} kind", row.kind, f"one of {', '.join(KINDS)}{did_you_mean(str(row.kind), KINDS)}"
+            )
         if row.kind == "band":
             if not (np.isfinite(row.lower) and np.isfinite(row.upper)) or row.lower > row.upper:
-                raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper],
-                                  "a band needs lower <= upper")
+                raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "a band needs lower <= upper")
             continue
         if row.measure not in MEASURE_NAMES:
-            raise input_error(str(p), f"{where} measure", row.measure,
-                              f"a calcsim measure{did_you_mean(row.measure, MEASURE_NAMES)}")
+            raise input_error(
+                str(p), f"{where} measure", row.measure, f"a calcsim measure{did_you_mean(row.measure, MEASURE_NAMES)}"
+            )
         scale = per[row.measure]
         if not np.isfinite(row.value) or not 0 <= row.value <= scale:
             raise input_error(str(p), f"{where} value", row.value, f"a number in [0, {scale:g}]")
         has_num, has_den = np.isfinite(row.numerator), np.isfinite(row.denominator)
         if has_num != has_den:
-            raise input_error(str(p), f"{where} numerator/denominator", [row.numerator, row.denominator],
-                              "both counts or neither")
-        if has_den and (row.denominator <= 0 or not 0 <= row.numerator <= row.denominator
-                        or row.numerator != int(row.numerator) or row.denominator != int(row.denominator)):
-            raise input_error(str(p), f"{where} numerator/denominator", [row.numerator, row.denominator],
-                              "whole numbers with 0 <= numerator <= denominator, denominator > 0")
+            raise input_error(
+                str(p), f"{where} numerator/denominator", [row.numerator, row.denominator], "both counts or neither"
+            )
+        if has_den and (
+            row.denominator <= 0
+            or not 0 <= row.numerator <= row.denominator
+            or row.numerator != int(row.numerator)
+            or row.denominator != int(row.denominator)
+        ):
+            raise input_error(
+                str(p),
+                f"{where} numerator/denominator",
+                [row.numerator, row.denominator],
+                "whole numbers with 0 <= numerator <= denominator, denominator > 0",
+            )
         if has_den and abs(row.numerator / row.denominator * scale - row.value) > 5e-4 * scale:
-            raise input_error(str(p), f"{where} value", row.value,
-                              f"must equal numerator/denominator ({row.numerator / row.denominator * scale:.6g})")
+            raise input_error(
+                str(p),
+                f"{where} value",
+                row.value,
+                f"must equal numerator/denominator ({row.numerator / row.denominator * scale:.6g})",
+            )
         if np.isfinite(row.lower) and np.isfinite(row.upper) and not row.lower <= row.value <= row.upper:
             raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "an interval around value")
     lo = df["lower"].to_numpy(dtype=float).copy()
@@ -101,7 +128,8 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         scale = df.loc[counts, "measure"].map(per).to_numpy()
         lo[counts], hi[counts] = wl * scale, wu * scale
     df["interval_lower"], df["interval_upper"] = lo, hi
-    df["interval_kind"] = np.where(counts, "wilson95 (counts)",
-                                   np.where(df["lower"].notna() & (df["kind"] != "band"), "published", ""))
+    df["interval_kind"] = np.where(
+        counts, "wilson95 (counts)", np.where(df["lower"].notna() & (df["kind"] != "band"), "published", "")
+    )
     df.attrs["path"] = str(p)
     return df

@@ -39,8 +39,7 @@ from analysis.model.simulation import Model, block_sizes, build_model, simulate,
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scenario import Scenario, load_scenario
 
-REPLICATE_COLUMNS = ("replicate_lower", "replicate_upper", "replicate_mean", "replicate_ci_lower",
-                     "replicate_ci_upper")
+REPLICATE_COLUMNS = ("replicate_lower", "replicate_upper", "replicate_mean", "replicate_ci_lower", "replicate_ci_upper")
 INTERVALS = {
     "lower/upper": "Wilson 95% of the pooled counts (binomial; treats screens as independent)",
     "replicate_lower/replicate_upper": "2.5-97.5% range of the single-replicate estimates (spread of one run)",
@@ -99,10 +98,18 @@ class ReplicateResults:
         return doc
 
 
-def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: int, *,
-                   by: Sequence[str] = (), cohort_data: str | os.PathLike[str] | None = None,
-                   model: Model | None = None, progress: bool = False,
-                   map_fn=None) -> ReplicateResults:
+def run_replicates(
+    scenario: Scenario | str,
+    women: int,
+    seed: int,
+    replicates: int,
+    *,
+    by: Sequence[str] = (),
+    cohort_data: str | os.PathLike[str] | None = None,
+    model: Model | None = None,
+    progress: bool = False,
+    map_fn=None,
+) -> ReplicateResults:
     """Run ``replicates`` independent replicates of ``women`` women each.
 
     Parameters
@@ -132,9 +139,16 @@ def run_replicates(scenario: Scenario | str, women: int, seed: int, replicates: 
     counts = runs[0].counts.copy()
     counts["numerator"] = np.sum([r.counts["numerator"].to_numpy() for r in runs], axis=0)
     counts["n"] = np.sum([r.counts["n"].to_numpy() for r in runs], axis=0)
-    pooled = Results(scenario=s.name, scenario_hash=s.hash, version=__version__, seed=int(seed),
-                     women=int(women) * len(runs), counts=counts, calibration=s.calibration_label,
-                     meta={"replicates": len(runs), "women_per_replicate": int(women)})
+    pooled = Results(
+        scenario=s.name,
+        scenario_hash=s.hash,
+        version=__version__,
+        seed=int(seed),
+        women=int(women) * len(runs),
+        counts=counts,
+        calibration=s.calibration_label,
+        meta={"replicates": len(runs), "women_per_replicate": int(women)},
+    )
     return ReplicateResults(replicates=runs, pooled=pooled, meta={"seeds": seeds})
 
 
@@ -151,9 +165,17 @@ def _woman_counts(mask: np.ndarray, cells: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(cells[mask], minlength=size).astype(np.int64)
 
 
-def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: Sequence[str] = (),
-            cohort_data: str | os.PathLike[str] | None = None, alpha: float = 0.05,
-            progress: bool = False) -> pd.DataFrame:
+def compare(
+    a: Scenario | str,
+    b: Scenario | str,
+    women: int,
+    seed: int,
+    *,
+    by: Sequence[str] = (),
+    cohort_data: str | os.PathLike[str] | None = None,
+    alpha: float = 0.05,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Paired differences ``a − b`` of every measure, with intervals that use the pairing.
 
     Both scenarios run on the same seed, so they share their random numbers (common
@@ -178,14 +200,28 @@ def compare(a: Scenario | str, b: Scenario | str, women: int, seed: int, *, by: 
     acc, labels_by_group = _paired_sums(sa, sb, int(women), int(seed), [(), *by], cohort_data, progress)
     rows = _paired_rows(acc, labels_by_group, int(women), stats.norm.ppf(1 - alpha / 2))
     out = pd.DataFrame(rows)
-    out.attrs.update({"a": sa.name, "b": sb.name, "a_hash": sa.hash, "b_hash": sb.hash, "seed": int(seed),
-                      "interval": "paired 95% (woman-level linearisation; common random numbers)"})
+    out.attrs.update(
+        {
+            "a": sa.name,
+            "b": sb.name,
+            "a_hash": sa.hash,
+            "b_hash": sb.hash,
+            "seed": int(seed),
+            "interval": "paired 95% (woman-level linearisation; common random numbers)",
+        }
+    )
     return out
 
 
-def _paired_sums(sa: Scenario, sb: Scenario, women: int, seed: int, groups: list[tuple[str, ...]],
-                 cohort_data: str | os.PathLike[str] | None, progress: bool,
-                 ) -> tuple[dict[tuple[str, int], dict[str, np.ndarray]], list[list[str]]]:
+def _paired_sums(
+    sa: Scenario,
+    sb: Scenario,
+    women: int,
+    seed: int,
+    groups: list[tuple[str, ...]],
+    cohort_data: str | os.PathLike[str] | None,
+    progress: bool,
+) -> tuple[dict[tuple[str, int], dict[str, np.ndarray]], list[list[str]]]:
     """Woman-level sums of products of both scenarios' numerators and denominators, per measure and stratum."""
     ma, mb = build_model(sa, cohort_data), build_model(sb, cohort_data)
     sizes = block_sizes(women)
@@ -193,8 +229,7 @@ def _paired_sums(sa: Scenario, sb: Scenario, women: int, seed: int, groups: list
     labels_by_group: list[list[str]] = []
     from tqdm import tqdm
 
-    for blk in tqdm(range(len(sizes)), desc=f"{sa.name} vs {sb.name}", unit="block", disable=not progress,
-                    leave=False):
+    for blk in tqdm(range(len(sizes)), desc=f"{sa.name} vs {sb.name}", unit="block", disable=not progress, leave=False):
         n = sizes[blk]
         fa = simulate_block(ma, seed, blk, n, detail=False)
         fb = simulate_block(mb, seed, blk, n, detail=False)
@@ -221,15 +256,27 @@ def _measure_sums(m, fa, fb, cells_a: np.ndarray, cells_b: np.ndarray, n: int, k
     ya = _woman_counts(den_a, cells_a, size).reshape(n, k)
     xb = _woman_counts(m.num(fb) & den_b, cells_b, size).reshape(n, k)
     yb = _woman_counts(den_b, cells_b, size).reshape(n, k)
-    return {"xa": xa.sum(0), "ya": ya.sum(0), "xb": xb.sum(0), "yb": yb.sum(0),
-            "xa2": (xa * xa).sum(0), "ya2": (ya * ya).sum(0), "xaya": (xa * ya).sum(0),
-            "xb2": (xb * xb).sum(0), "yb2": (yb * yb).sum(0), "xbyb": (xb * yb).sum(0),
-            "xaxb": (xa * xb).sum(0), "xayb": (xa * yb).sum(0), "yaxb": (ya * xb).sum(0),
-            "yayb": (ya * yb).sum(0)}
+    return {
+        "xa": xa.sum(0),
+        "ya": ya.sum(0),
+        "xb": xb.sum(0),
+        "yb": yb.sum(0),
+        "xa2": (xa * xa).sum(0),
+        "ya2": (ya * ya).sum(0),
+        "xaya": (xa * ya).sum(0),
+        "xb2": (xb * xb).sum(0),
+        "yb2": (yb * yb).sum(0),
+        "xbyb": (xb * yb).sum(0),
+        "xaxb": (xa * xb).sum(0),
+        "xayb": (xa * yb).sum(0),
+        "yaxb": (ya * xb).sum(0),
+        "yayb": (ya * yb).sum(0),
+    }
 
 
-def _paired_rows(acc: dict[tuple[str, int], dict[str, np.ndarray]], labels_by_group: list[list[str]],
-                 n_women: int, z: float) -> list[dict]:
+def _paired_rows(
+    acc: dict[tuple[str, int], dict[str, np.ndarray]], labels_by_group: list[list[str]], n_women: int, z: float
+) -> list[dict]:
     """Differences of the two ratio estimates with their linearised paired and unpaired standard errors."""
     rows = []
     for gi, labels in enumerate(labels_by_group):
@@ -246,9 +293,18 @@ def _paired_rows(acc: dict[tuple[str, int], dict[str, np.ndarray]], labels_by_gr
             d = ra - rb
             se = np.sqrt(var_paired)
             for j, label in enumerate(labels):
-                rows.append({"measure": m.name, "stratum": label,
-                             "estimate_a": ra[j] * m.per, "estimate_b": rb[j] * m.per,
-                             "difference": d[j] * m.per, "lower": (d[j] - z * se[j]) * m.per,
-                             "upper": (d[j] + z * se[j]) * m.per, "se_paired": se[j] * m.per,
-                             "se_unpaired": np.sqrt(var_unpaired[j]) * m.per, "women": n_women})
+                rows.append(
+                    {
+                        "measure": m.name,
+                        "stratum": label,
+                        "estimate_a": ra[j] * m.per,
+                        "estimate_b": rb[j] * m.per,
+                        "difference": d[j] * m.per,
+                        "lower": (d[j] - z * se[j]) * m.per,
+                        "upper": (d[j] + z * se[j]) * m.per,
+                        "se_paired": se[j] * m.per,
+                        "se_unpaired": np.sqrt(var_unpaired[j]) * m.per,
+                        "women": n_women,
+                    }
+                )
     return rows

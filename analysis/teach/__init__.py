@@ -45,5 +45,15 @@ from analysis.teach.export import (
     student_table,
 )
 
-__all__ = ["ADJUSTED_COVARIATES", "COLUMNS", "HIDDEN", "analyse_student_table", "export_coursework",
-           "hidden_parameters", "read_student_csv", "screens_from_student_table", "student_seed", "student_table"]
+__all__ = [
+    "ADJUSTED_COVARIATES",
+    "COLUMNS",
+    "HIDDEN",
+    "analyse_student_table",
+    "export_coursework",
+    "hidden_parameters",
+    "read_student_csv",
+    "screens_from_student_table",
+    "student_seed",
+    "student_table",
+]

@@ -67,12 +67,24 @@ class Hidden:
 
 #: The hidden parameters, and the neighbourhood each is drawn from.
 HIDDEN: tuple[Hidden, ...] = (
-    Hidden("reading.threshold_logit_shift", "additive", 0.5,
-           "recall threshold: scenario value ± 0.5 on the logit scale (recall rate roughly ×/÷ 1.6)"),
-    Hidden("calcifications.cluster_prevalence_age50", "logit", math.log(2.0),
-           "benign cluster prevalence at 50: scenario odds ×/÷ 2"),
-    Hidden("calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal", "log-range", 0.0,
-           "cluster odds ratio for > 12 months breastfeeding (postmenopausal): log-uniform over its stated range"),
+    Hidden(
+        "reading.threshold_logit_shift",
+        "additive",
+        0.5,
+        "recall threshold: scenario value ± 0.5 on the logit scale (recall rate roughly ×/÷ 1.6)",
+    ),
+    Hidden(
+        "calcifications.cluster_prevalence_age50",
+        "logit",
+        math.log(2.0),
+        "benign cluster prevalence at 50: scenario odds ×/÷ 2",
+    ),
+    Hidden(
+        "calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal",
+        "log-range",
+        0.0,
+        "cluster odds ratio for > 12 months breastfeeding (postmenopausal): log-uniform over its stated range",
+    ),
 )
 
 #: Columns of a student's CSV, with their meaning (the README is built from this).
@@ -81,32 +93,37 @@ COLUMNS: dict[str, str] = {
     "screen_number": "1 for the woman's first attended screen in this dataset, 2 for her second, …",
     "age": "age at the screen (years)",
     "round": "`first` (the woman's first screen in the programme, no earlier mammogram to compare with)"
-             " or `subsequent`",
+    " or `subsequent`",
     "density": "BI-RADS breast density at this screen: `a` (almost entirely fatty), `b` (scattered"
-               " fibroglandular), `c` (heterogeneously dense), `d` (extremely dense)",
+    " fibroglandular), `c` (heterogeneously dense), `d` (extremely dense)",
     "menopausal_status": "`premenopausal` or `postmenopausal` at the screen",
     "family_history": "first-degree relatives with breast cancer: `0`, `1` or `>=2`",
     "breastfeeding_months": "lifetime breastfeeding (months, all children together; 0 = never)",
     "parity": "number of births",
     "recalled": "1 if the woman was recalled for further assessment after this screen, else 0",
     "recall_reason": "why she was recalled: `calcification only`, `calcification + other` (calcifications"
-                     " and another finding such as a mass), `other` (no calcifications among the"
-                     " reasons); empty when not recalled",
+    " and another finding such as a mass), `other` (no calcifications among the"
+    " reasons); empty when not recalled",
     "biopsy": "1 if the assessment included a biopsy (needle or surgical), else 0",
     "outcome": "pathology of the biopsy: `benign`, `high-risk` (high-risk lesion), `DCIS`, `invasive`;"
-               " `none` when there was no biopsy. A screen-detected cancer is `DCIS` or `invasive`",
+    " `none` when there was no biopsy. A screen-detected cancer is `DCIS` or `invasive`",
     "interval_cancer": "1 if a breast cancer surfaced clinically before the next scheduled screen (within"
-                       " one screening interval) after this screen did not detect it, else 0",
+    " one screening interval) after this screen did not detect it, else 0",
     "microcalcification_cluster": "1 if the mammogram shows a cluster of microcalcifications (whatever the"
-                                  " reader decided and whatever its cause), else 0",
+    " reader decided and whatever its cause), else 0",
 }
 
 _OUTCOME = np.array(["none", "benign", "high-risk", "DCIS", "invasive"])
 _CALC_ONLY, _CALC_OTHER, _OTHER = "calcification only", "calcification + other", "other"
 
 #: Covariates of the adjusted odds ratio in the key (names of :data:`analysis.stats.regression.COVARIATES`).
-ADJUSTED_COVARIATES: tuple[str, ...] = ("breastfeeding_over_12_months", "age_per_decade", "dense",
-                                        "family_history_any", "births")
+ADJUSTED_COVARIATES: tuple[str, ...] = (
+    "breastfeeding_over_12_months",
+    "age_per_decade",
+    "dense",
+    "family_history_any",
+    "births",
+)
 
 
 # ----------------------------------------------------------------------------- draws
@@ -156,44 +173,47 @@ def student_table(screens: pd.DataFrame) -> pd.DataFrame:
     woman_id = pd.factorize(sc["woman"], sort=True)[0] + 1
     rc, ro = sc["recall_calc"].to_numpy(), sc["recall_other"].to_numpy()
     reason = np.select([rc & ~ro, rc & ro, ro], [_CALC_ONLY, _CALC_OTHER, _OTHER], "")
-    return pd.DataFrame({
-        "woman_id": woman_id,
-        "screen_number": sc.groupby(woman_id).cumcount().to_numpy() + 1,
-        "age": _age(sc["age_years"].to_numpy()),
-        "round": np.where(sc["first_round"].to_numpy(), "first", "subsequent"),
-        "density": np.asarray(DENSITY.labels)[DENSITY.codes(sc["density"])],
-        "menopausal_status": np.where(sc["postmenopausal"].to_numpy(), "postmenopausal", "premenopausal"),
-        "family_history": np.asarray(FAMILY_HISTORY.labels)[FAMILY_HISTORY.codes(sc["family_history"])],
-        "breastfeeding_months": np.round(sc["breastfeeding_months"].to_numpy().astype(float), 1),
-        "parity": sc["births"].to_numpy().astype(np.int64),
-        "recalled": sc["recalled"].to_numpy().astype(np.int8),
-        "recall_reason": reason,
-        "biopsy": sc["biopsy"].to_numpy().astype(np.int8),
-        "outcome": _OUTCOME[PATHOLOGY.codes(sc["pathology"])],
-        "interval_cancer": sc["interval_cancer"].to_numpy().astype(np.int8),
-        "microcalcification_cluster": sc["any_cluster"].to_numpy().astype(np.int8),
-    })
+    return pd.DataFrame(
+        {
+            "woman_id": woman_id,
+            "screen_number": sc.groupby(woman_id).cumcount().to_numpy() + 1,
+            "age": _age(sc["age_years"].to_numpy()),
+            "round": np.where(sc["first_round"].to_numpy(), "first", "subsequent"),
+            "density": np.asarray(DENSITY.labels)[DENSITY.codes(sc["density"])],
+            "menopausal_status": np.where(sc["postmenopausal"].to_numpy(), "postmenopausal", "premenopausal"),
+            "family_history": np.asarray(FAMILY_HISTORY.labels)[FAMILY_HISTORY.codes(sc["family_history"])],
+            "breastfeeding_months": np.round(sc["breastfeeding_months"].to_numpy().astype(float), 1),
+            "parity": sc["births"].to_numpy().astype(np.int64),
+            "recalled": sc["recalled"].to_numpy().astype(np.int8),
+            "recall_reason": reason,
+            "biopsy": sc["biopsy"].to_numpy().astype(np.int8),
+            "outcome": _OUTCOME[PATHOLOGY.codes(sc["pathology"])],
+            "interval_cancer": sc["interval_cancer"].to_numpy().astype(np.int8),
+            "microcalcification_cluster": sc["any_cluster"].to_numpy().astype(np.int8),
+        }
+    )
 
 
 def read_student_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a student CSV exactly as a student would (``recall_reason`` empty -> "")."""
-    return pd.read_csv(path, dtype={"family_history": str, "density": str, "recall_reason": str},
-                       keep_default_na=False)
+    return pd.read_csv(path, dtype={"family_history": str, "density": str, "recall_reason": str}, keep_default_na=False)
 
 
 def screens_from_student_table(df: pd.DataFrame) -> pd.DataFrame:
     """Map a student table back to screens-table columns that :func:`fit_odds_ratios` reads."""
-    return pd.DataFrame({
-        "woman": df["woman_id"].to_numpy(),
-        "round_index": df["screen_number"].to_numpy(),
-        "age_years": df["age"].to_numpy(dtype=float),
-        "postmenopausal": (df["menopausal_status"] == "postmenopausal").to_numpy(),
-        "density": DENSITY.codes(df["density"]),
-        "family_history": FAMILY_HISTORY.codes(df["family_history"]),
-        "births": df["parity"].to_numpy(),
-        "breastfeeding_months": df["breastfeeding_months"].to_numpy(dtype=float),
-        "any_cluster": df["microcalcification_cluster"].to_numpy().astype(bool),
-    })
+    return pd.DataFrame(
+        {
+            "woman": df["woman_id"].to_numpy(),
+            "round_index": df["screen_number"].to_numpy(),
+            "age_years": df["age"].to_numpy(dtype=float),
+            "postmenopausal": (df["menopausal_status"] == "postmenopausal").to_numpy(),
+            "density": DENSITY.codes(df["density"]),
+            "family_history": FAMILY_HISTORY.codes(df["family_history"]),
+            "births": df["parity"].to_numpy(),
+            "breastfeeding_months": df["breastfeeding_months"].to_numpy(dtype=float),
+            "any_cluster": df["microcalcification_cluster"].to_numpy().astype(bool),
+        }
+    )
 
 
 def _wilson(k: int, n: int) -> tuple[float, float, float]:
@@ -211,12 +231,15 @@ def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
     calc_only = (df["recall_reason"] == _CALC_ONLY).to_numpy()
     detected = df["outcome"].isin(["DCIS", "invasive"]).to_numpy()
     out: dict[str, Any] = {"screens": len(df), "women_screened": int(df["woman_id"].nunique())}
-    for name, k, n in (("recall_rate", recalled.sum(), len(df)),
-                       ("calc_only_share_of_recalls", (calc_only & recalled).sum(), recalled.sum()),
-                       ("calc_only_share_of_screen_detected", (calc_only & detected).sum(), detected.sum())):
+    for name, k, n in (
+        ("recall_rate", recalled.sum(), len(df)),
+        ("calc_only_share_of_recalls", (calc_only & recalled).sum(), recalled.sum()),
+        ("calc_only_share_of_screen_detected", (calc_only & detected).sum(), detected.sum()),
+    ):
         est, lo, hi = _wilson(int(k), int(n))
-        out.update({f"{name}_numerator": int(k), f"{name}_n": int(n), name: est, f"{name}_lower": lo,
-                    f"{name}_upper": hi})
+        out.update(
+            {f"{name}_numerator": int(k), f"{name}_n": int(n), name: est, f"{name}_lower": lo, f"{name}_upper": hi}
+        )
     screens = screens_from_student_table(df)
     post = screens["postmenopausal"].to_numpy()
     for label, covs in (("crude", ("breastfeeding_over_12_months",)), ("adjusted", ADJUSTED_COVARIATES)):
@@ -224,13 +247,27 @@ def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
         try:
             fit = fit_odds_ratios(screens, "any_cluster", method="gee", covariates=covs, subset=post)
             row = fit.loc[fit["term"] == "breastfeeding_over_12_months"].iloc[0]
-            out.update({prefix: float(row["odds_ratio"]), f"{prefix}_lower": float(row["lower"]),
-                        f"{prefix}_upper": float(row["upper"]), f"{prefix}_screens": int(fit.attrs["n_obs"]),
-                        f"{prefix}_women": int(fit.attrs["n_women"]), f"{prefix}_note": ""})
+            out.update(
+                {
+                    prefix: float(row["odds_ratio"]),
+                    f"{prefix}_lower": float(row["lower"]),
+                    f"{prefix}_upper": float(row["upper"]),
+                    f"{prefix}_screens": int(fit.attrs["n_obs"]),
+                    f"{prefix}_women": int(fit.attrs["n_women"]),
+                    f"{prefix}_note": "",
+                }
+            )
         except CalcsimInputError as exc:  # e.g. a tiny cohort: record why, keep the other estimates
-            out.update({prefix: math.nan, f"{prefix}_lower": math.nan, f"{prefix}_upper": math.nan,
-                        f"{prefix}_screens": int(post.sum()), f"{prefix}_women": 0,
-                        f"{prefix}_note": f"not estimable: {exc}"})
+            out.update(
+                {
+                    prefix: math.nan,
+                    f"{prefix}_lower": math.nan,
+                    f"{prefix}_upper": math.nan,
+                    f"{prefix}_screens": int(post.sum()),
+                    f"{prefix}_women": 0,
+                    f"{prefix}_note": f"not estimable: {exc}",
+                }
+            )
     return out
 
 
@@ -239,8 +276,9 @@ def _check(students: int, seed: int, women: int) -> None:
         raise CalcsimInputError(f"--students: {students!r}: a whole number between 1 and 9999")
     check_seed(seed)
     if check_women(women) < 100:
-        raise ArgumentError("women", women, "a whole number >= 100 (each student needs enough screens to estimate"
-                            " anything)")
+        raise ArgumentError(
+            "women", women, "a whole number >= 100 (each student needs enough screens to estimate anything)"
+        )
 
 
 def export_coursework(
@@ -295,8 +333,9 @@ def export_coursework(
     if out.exists() and not out.is_dir():
         raise CalcsimInputError(f"DIR: {str(out)!r}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise CalcsimInputError(f"DIR: {str(out)!r}: folder exists and is not empty; choose a new folder or pass"
-                                " --overwrite to replace it")
+        raise CalcsimInputError(
+            f"DIR: {str(out)!r}: folder exists and is not empty; choose a new folder or pass --overwrite to replace it"
+        )
     base = load_scenario(scenario)
     width = max(2, len(str(int(students))))
     rows = []
@@ -309,8 +348,17 @@ def export_coursework(
             name = f"student_{k:0{width}d}.csv"
             student_table(res.screens).to_csv(stage / name, index=False, lineterminator="\n")
             est = analyse_student_table(read_student_csv(stage / name))
-            rows.append({"student": k, "file": name, "simulation_seed": sim_seed, "scenario": base.name,
-                         "student_scenario_hash": s.hash, **hidden, **est})
+            rows.append(
+                {
+                    "student": k,
+                    "file": name,
+                    "simulation_seed": sim_seed,
+                    "scenario": base.name,
+                    "student_scenario_hash": s.hash,
+                    **hidden,
+                    **est,
+                }
+            )
         key = pd.DataFrame(rows)
         key.to_csv(stage / "instructor_key.csv", index=False, lineterminator="\n")
         key_md = instructor_markdown(key, str(scenario), base.hash, int(seed), int(women))

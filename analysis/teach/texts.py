@@ -58,18 +58,25 @@ def _fmt_or(est: float, lo: float, hi: float) -> str:
 def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, seed: int, women: int) -> str:
     hidden = "\n".join(f"* `{h.key}` — {h.doc}" for h in HIDDEN)
     lines = [
-        "# Coursework — instructor key", "",
+        "# Coursework — instructor key",
+        "",
         f"calcsim {__version__}; base scenario `{scenario}` (scenario_hash `{scenario_hash}`); seed {seed};"
         f" {women:,} women per student. Regenerate with `calcsim teach export --students {len(key)}"
-        f" --seed {seed} --women {women} --scenario {scenario} DIR` (byte-identical files).", "",
-        "## Hidden parameters (drawn per student)", "", hidden, "",
-        "## What a correct analysis finds", "",
+        f" --seed {seed} --women {women} --scenario {scenario} DIR` (byte-identical files).",
+        "",
+        "## Hidden parameters (drawn per student)",
+        "",
+        hidden,
+        "",
+        "## What a correct analysis finds",
+        "",
         "Computed from each student's CSV as written. Proportions: Wilson 95% intervals. Odds ratios:"
-        " logistic GEE on postmenopausal screens (`menopausal_status == \"postmenopausal\"`), outcome"
+        ' logistic GEE on postmenopausal screens (`menopausal_status == "postmenopausal"`), outcome'
         " `microcalcification_cluster`, exposure `breastfeeding_months > 12`, groups `woman_id`,"
         " exchangeable working correlation, robust 95% Wald interval; *adjusted* adds (age − 60)/10,"
         " dense (density c/d), family history ≥ 1 and parity (births, linear). A GLM that ignores"
-        " repeated screens gives a similar odds ratio with a narrower interval.", "",
+        " repeated screens gives a similar odds ratio with a narrower interval.",
+        "",
         "| student | threshold shift (logit) | cluster prev. at 50 | true cluster OR (bf > 12 m) | recall rate |"
         " calc-only / recalls | calc-only / screen-detected | GEE OR crude | GEE OR adjusted |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -86,15 +93,22 @@ def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, se
             f" {_fmt_pct(d['calc_only_share_of_screen_detected'], d['calc_only_share_of_screen_detected_lower'], d['calc_only_share_of_screen_detected_upper'])}"  # noqa: E501
             f" ({d['calc_only_share_of_screen_detected_numerator']}/{d['calc_only_share_of_screen_detected_n']}) |"
             f" {_fmt_or(d['bf12_cluster_or_crude'], d['bf12_cluster_or_crude_lower'], d['bf12_cluster_or_crude_upper'])} |"  # noqa: E501
-            f" {_fmt_or(d['bf12_cluster_or_adjusted'], d['bf12_cluster_or_adjusted_lower'], d['bf12_cluster_or_adjusted_upper'])} |")  # noqa: E501
-    notes = [f"* student {d['student']}: {label} OR {d[f'bf12_cluster_or_{label}_note']}"
-             for label in ("crude", "adjusted") for d in records if d[f"bf12_cluster_or_{label}_note"]]
-    lines += ["", "The true cluster OR is the simulator's conditional (woman-level) odds ratio; the GEE"
-              " estimates a population-averaged odds ratio of a persistent (running-maximum) state, so"
-              " it need not cover the true value — grade against the estimate, not the truth.", ""]
+            f" {_fmt_or(d['bf12_cluster_or_adjusted'], d['bf12_cluster_or_adjusted_lower'], d['bf12_cluster_or_adjusted_upper'])} |"  # noqa: E501
+        )
+    notes = [
+        f"* student {d['student']}: {label} OR {d[f'bf12_cluster_or_{label}_note']}"
+        for label in ("crude", "adjusted")
+        for d in records
+        if d[f"bf12_cluster_or_{label}_note"]
+    ]
+    lines += [
+        "",
+        "The true cluster OR is the simulator's conditional (woman-level) odds ratio; the GEE"
+        " estimates a population-averaged odds ratio of a persistent (running-maximum) state, so"
+        " it need not cover the true value — grade against the estimate, not the truth.",
+        "",
+    ]
     if notes:
         lines += ["## Not estimable", "", *notes, ""]
     lines += ["Full precision: `instructor_key.csv`.", ""]
     return "\n".join(lines)
-
-

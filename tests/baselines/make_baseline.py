@@ -1,6 +1,6 @@
 """Regenerate the exact regression baseline (run deliberately when the model changes on purpose).
 
-    .venv/bin/python tests/baselines/make_baseline.py
+.venv/bin/python tests/baselines/make_baseline.py
 """
 
 from pathlib import Path

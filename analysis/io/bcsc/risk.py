@@ -32,8 +32,9 @@ text's size in memory (measured: 88 MiB above the imports for ``risk.txt``), so 
 Checked against the size a ``.txt`` has or a zip declares, and against the bytes actually read.
 """
 
-_LIMIT_RULE = "at most {limit:,} bytes of text (the published risk.txt has 10,945,740; larger files are refused" \
-    " to bound memory)"
+_LIMIT_RULE = (
+    "at most {limit:,} bytes of text (the published risk.txt has 10,945,740; larger files are refused to bound memory)"
+)
 
 RISK_COLUMNS: tuple[str, ...] = (
     "menopaus",
@@ -136,8 +137,12 @@ def _open_zip_member(path: Path, where: str, limit: int) -> tuple[IO[bytes], str
     declared = archive.getinfo(member).file_size
     if declared > limit:
         archive.close()
-        raise input_error(f"{where} [{member}]", "uncompressed size (declared in the zip)", f"{declared:,} bytes",
-                          _LIMIT_RULE.format(limit=limit))
+        raise input_error(
+            f"{where} [{member}]",
+            "uncompressed size (declared in the zip)",
+            f"{declared:,} bytes",
+            _LIMIT_RULE.format(limit=limit),
+        )
     try:
         stream = archive.open(member)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
@@ -195,8 +200,12 @@ def _parse_table(stream: IO[bytes], where: str) -> pd.DataFrame:
         with stream:
             return pd.read_csv(stream, sep=r"\s+", header=None, engine="c")
     except ReadLimitExceeded as exc:
-        raise input_error(where, "uncompressed size (bytes read)", f"more than {exc.limit:,} bytes",
-                          _LIMIT_RULE.format(limit=exc.limit)) from None
+        raise input_error(
+            where,
+            "uncompressed size (bytes read)",
+            f"more than {exc.limit:,} bytes",
+            _LIMIT_RULE.format(limit=exc.limit),
+        ) from None
     except pd.errors.EmptyDataError:
         raise input_error(
             where, "file", "empty", f"expected rows of {len(RISK_COLUMNS)} whitespace-separated integers"
@@ -243,9 +252,7 @@ def _check_codes(values: np.ndarray, name: str, where: str) -> None:
         negative = values < 0
         if negative.any():
             row = first_bad_row(negative)
-            raise input_error(
-                where, f"count (data row {row + 1})", int(values[row]), "expected a non-negative integer"
-            )
+            raise input_error(where, f"count (data row {row + 1})", int(values[row]), "expected a non-negative integer")
         return
     allowed, description = RISK_CODES[name]
     bad = ~np.isin(values, np.asarray(allowed, dtype=np.int64))

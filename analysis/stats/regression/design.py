@@ -62,8 +62,7 @@ class Design:
     separation: str | None = None
 
 
-def separated_level(cov: str, labels: Sequence[str], codes: np.ndarray, y: np.ndarray,
-                    outcome: str) -> str | None:
+def separated_level(cov: str, labels: Sequence[str], codes: np.ndarray, y: np.ndarray, outcome: str) -> str | None:
     """Message for the first level whose screens are all events or all non-events, else None.
 
     Parameters
@@ -89,14 +88,17 @@ def separated_level(cov: str, labels: Sequence[str], codes: np.ndarray, y: np.nd
     for j, label in enumerate(labels):
         if n[j] > 0 and (ev[j] == 0 or ev[j] == n[j]):
             what = "non-events" if ev[j] == 0 else "events"
-            return (f"{cov} = {label!r}: all {n[j]:,} screens at this level are {what} for {outcome}"
-                    " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
-                    f" {cov!r} from covariates, merge its levels, or widen the subset")
+            return (
+                f"{cov} = {label!r}: all {n[j]:,} screens at this level are {what} for {outcome}"
+                " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
+                f" {cov!r} from covariates, merge its levels, or widen the subset"
+            )
     return None
 
 
-def _add_categorical(design: Design, cols: list[np.ndarray], cov: Covariate, values: pd.Series,
-                     y: np.ndarray, outcome: str) -> str | None:
+def _add_categorical(
+    design: Design, cols: list[np.ndarray], cov: Covariate, values: pd.Series, y: np.ndarray, outcome: str
+) -> str | None:
     """Append the indicator columns of a categorical covariate; return its separation message."""
     name, levels, ref = cov.name, cov.levels, cov.reference
     assert ref is not None
@@ -106,11 +108,14 @@ def _add_categorical(design: Design, cols: list[np.ndarray], cov: Covariate, val
     present = [lv for lv, c in zip(levels, counts, strict=True) if c > 0]
     if len(present) < 2:
         only = present[0] if present else "none"
-        raise fit_input_error(f"covariate {name!r} is constant (every screen is {only!r}) in the screens fitted;"
-                              " drop it from covariates")
+        raise fit_input_error(
+            f"covariate {name!r} is constant (every screen is {only!r}) in the screens fitted; drop it from covariates"
+        )
     if counts[ref_code] == 0:
-        raise fit_input_error(f"{name}: the reference level {ref!r} has no screens (empty stratum) in the screens"
-                              f" fitted; drop {name!r} from covariates, merge levels, or widen the subset")
+        raise fit_input_error(
+            f"{name}: the reference level {ref!r} has no screens (empty stratum) in the screens"
+            f" fitted; drop {name!r} from covariates, merge levels, or widen the subset"
+        )
     design.references[name] = ref
     design.formula_terms.append(f"C({name}, Treatment({ref!r}))")
     for j, level in enumerate(levels):
@@ -125,14 +130,16 @@ def _add_categorical(design: Design, cols: list[np.ndarray], cov: Covariate, val
     return separated_level(name, levels, codes, y, outcome)
 
 
-def _add_numeric(design: Design, cols: list[np.ndarray], cov: Covariate, values: pd.Series,
-                 y: np.ndarray, outcome: str) -> str | None:
+def _add_numeric(
+    design: Design, cols: list[np.ndarray], cov: Covariate, values: pd.Series, y: np.ndarray, outcome: str
+) -> str | None:
     """Append the column of a numeric or binary covariate; return its separation message."""
     name = cov.name
     v = values.to_numpy().astype(float)
     if np.ptp(v) == 0:
-        raise fit_input_error(f"covariate {name!r} is constant (every screen has {v[0]:g}) in the screens"
-                              " fitted; drop it from covariates")
+        raise fit_input_error(
+            f"covariate {name!r} is constant (every screen has {v[0]:g}) in the screens fitted; drop it from covariates"
+        )
     cols.append(v)
     design.terms.append(name)
     design.formula_terms.append(name)
@@ -141,9 +148,11 @@ def _add_numeric(design: Design, cols: list[np.ndarray], cov: Covariate, values:
         return separated_level(name, ("0", "1"), v.astype(np.intp), y, outcome)
     ev, ne = v[y], v[~y]
     if ev.max() <= ne.min() or ev.min() >= ne.max():
-        return (f"{name} separates the outcome: every {outcome} event is at one end of its range"
-                " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
-                f" {name!r} from covariates or widen the subset")
+        return (
+            f"{name} separates the outcome: every {outcome} event is at one end of its range"
+            " (perfect/quasi-perfect separation: its odds ratio is infinite); drop"
+            f" {name!r} from covariates or widen the subset"
+        )
     return None
 
 
@@ -163,10 +172,12 @@ def _check_collinearity(design: Design) -> None:
         return
     for j in range(2, x.shape[1] + 1):
         if rank(j) < j:
-            raise fit_input_error(f"term {design.terms[j - 2]!r} is a linear combination of the intercept and"
-                                  " earlier terms (collinear covariates, e.g. family_history with"
-                                  f" family_history_any); drop {design.owners[j - 2]!r} or the covariate it"
-                                  " duplicates")
+            raise fit_input_error(
+                f"term {design.terms[j - 2]!r} is a linear combination of the intercept and"
+                " earlier terms (collinear covariates, e.g. family_history with"
+                f" family_history_any); drop {design.owners[j - 2]!r} or the covariate it"
+                " duplicates"
+            )
 
 
 def build_design(frame: pd.DataFrame, names: Sequence[str], y: np.ndarray, outcome: str) -> Design:

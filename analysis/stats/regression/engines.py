@@ -23,8 +23,17 @@ from analysis.errors import CalcsimInputError
 from analysis.stats.regression.design import fit_input_error
 from analysis.stats.regression.vectorised import gee_exchangeable_logit, logistic_mle
 
-__all__ = ["ENGINES", "GEE_CTOL", "GLM_MAXITER", "GEE_MAXITER", "EngineFit", "convergence_error", "fit_gee",
-           "fit_glm", "run_quietly"]
+__all__ = [
+    "ENGINES",
+    "GEE_CTOL",
+    "GLM_MAXITER",
+    "GEE_MAXITER",
+    "EngineFit",
+    "convergence_error",
+    "fit_gee",
+    "fit_glm",
+    "run_quietly",
+]
 
 #: How the GEE is solved: ``"statsmodels"`` (the default: statsmodels ``GEE``) or ``"vectorised"``
 #: (:mod:`analysis.stats.regression.vectorised`: the same algorithm, opt-in, faster on large tables).
@@ -78,12 +87,16 @@ def convergence_error(message: str) -> CalcsimInputError:
         How it failed (only the first line is kept), e.g. a statsmodels warning.
     """
     first = str(message).strip().splitlines()[0] if str(message).strip() else "no message"
-    return fit_input_error(f"the fit did not converge ({first}): usually quasi-separation among several covariates"
-                           " together or too few events; drop or merge covariates, or use more screens")
+    return fit_input_error(
+        f"the fit did not converge ({first}): usually quasi-separation among several covariates"
+        " together or too few events; drop or merge covariates, or use more screens"
+    )
 
 
-_SEPARATION = ("perfect separation detected by the fitting routine (some combination of covariates predicts the"
-               " outcome exactly); drop or merge covariates, or use more screens")
+_SEPARATION = (
+    "perfect separation detected by the fitting routine (some combination of covariates predicts the"
+    " outcome exactly); drop or merge covariates, or use more screens"
+)
 
 
 def run_quietly(fn: Callable[[], T]) -> T:
@@ -164,8 +177,15 @@ def fit_glm(y: np.ndarray, x: np.ndarray, groups: np.ndarray | None, maxiter: in
     iterations = int(res.fit_history["iteration"])
     if not (res.converged and iterations < limit):
         raise convergence_error(f"IRLS did not converge in {iterations} iterations")
-    return EngineFit(params=np.asarray(res.params), cov=np.asarray(res.cov_params()), covariance=covariance,
-                     working_correlation=np.nan, converged=True, iterations=iterations, maxiter=limit)
+    return EngineFit(
+        params=np.asarray(res.params),
+        cov=np.asarray(res.cov_params()),
+        covariance=covariance,
+        working_correlation=np.nan,
+        converged=True,
+        iterations=iterations,
+        maxiter=limit,
+    )
 
 
 def _gee_statsmodels(y: np.ndarray, x: np.ndarray, groups: np.ndarray, single: bool, limit: int) -> EngineFit:
@@ -180,23 +200,38 @@ def _gee_statsmodels(y: np.ndarray, x: np.ndarray, groups: np.ndarray, single: b
     rho = 0.0 if single else float(np.asarray(res.model.cov_struct.dep_params).ravel()[0])
     if not (res.converged and iterations < limit):
         raise convergence_error(f"GEE did not converge in {iterations} iterations (working correlation {rho:.3g})")
-    return EngineFit(params=np.asarray(res.params), cov=np.asarray(res.cov_params()),
-                     covariance="independence" if single else "exchangeable", working_correlation=rho,
-                     converged=True, iterations=iterations, maxiter=limit)
+    return EngineFit(
+        params=np.asarray(res.params),
+        cov=np.asarray(res.cov_params()),
+        covariance="independence" if single else "exchangeable",
+        working_correlation=rho,
+        converged=True,
+        iterations=iterations,
+        maxiter=limit,
+    )
 
 
 def _gee_vectorised(y: np.ndarray, x: np.ndarray, groups: np.ndarray, single: bool, limit: int) -> EngineFit:
     start = run_quietly(lambda: logistic_mle(y, x))
     fit = run_quietly(lambda: gee_exchangeable_logit(y, x, groups, start, maxiter=limit, ctol=GEE_CTOL))
     if not (fit.converged and fit.iterations < limit):
-        raise convergence_error(f"GEE did not converge in {fit.iterations} iterations"
-                                f" (working correlation {fit.dep_param:.3g})")
-    return EngineFit(params=fit.params, cov=fit.cov_robust, covariance="independence" if single else "exchangeable",
-                     working_correlation=fit.dep_param, converged=True, iterations=fit.iterations, maxiter=limit)
+        raise convergence_error(
+            f"GEE did not converge in {fit.iterations} iterations (working correlation {fit.dep_param:.3g})"
+        )
+    return EngineFit(
+        params=fit.params,
+        cov=fit.cov_robust,
+        covariance="independence" if single else "exchangeable",
+        working_correlation=fit.dep_param,
+        converged=True,
+        iterations=fit.iterations,
+        maxiter=limit,
+    )
 
 
-def fit_gee(y: np.ndarray, x: np.ndarray, groups: np.ndarray, engine: str = "statsmodels",
-            maxiter: int | None = None) -> EngineFit:
+def fit_gee(
+    y: np.ndarray, x: np.ndarray, groups: np.ndarray, engine: str = "statsmodels", maxiter: int | None = None
+) -> EngineFit:
     """Logistic GEE grouped by woman: exchangeable working correlation (independence if one screen each).
 
     Parameters

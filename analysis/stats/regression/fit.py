@@ -26,27 +26,34 @@ MAX_ABS_LOG_OR = 12.0
 
 
 # ----------------------------------------------------------------------------- arguments and data
-def _check_arguments(outcome: str, method: str, engine: str, covariates: Sequence[str] | str,
-                     maxiter: int | None) -> list[str]:
+def _check_arguments(
+    outcome: str, method: str, engine: str, covariates: Sequence[str] | str, maxiter: int | None
+) -> list[str]:
     """The covariate names, de-duplicated; one-line errors for bad arguments."""
     if outcome not in OUTCOMES:
-        raise input_error("fit_odds_ratios", "outcome", outcome,
-                          f"unknown outcome{did_you_mean(str(outcome), OUTCOMES)}; allowed: {', '.join(OUTCOMES)}")
+        raise input_error(
+            "fit_odds_ratios",
+            "outcome",
+            outcome,
+            f"unknown outcome{did_you_mean(str(outcome), OUTCOMES)}; allowed: {', '.join(OUTCOMES)}",
+        )
     if method not in METHODS:
         raise input_error("fit_odds_ratios", "method", method, f"allowed: {', '.join(METHODS)}")
     if engine not in ENGINES:
         raise input_error("fit_odds_ratios", "engine", engine, f"allowed: {', '.join(ENGINES)}")
-    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, int | np.integer)
-                                or maxiter < 1):
+    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, int | np.integer) or maxiter < 1):
         raise input_error("fit_odds_ratios", "maxiter", maxiter, "a whole number >= 1, or None for the default")
     names = list(dict.fromkeys([covariates] if isinstance(covariates, str) else covariates))
     if not names:
         raise fit_input_error("covariates: empty; name at least one (allowed: " + ", ".join(COVARIATES) + ")")
     for name in names:
         if name not in COVARIATES:
-            raise input_error("fit_odds_ratios", "covariates", name,
-                              f"unknown covariate{did_you_mean(str(name), COVARIATES)};"
-                              f" allowed: {', '.join(COVARIATES)}")
+            raise input_error(
+                "fit_odds_ratios",
+                "covariates",
+                name,
+                f"unknown covariate{did_you_mean(str(name), COVARIATES)}; allowed: {', '.join(COVARIATES)}",
+            )
     return names
 
 
@@ -54,19 +61,24 @@ def _subset_mask(screens: pd.DataFrame, subset: Any) -> np.ndarray:
     if isinstance(subset, pd.Series):
         if not subset.index.equals(screens.index):
             if not subset.index.is_unique:
-                raise fit_input_error("subset: a Series with a duplicated index; pass a boolean numpy array, one"
-                                      " per screen")
+                raise fit_input_error(
+                    "subset: a Series with a duplicated index; pass a boolean numpy array, one per screen"
+                )
             subset = subset.reindex(screens.index)  # align on the index, like screens.loc[subset]
         if subset.isna().any():
-            raise fit_input_error("subset: missing values (a Series not covering every screen); pass a boolean"
-                                  " mask with one True/False per screen")
+            raise fit_input_error(
+                "subset: missing values (a Series not covering every screen); pass a boolean"
+                " mask with one True/False per screen"
+            )
         subset = subset.to_numpy()
     mask = np.asarray(subset)
     if mask.dtype != bool:
         raise fit_input_error(f"subset: dtype {mask.dtype}; pass a boolean mask with one True/False per screen")
     if mask.shape != (len(screens),):
-        raise fit_input_error(f"subset: length {mask.size} but {len(screens):,} screens; pass a boolean mask with"
-                              " one True/False per screen")
+        raise fit_input_error(
+            f"subset: length {mask.size} but {len(screens):,} screens; pass a boolean mask with"
+            " one True/False per screen"
+        )
     return mask
 
 
@@ -88,8 +100,9 @@ def _screens_fitted(screens: pd.DataFrame, outcome: str, subset: Any, first_scre
         raise fit_input_error(f"screens must be a pandas DataFrame, not {type(screens).__name__}")
     for col in ("woman", outcome):
         if col not in screens.columns:
-            raise fit_input_error(f"screens: no column {col!r}; pass the screens table of simulate(...,"
-                                  " keep_screens=True)")
+            raise fit_input_error(
+                f"screens: no column {col!r}; pass the screens table of simulate(..., keep_screens=True)"
+            )
     rows = screens if subset is None else screens.loc[_subset_mask(screens, subset)]
     if rows.empty:
         raise fit_input_error("no screens to fit (empty table or subset selects none); widen the subset")
@@ -102,25 +115,32 @@ def _screens_fitted(screens: pd.DataFrame, outcome: str, subset: Any, first_scre
     n_obs, n_events = len(y), int(y.sum())
     if n_events == 0 or n_events == n_obs:
         what = "no events" if n_events == 0 else "only events"
-        raise fit_input_error(f"{outcome}: {what} among the {n_obs:,} screens fitted; an odds ratio needs both"
-                              " outcomes — widen the subset, simulate more women or choose another outcome")
+        raise fit_input_error(
+            f"{outcome}: {what} among the {n_obs:,} screens fitted; an odds ratio needs both"
+            " outcomes — widen the subset, simulate more women or choose another outcome"
+        )
     if n_obs < 10:
-        raise fit_input_error(f"too few observations ({n_obs} screens); a logistic model needs far more —"
-                              " simulate more women or widen the subset")
-    return _Data(rows=rows, y=y, groups=groups, n_obs=n_obs, n_events=n_events,
-                 n_women=int(pd.unique(groups).size))
+        raise fit_input_error(
+            f"too few observations ({n_obs} screens); a logistic model needs far more —"
+            " simulate more women or widen the subset"
+        )
+    return _Data(rows=rows, y=y, groups=groups, n_obs=n_obs, n_events=n_events, n_women=int(pd.unique(groups).size))
 
 
 def _check_size(data: _Data, p: int, method: str) -> None:
     fewest = min(data.n_events, data.n_obs - data.n_events)
     if fewest < p or data.n_obs < 2 * p:
-        raise fit_input_error(f"too few observations for {p} parameters ({data.n_obs:,} screens, {data.n_events:,}"
-                              f" events, {data.n_obs - data.n_events:,} non-events; need at least one event and one"
-                              " non-event per parameter, ideally ten): drop covariates, simulate more women or"
-                              " widen the subset")
+        raise fit_input_error(
+            f"too few observations for {p} parameters ({data.n_obs:,} screens, {data.n_events:,}"
+            f" events, {data.n_obs - data.n_events:,} non-events; need at least one event and one"
+            " non-event per parameter, ideally ten): drop covariates, simulate more women or"
+            " widen the subset"
+        )
     if method == "gee" and data.n_women <= p:
-        raise fit_input_error(f"too few women ({data.n_women}) for {p} parameters: robust GEE errors need many"
-                              " more women than parameters — drop covariates or simulate more women")
+        raise fit_input_error(
+            f"too few women ({data.n_women}) for {p} parameters: robust GEE errors need many"
+            " more women than parameters — drop covariates or simulate more women"
+        )
 
 
 def _check_estimates(fit: EngineFit, terms: list[str]) -> np.ndarray:
@@ -131,9 +151,11 @@ def _check_estimates(fit: EngineFit, terms: list[str]) -> np.ndarray:
         raise convergence_error("non-finite estimates or standard errors")
     worst = int(np.argmax(np.abs(params[1:]))) if p > 1 else 0
     if p > 1 and abs(params[1 + worst]) > MAX_ABS_LOG_OR:
-        raise fit_input_error(f"term {terms[worst]!r} has log odds ratio {params[1 + worst]:.1f}, running off to"
-                              " infinity (quasi-separation among covariates); drop or merge covariates, or use"
-                              " more screens")
+        raise fit_input_error(
+            f"term {terms[worst]!r} has log odds ratio {params[1 + worst]:.1f}, running off to"
+            " infinity (quasi-separation among covariates); drop or merge covariates, or use"
+            " more screens"
+        )
     return se
 
 
@@ -143,19 +165,34 @@ def _table(fit: EngineFit, design: Design, data: _Data, attrs: dict[str, Any]) -
     se = _check_estimates(fit, design.terms)
     z = stats.norm.ppf(0.975)
     b, s = fit.params[1:], se[1:]
-    out = pd.DataFrame({"term": design.terms, "odds_ratio": np.exp(b), "lower": np.exp(b - z * s),
-                        "upper": np.exp(b + z * s), "p_value": 2.0 * stats.norm.sf(np.abs(b / s))})
+    out = pd.DataFrame(
+        {
+            "term": design.terms,
+            "odds_ratio": np.exp(b),
+            "lower": np.exp(b - z * s),
+            "upper": np.exp(b + z * s),
+            "p_value": 2.0 * stats.norm.sf(np.abs(b / s)),
+        }
+    )
     all_terms = ["Intercept", *design.terms]
     out.attrs.update(attrs)
-    out.attrs.update({
-        "n_obs": data.n_obs, "n_women": data.n_women, "n_events": data.n_events, "covariance": fit.covariance,
-        "formula": f"{attrs['outcome']} ~ " + " + ".join(design.formula_terms),
-        "references": design.references, "dropped_levels": design.dropped_levels,
-        "working_correlation": float(fit.working_correlation) if attrs["method"] == "gee" else None,
-        "converged": bool(fit.converged), "iterations": int(fit.iterations), "maxiter": int(fit.maxiter),
-        "params": dict(zip(all_terms, map(float, fit.params), strict=True)),
-        "cov_params": {"terms": all_terms, "matrix": fit.cov.tolist()},
-    })
+    out.attrs.update(
+        {
+            "n_obs": data.n_obs,
+            "n_women": data.n_women,
+            "n_events": data.n_events,
+            "covariance": fit.covariance,
+            "formula": f"{attrs['outcome']} ~ " + " + ".join(design.formula_terms),
+            "references": design.references,
+            "dropped_levels": design.dropped_levels,
+            "working_correlation": float(fit.working_correlation) if attrs["method"] == "gee" else None,
+            "converged": bool(fit.converged),
+            "iterations": int(fit.iterations),
+            "maxiter": int(fit.maxiter),
+            "params": dict(zip(all_terms, map(float, fit.params), strict=True)),
+            "cov_params": {"terms": all_terms, "matrix": fit.cov.tolist()},
+        }
+    )
     return out
 
 
@@ -232,13 +269,19 @@ def fit_odds_ratios(
     else:
         fit = fit_gee(ys, design.x, data.groups, engine, maxiter)
 
-    attrs = {"method": method, "outcome": outcome, "engine": engine if method == "gee" else "statsmodels",
-             "first_screen_only": first_only, "covariates": names}
+    attrs = {
+        "method": method,
+        "outcome": outcome,
+        "engine": engine if method == "gee" else "statsmodels",
+        "first_screen_only": first_only,
+        "covariates": names,
+    }
     return _table(fit, design, data, attrs)
 
 
-def wald_test(result: pd.DataFrame, terms: Sequence[str],
-              null: Sequence[float] | None = None) -> tuple[float, int, float]:
+def wald_test(
+    result: pd.DataFrame, terms: Sequence[str], null: Sequence[float] | None = None
+) -> tuple[float, int, float]:
     """Joint Wald test that the odds ratios of ``terms`` equal ``null`` (by default all 1).
 
     Parameters
@@ -275,8 +318,9 @@ def wald_test(result: pd.DataFrame, terms: Sequence[str],
     if null is not None:
         ors = np.asarray(null, dtype=float).ravel()
         if ors.shape != (len(terms),) or not np.all(np.isfinite(ors) & (ors > 0)):
-            raise input_error("wald_test", "null", list(np.asarray(null).ravel()),
-                              f"{len(terms)} positive odds ratios, one per term")
+            raise input_error(
+                "wald_test", "null", list(np.asarray(null).ravel()), f"{len(terms)} positive odds ratios, one per term"
+            )
         b0 = np.log(ors)
     idx = [all_terms.index(t) for t in terms]
     d = np.array([params[t] for t in terms]) - b0

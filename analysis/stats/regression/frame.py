@@ -29,8 +29,15 @@ from analysis.scenario.codings import (
 )
 
 __all__ = [
-    "COVARIATES", "DEFAULT_COVARIATES", "OUTCOMES", "SOURCE_CODINGS", "Covariate", "bool_column", "coded_column",
-    "covariates", "number_column",
+    "COVARIATES",
+    "DEFAULT_COVARIATES",
+    "OUTCOMES",
+    "SOURCE_CODINGS",
+    "Covariate",
+    "bool_column",
+    "coded_column",
+    "covariates",
+    "number_column",
 ]
 
 #: Outcomes (boolean columns of the screens table) that can be modelled.
@@ -73,41 +80,59 @@ def _categorical(name: str, needs: str, coding: Coding, doc: str, reference: str
 
 
 #: Every covariate :func:`covariates` can derive, by name.
-COVARIATES: dict[str, Covariate] = {c.name: c for c in (
-    Covariate("age_per_decade", "numeric", ("age_years",), "(age - 60) / 10: odds ratio per decade of age"),
-    Covariate("postmenopausal", "binary", ("postmenopausal",), "postmenopausal at the screen (0/1)"),
-    _categorical("family_history", "family_history", FAMILY_HISTORY, "affected first-degree relatives"),
-    Covariate("family_history_any", "binary", ("family_history",), ">= 1 affected first-degree relative (0/1)"),
-    _categorical("brca", "brca", BRCA, "BRCA carrier status"),
-    _categorical("breastfeeding", "breastfeeding_months", BREASTFEEDING, "lifetime breastfeeding"),
-    Covariate("breastfeeding_over_12_months", "binary", ("breastfeeding_months",),
-              "lifetime breastfeeding > 12 months (0/1)"),
-    _categorical("density", "density", DENSITY, "BI-RADS density at the screen (reference b, the commonest)",
-                 reference="b"),
-    Covariate("dense", "binary", ("density",), "BI-RADS density c or d (0/1)"),
-    _categorical("parity", "births", PARITY, "number of births"),
-    Covariate("births", "numeric", ("births",), "number of births: odds ratio per birth"),
-    Covariate("first_round", "binary", ("first_round",), "first screen of the woman (no prior images; 0/1)"),
-)}
+COVARIATES: dict[str, Covariate] = {
+    c.name: c
+    for c in (
+        Covariate("age_per_decade", "numeric", ("age_years",), "(age - 60) / 10: odds ratio per decade of age"),
+        Covariate("postmenopausal", "binary", ("postmenopausal",), "postmenopausal at the screen (0/1)"),
+        _categorical("family_history", "family_history", FAMILY_HISTORY, "affected first-degree relatives"),
+        Covariate("family_history_any", "binary", ("family_history",), ">= 1 affected first-degree relative (0/1)"),
+        _categorical("brca", "brca", BRCA, "BRCA carrier status"),
+        _categorical("breastfeeding", "breastfeeding_months", BREASTFEEDING, "lifetime breastfeeding"),
+        Covariate(
+            "breastfeeding_over_12_months",
+            "binary",
+            ("breastfeeding_months",),
+            "lifetime breastfeeding > 12 months (0/1)",
+        ),
+        _categorical(
+            "density", "density", DENSITY, "BI-RADS density at the screen (reference b, the commonest)", reference="b"
+        ),
+        Covariate("dense", "binary", ("density",), "BI-RADS density c or d (0/1)"),
+        _categorical("parity", "births", PARITY, "number of births"),
+        Covariate("births", "numeric", ("births",), "number of births: odds ratio per birth"),
+        Covariate("first_round", "binary", ("first_round",), "first screen of the woman (no prior images; 0/1)"),
+    )
+}
 
 #: Covariates used when none are named.
-DEFAULT_COVARIATES: tuple[str, ...] = ("age_per_decade", "postmenopausal", "family_history", "brca",
-                                       "breastfeeding", "density", "parity")
+DEFAULT_COVARIATES: tuple[str, ...] = (
+    "age_per_decade",
+    "postmenopausal",
+    "family_history",
+    "brca",
+    "breastfeeding",
+    "density",
+    "parity",
+)
 
 _PASS_THROUGH = ("woman", "round_index", "age_years")
 _BOOLEAN_SOURCES = ("postmenopausal", "first_round")
 #: Numeric source columns: name -> (must be a whole number, what is allowed).
-_NUMBER_SOURCES = {"age_years": (False, "a finite number >= 0"),
-                   "breastfeeding_months": (False, "a finite number >= 0"),
-                   "births": (True, "a whole number of births >= 0")}
+_NUMBER_SOURCES = {
+    "age_years": (False, "a finite number >= 0"),
+    "breastfeeding_months": (False, "a finite number >= 0"),
+    "births": (True, "a whole number of births >= 0"),
+}
 
 
 # ----------------------------------------------------------------------------- reading source columns
 def _no_missing(screens: pd.DataFrame, name: str) -> pd.Series:
     col = screens[name]
     if col.isna().any():
-        raise CalcsimInputError(f"screens: column {name!r} has {int(col.isna().sum())} missing values;"
-                                " fill or drop those screens first")
+        raise CalcsimInputError(
+            f"screens: column {name!r} has {int(col.isna().sum())} missing values; fill or drop those screens first"
+        )
     return col
 
 
@@ -186,8 +211,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def number_column(screens: pd.DataFrame, name: str, *, whole: bool = False,
-                  allowed: str = "a finite number >= 0") -> np.ndarray:
+def number_column(
+    screens: pd.DataFrame, name: str, *, whole: bool = False, allowed: str = "a finite number >= 0"
+) -> np.ndarray:
     """A non-negative numeric column as a float array (int64 when ``whole``).
 
     Parameters
@@ -247,8 +273,9 @@ _DERIVE: dict[str, Callable[[Column], Any]] = {
     "family_history_any": lambda col: (col("family_history") >= FAMILY_HISTORY.labels.index("1")).astype(np.int8),
     "brca": lambda col: _band(BRCA, col("brca")),
     "breastfeeding": lambda col: _band(BREASTFEEDING, breastfeeding_band(col("breastfeeding_months"))),
-    "breastfeeding_over_12_months": lambda col: (breastfeeding_band(col("breastfeeding_months"))
-                                                 == BREASTFEEDING.labels.index(">12 months")).astype(np.int8),
+    "breastfeeding_over_12_months": lambda col: (
+        breastfeeding_band(col("breastfeeding_months")) == BREASTFEEDING.labels.index(">12 months")
+    ).astype(np.int8),
     "density": lambda col: _band(DENSITY, col("density")),
     "dense": lambda col: (col("density") >= DENSITY.labels.index("c")).astype(np.int8),
     "parity": lambda col: _band(PARITY, parity_band(col("births"))),
@@ -262,13 +289,18 @@ def _wanted(screens: pd.DataFrame, names: Sequence[str] | None) -> list[Covariat
     wanted = []
     for name in names:
         if name not in COVARIATES:
-            raise input_error("covariates", "name", name, f"unknown covariate{did_you_mean(str(name), COVARIATES)};"
-                              f" allowed: {', '.join(COVARIATES)}")
+            raise input_error(
+                "covariates",
+                "name",
+                name,
+                f"unknown covariate{did_you_mean(str(name), COVARIATES)}; allowed: {', '.join(COVARIATES)}",
+            )
         cov = COVARIATES[name]
         missing = [n for n in cov.needs if n not in screens.columns]
         if missing:
-            raise CalcsimInputError(f"screens: covariate {name!r} needs column(s) {', '.join(missing)},"
-                                    " which the table does not have")
+            raise CalcsimInputError(
+                f"screens: covariate {name!r} needs column(s) {', '.join(missing)}, which the table does not have"
+            )
         wanted.append(cov)
     return wanted
 

@@ -179,8 +179,9 @@ class _Exchangeable:
         return bmati @ (u.T @ u) @ bmati
 
 
-def gee_exchangeable_logit(y: np.ndarray, x: np.ndarray, groups: np.ndarray, start_params: np.ndarray,
-                           maxiter: int = 60, ctol: float = 1e-6) -> GEEFit:
+def gee_exchangeable_logit(
+    y: np.ndarray, x: np.ndarray, groups: np.ndarray, start_params: np.ndarray, maxiter: int = 60, ctol: float = 1e-6
+) -> GEEFit:
     """Logistic GEE with an exchangeable working correlation, vectorised over groups.
 
     The algorithm of statsmodels ``GEE(y, x, groups, family=Binomial(),
@@ -237,7 +238,19 @@ def gee_exchangeable_logit(y: np.ndarray, x: np.ndarray, groups: np.ndarray, sta
         if not eq.valid(rho):
             break
     if not (converged and eq.valid(rho)):
-        return GEEFit(params=beta, cov_robust=np.full((p, p), np.nan), dep_param=float(rho), iterations=itr,
-                      converged=False, maxiter=maxiter)
-    return GEEFit(params=beta, cov_robust=eq.sandwich(beta, rho), dep_param=float(rho), iterations=itr,
-                  converged=True, maxiter=maxiter)
+        return GEEFit(
+            params=beta,
+            cov_robust=np.full((p, p), np.nan),
+            dep_param=float(rho),
+            iterations=itr,
+            converged=False,
+            maxiter=maxiter,
+        )
+    return GEEFit(
+        params=beta,
+        cov_robust=eq.sandwich(beta, rho),
+        dep_param=float(rho),
+        iterations=itr,
+        converged=True,
+        maxiter=maxiter,
+    )
