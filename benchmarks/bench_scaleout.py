@@ -7,7 +7,7 @@ Run from the repository root::
 
 Each worker count runs in a fresh child process (``--child`` mode), so its peak
 memory (``VmHWM`` of ``/proc/self/status``) is its own. ``1`` is the serial run
-(:func:`analysis.simulate.simulate` in the child); ``K > 1`` starts a
+(:func:`analysis.model.simulation.simulate` in the child); ``K > 1`` starts a
 ``LocalCluster`` of K worker processes (one thread each) from the child, runs
 :func:`analysis.scaleout.simulate_distributed` and reads every worker's ``VmHWM``
 with ``client.run``. The counts of every run are hashed and compared with the

@@ -95,3 +95,46 @@ def test_the_debt_lists_name_only_real_offenders():
             rel,
             name,
         )
+
+
+#: Names of the top-level package that any layer may import (they live in the bottom layers).
+ROOT_NAMES_ALLOWED = {"__version__", "CalcsimInputError", "Scenario", "list_scenarios", "load_scenario"}
+
+
+def test_no_layer_reaches_a_higher_one_through_the_top_level_package():
+    """``analysis/__init__`` re-exports higher layers lazily, which import-linter cannot see: only its bottom-layer
+    names may be imported from it inside the package (everything else from its own module)."""
+    offenders = []
+    for path in _modules():
+        if path == PACKAGE / "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "analysis" and node.level == 0:
+                offenders += [
+                    f"{path.relative_to(ROOT)}: from analysis import {a.name}"
+                    for a in node.names
+                    if a.name not in ROOT_NAMES_ALLOWED
+                ]
+            if isinstance(node, ast.Import) and any(a.name == "analysis" for a in node.names):
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+                used = {
+                    n.attr
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "analysis"
+                }
+                if used - {"__file__", "__version__"}:  # where the package is, or its version: no upward import
+                    offenders.append(f"{path.relative_to(ROOT)}: import analysis (uses {sorted(used)})")
+    assert not offenders, offenders
+
+
+def test_the_root_check_catches_a_lazy_upward_import(tmp_path, monkeypatch):
+    """The check above on a copy with ``from analysis import run_posterior`` in the model layer must fail."""
+    shutil.copytree(PACKAGE, tmp_path / "analysis", ignore=shutil.ignore_patterns("__pycache__", "data"))
+    victim = tmp_path / "analysis" / "model" / "results.py"
+    victim.write_text(
+        victim.read_text(encoding="utf-8") + "\nfrom analysis import run_posterior  # noqa\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "analysis")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    with pytest.raises(AssertionError, match="from analysis import run_posterior"):
+        test_no_layer_reaches_a_higher_one_through_the_top_level_package()

@@ -10,6 +10,7 @@ labelled as such.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class PosteriorResults:
     sets: list[dict[str, float]]
     weights: np.ndarray | None = None  # ABC importance weights of the sets (None: equal)
     meta: dict = field(default_factory=dict)
+    scenario: Scenario | None = None  # the scenario as loaded (its calibration, overrides and name)
 
     @property
     def pooled(self) -> Results:
@@ -124,11 +126,19 @@ def run_posterior(
             f" calibration file, or calibrate it first (calcsim calibrate --scenario {s.name})"
         )
     applied = s.calibration[-1]
+    if applied.overridden:
+        raise CalcsimInputError(
+            f"{applied.file}: the posterior replaces its calibrated parameters by each accepted set, but"
+            f" {', '.join(applied.overridden)} was overridden (--set): drop that override, or run without"
+            " the posterior (or with --calibration none)"
+        )
     cal = read_calibration(applied.path, label=applied.file)
     acc = cal.accepted
     sets = [{k: float(r[k]) for k in cal.parameters} for _, r in acc.iterrows()]
     best = simulate(s, women=women, seed=seed, by=by, progress=progress, cohort_data=cohort_data)
-    items = [(s, values, women, seed, tuple(by), cohort_data) for values in sets]
+    items = [
+        (s, values, int(d), women, seed, tuple(by), cohort_data) for values, d in zip(sets, acc["draw"], strict=True)
+    ]
     mapper = map_fn or (lambda fn, xs: [fn(x) for x in xs])
     runs = mapper(_run_item, items)
     weights = acc["weight"].to_numpy(dtype=float) if "weight" in acc.columns else None
@@ -138,12 +148,17 @@ def run_posterior(
         sets=sets,
         weights=weights,
         meta={"calibration": applied.file, "calibrated_scenario": applied.scenario},
+        scenario=s,
     )
 
 
 def _run_item(item: tuple) -> Results:
-    s, values, women, seed, by, cohort_data = item
-    return simulate(s.replace(values, origin="calibrated set"), women=women, seed=seed, by=by, cohort_data=cohort_data)
+    s, values, draw, women, seed, by, cohort_data = item
+    run = s.replace(values, origin="calibrated set")
+    # this run uses accepted draw ``draw`` of the calibration: say so (not "draw N, overridden")
+    applied = dataclasses.replace(s.calibration[-1], draw=draw, overridden=())
+    run = dataclasses.replace(run, calibration=(*s.calibration[:-1], applied))
+    return simulate(run, women=women, seed=seed, by=by, cohort_data=cohort_data)
 
 
 def calibration_fit(
@@ -159,7 +174,7 @@ def calibration_fit(
         within`` — ``within`` says whether the model's posterior range overlaps the
         target's interval (or, for an upper bound, lies below it).
     """
-    s = scenario or load_scenario(post.best.scenario)
+    s = scenario or post.scenario or load_scenario(post.best.scenario)
     t = scenario_targets(s, targets)
     e = post.estimates()
     e = e[e["stratum"] == "all"].set_index("measure")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError
 from analysis.model.simulation import simulate
 from analysis.scenario import Scenario
 
@@ -34,8 +34,8 @@ def sensitivity_parameters(s: Scenario, keys: Sequence[str] | None = None) -> li
         known = {k for k, _, _ in out}
         bad = [k for k in keys if k not in known]
         if bad:
-            raise CalcsimInputError(
-                f"--params: {bad[0]!r}: not a scalar parameter with a range; allowed: {', '.join(sorted(known))}"
+            raise ArgumentError(
+                "params", bad[0], f"not a scalar parameter with a range; allowed: {', '.join(sorted(known))}"
             )
         out = [p for p in out if p[0] in set(keys)]
     return sorted(out)
@@ -124,17 +124,18 @@ def sobol(
 
     plist = sensitivity_parameters(s, params)
     if len(plist) < 2:
-        raise CalcsimInputError("--params: a Sobol analysis needs at least 2 parameters with ranges")
+        raise ArgumentError("params", [p[0] for p in plist], "a Sobol analysis needs at least 2 parameters with ranges")
     if samples < 2 or samples & (samples - 1):
-        raise CalcsimInputError(f"--samples: {samples}: a power of 2 (>= 2), as Sobol sequences need")
+        raise ArgumentError("samples", samples, "a power of 2 (>= 2), as Sobol sequences need")
     problem = {"num_vars": len(plist), "names": [p[0] for p in plist], "bounds": [[p[1], p[2]] for p in plist]}
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     items = [(s, dict(zip(problem["names"], map(float, row), strict=True)), women, seed, tuple(outputs)) for row in x]
     y = np.asarray((map_fn or _serial)(_outputs, items))
     if not np.isfinite(y).all():
-        raise CalcsimInputError(
-            f"--women: {women}: some runs had no denominator for an output "
-            "(e.g. no screen-detected cancers); use more women"
+        raise ArgumentError(
+            "women",
+            women,
+            "some runs had no denominator for an output (e.g. no screen-detected cancers); use more women",
         )
     rows = []
     for j, out in enumerate(outputs):

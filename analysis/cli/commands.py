@@ -129,6 +129,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     check_counts(args)
     check_strata(args.by)
+    if args.calibration not in ("shipped", "none"):
+        raise CalcsimInputError(
+            f"--calibration: {args.calibration!r}: compare takes 'shipped' or 'none' (a calibration file belongs to"
+            " one scenario; to compare your own calibration, write a scenario file per side or use the Python API)"
+        )
     a = load_cli_scenario(args, args.scenario_a, option="scenario A")
     b = load_cli_scenario(args, args.scenario_b, option="scenario B")
     if args.out is not None:
@@ -144,6 +149,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     "b": b.name,
                     "a_hash": a.hash,
                     "b_hash": b.hash,
+                    "a_calibration": a.calibration_label,
+                    "b_calibration": b.calibration_label,
                     "seed": args.seed,
                     "women": args.women,
                     "interval": df.attrs["interval"],
@@ -154,6 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{a.name} ({a.hash}) minus {b.name} ({b.hash}) | same {args.women:,} women, seed {args.seed}")
+    print(f"Calibration: A {a.calibration_label}; B {b.calibration_label}")
     print(f"Intervals: {df.attrs['interval']}. se_unpaired shows what ignoring the pairing would give.\n")
     header = f"{'measure':<36} {'stratum':<24} {'A':>10} {'B':>10} {'A - B':>10} {'95% interval':>24}"
     print(header)
@@ -191,11 +199,14 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     from analysis.scenario import list_scenarios, load_scenario
 
     for name in list_scenarios():
-        s = load_scenario(name)
+        try:
+            s, note = load_scenario(name), ""
+        except CalcsimInputError as exc:  # e.g. a stale shipped calibration: still list the scenario, say why
+            s, note = load_scenario(name, calibration=None), f"  (shipped calibration refused: {exc})"
         pg = s.programme
         print(
             f"{name:<20} {s.description}  [ages {pg.start_age_years:g}-{pg.stop_age_years:g}, "
-            f"every {pg.interval_years:g} y, {s.reading.readers} reader(s), hash {s.hash}]"
+            f"every {pg.interval_years:g} y, {s.reading.readers} reader(s), hash {s.hash}]{note}"
         )
     return 0
 

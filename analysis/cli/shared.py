@@ -27,7 +27,17 @@ def load_cli_scenario(args: argparse.Namespace, name: str, option: str = "--scen
 
     overrides = dict(parse_set_option(o) for o in getattr(args, "overrides", []))
     calibration = getattr(args, "calibration", "shipped")
-    return load_scenario(name, overrides, option=option, calibration=None if calibration == "none" else calibration)
+    if calibration not in ("shipped", "none") and not Path(calibration).is_file():
+        raise CalcsimInputError(
+            f"--calibration: {calibration!r}: 'shipped', 'none' or the path of a calibration file"
+            " (calcsim calibrate --out DIR writes DIR/<scenario>.csv): file not found"
+        )
+    return load_scenario(
+        name,
+        overrides,
+        option=option,
+        calibration=None if calibration == "none" else Path(calibration) if calibration != "shipped" else "shipped",
+    )
 
 
 def out_error(out: Path, what: str, reason: str) -> CalcsimInputError:

@@ -141,6 +141,7 @@ class Scenario:
         raw = scenario_to_raw(self)
         for key, value in overrides.items():
             set_dotted(raw, key, value, origin)
+        raw["_calibration"] = tuple(c.with_overrides(set(overrides)) for c in self.calibration)
         return build_scenario(raw, origin=self.origin, base_dir=None)
 
 

@@ -20,7 +20,7 @@ import io
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,19 @@ class AppliedCalibration:
     draw: int
     prior_hash: str
     path: str = ""  # where it was read from (internal; not shown in reports)
+    parameters: tuple[str, ...] = ()  # the keys it set
+    overridden: tuple[str, ...] = ()  # those of them later replaced by an override (--set, replace())
 
     @property
     def label(self) -> str:
-        """``<file> (draw N)``."""
-        return f"{self.file} (draw {self.draw})"
+        """``<file> (draw N)``, with the overridden parameters when an override replaced some of them."""
+        over = f"; overridden: {', '.join(self.overridden)}" if self.overridden else ""
+        return f"{self.file} (draw {self.draw}{over})"
+
+    def with_overrides(self, keys: set[str] | frozenset[str]) -> AppliedCalibration:
+        """The same calibration, recording which of its parameters ``keys`` replaced."""
+        hit = tuple(k for k in self.parameters if k in keys and k not in self.overridden)
+        return replace(self, overridden=self.overridden + hit) if hit else self
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def load_scenario(
             applied.append(_apply(raw, level_path, cal))
     for key, value in (overrides or {}).items():
         set_dotted(raw, key, value, "--set")
-    raw["_calibration"] = tuple(applied)
+    raw["_calibration"] = tuple(c.with_overrides(set(overrides or {})) for c in applied)
     return build_scenario(raw, origin=str(path), base_dir=path.parent)
 
 
@@ -187,16 +187,22 @@ def _apply(raw: dict[str, Any], level_path: Path, cal: CalibrationFile) -> Appli
             raise CalcsimInputError(f"{cal.label}: parameters: {key!r}: not a parameter of {level_path.name}")
         value, prov, bd = raw[section][name]
         note = f"calibrated set {cal.label}, draw {draw} (nearest accepted)"
-        raw[section][name] = (float(best[key]), _calibrated(prov, note), bd)
+        raw[section][name] = (float(best[key]), _calibrated(prov, note, f"{cal.label} (draw {draw})"), bd)
     return AppliedCalibration(
-        scenario=start.name, file=cal.label, draw=draw, prior_hash=cal.meta["prior_hash"], path=str(cal.path)
+        scenario=start.name,
+        file=cal.label,
+        draw=draw,
+        prior_hash=cal.meta["prior_hash"],
+        path=str(cal.path),
+        parameters=tuple(cal.parameters),
     )
 
 
-def _calibrated(prov: Provenance, note: str) -> Provenance:
+def _calibrated(prov: Provenance, note: str, origin: str) -> Provenance:
+    """The provenance of a calibrated value: errors about it name the calibration file and draw."""
     from dataclasses import replace
 
-    return replace(prov, status="calibrated", note=note)
+    return replace(prov, status="calibrated", note=note, origin=origin)
 
 
 def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:

@@ -49,10 +49,12 @@ def calc_only_question(results, targets: pd.DataFrame | None = None) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        One row per denominator: ``measure, meaning, numerator, n, estimate, lower,
-        upper, interval, literature_lower, literature_upper, in_literature_band,
-        target, target_lower, target_upper, target_source`` (target columns empty when
-        the scenario has no target for that measure).
+        One row per denominator (three: recalls, screen-detected cancers by the reason for recall,
+        screen-detected cancers by mammographic presentation): ``measure, meaning,
+        numerator_count, denominator_count, denominator_label, estimate, lower, upper, interval,
+        literature_lower, literature_upper, in_literature_band, target, target_lower,
+        target_upper, target_source`` (target columns empty when the scenario has no target for
+        that measure). ``attrs``: scenario, scenario_hash, seed, women, calibration.
     """
     t = load_targets() if targets is None else targets
     band = t[t["kind"] == "band"]
@@ -101,7 +103,13 @@ def calc_only_question(results, targets: pd.DataFrame | None = None) -> pd.DataF
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs.update(
-        {"scenario": pooled.scenario, "scenario_hash": pooled.scenario_hash, "seed": pooled.seed, "women": pooled.women}
+        {
+            "scenario": pooled.scenario,
+            "scenario_hash": pooled.scenario_hash,
+            "seed": pooled.seed,
+            "women": pooled.women,
+            "calibration": pooled.calibration,
+        }
     )
     return out
 
@@ -118,7 +126,7 @@ def format_question(q: pd.DataFrame) -> str:
     a = q.attrs
     lines = [
         f"Calcification as the only sign — scenario {a.get('scenario')} ({a.get('scenario_hash')}), "
-        f"{a.get('women', 0):,} women, seed {a.get('seed')}",
+        f"{a.get('women', 0):,} women, seed {a.get('seed')}, calibration {a.get('calibration')}",
         f"Literature: {pct(q['literature_lower'].iloc[0])}–{pct(q['literature_upper'].iloc[0])}, quoted "
         f"without a denominator (Mordang et al. 2018). {len(q)} denominators fit the words:",
         "",

@@ -206,6 +206,8 @@ def compare(
             "b": sb.name,
             "a_hash": sa.hash,
             "b_hash": sb.hash,
+            "a_calibration": sa.calibration_label,
+            "b_calibration": sb.calibration_label,
             "seed": int(seed),
             "interval": "paired 95% (woman-level linearisation; common random numbers)",
         }

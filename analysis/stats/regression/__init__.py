@@ -1,6 +1,6 @@
 """Associations: odds ratios of recall and of microcalcification clusters on risk factors.
 
-MODEL.md §2 asks for odds ratios from logistic regression, with GEE (or
+docs/model.md §1.3: the question asks for odds ratios from logistic regression, with GEE (or
 cluster-robust errors) when a woman contributes several screens. Two methods:
 
 * ``method="glm"`` — a logistic GLM (statsmodels ``GLM``, Binomial family) on ONE
