@@ -91,6 +91,17 @@ def test_funnel_rejects_other_input():
         F.screening_funnel(pd.DataFrame({"x": [1]}))
 
 
+def test_funnel_screens_check_names_every_column_it_reads():
+    """The screens-table reader checks ``recalled`` with the others: one-line error, not a KeyError."""
+    from analysis.figures import funnel
+
+    cols = ("recalled", "recall_calc", "calc_only_recall", "biopsy", "screen_detected")
+    full = pd.DataFrame({c: [True, False] for c in cols})
+    assert sum(n for *_, n in funnel._rows_from_screens(full)) > 0
+    with pytest.raises(CalcsimInputError, match=r"^screening_funnel: no column 'recalled'; pass the screens table"):
+        funnel._rows_from_screens(full.drop(columns="recalled"))
+
+
 # ----------------------------------------------------------------------------- recall by stratum
 def test_recall_by_density(run, tmp_path):
     fig = F.recall_by(run.estimates(), "density")

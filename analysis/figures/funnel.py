@@ -26,7 +26,7 @@ def _rows_from_screens(x: pd.DataFrame) -> list[tuple[str, str, int]]:
     """``(stage, finding, count)`` of a screens table (every stage split by finding)."""
     need(
         x,
-        ("recall_calc", "calc_only_recall", "biopsy", "screen_detected"),
+        ("recalled", "recall_calc", "calc_only_recall", "biopsy", "screen_detected"),
         _WHERE,
         "pass the screens table of simulate(..., keep_screens=True)",
     )

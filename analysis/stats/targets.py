@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,18 +41,8 @@ def default_targets_path() -> Path:
     return data_dir() / "targets" / "targets.csv"
 
 
-def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Read and validate a targets file; add ``interval_lower``/``interval_upper``.
-
-    The interval is the Wilson 95% interval of the counts when the source gives
-    counts, else the published interval, else empty.
-
-    Raises
-    ------
-    CalcsimInputError
-        One line naming the file, row, column, value and what is allowed.
-    """
-    p = Path(path) if path is not None else default_targets_path()
+def _read(p: Path) -> pd.DataFrame:
+    """The file's columns :data:`COLUMNS`, text columns as strings and number columns as floats."""
     try:
         df = pd.read_csv(p, comment="#", dtype={"scenario": str, "measure": str, "note": str})
     except FileNotFoundError:
@@ -76,50 +67,76 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     if df["target"].duplicated().any():
         dup = df.loc[df["target"].duplicated(), "target"].iloc[0]
         raise input_error(str(p), "target", dup, "unique target names")
+    return df
+
+
+def _check_counts(p: Path, where: str, row: Any, scale: float) -> None:
+    """A row's numerator and denominator: both or neither, whole, consistent with its value."""
+    has_num, has_den = np.isfinite(row.numerator), np.isfinite(row.denominator)
+    if has_num != has_den:
+        raise input_error(
+            str(p), f"{where} numerator/denominator", [row.numerator, row.denominator], "both counts or neither"
+        )
+    if has_den and (
+        row.denominator <= 0
+        or not 0 <= row.numerator <= row.denominator
+        or row.numerator != int(row.numerator)
+        or row.denominator != int(row.denominator)
+    ):
+        raise input_error(
+            str(p),
+            f"{where} numerator/denominator",
+            [row.numerator, row.denominator],
+            "whole numbers with 0 <= numerator <= denominator, denominator > 0",
+        )
+    if has_den and abs(row.numerator / row.denominator * scale - row.value) > 5e-4 * scale:
+        raise input_error(
+            str(p),
+            f"{where} value",
+            row.value,
+            f"must equal numerator/denominator ({row.numerator / row.denominator * scale:.6g})",
+        )
+
+
+def _check_row(p: Path, i: int, row: Any, per: dict[str, float]) -> None:
+    """One target (row ``i``): its kind, its band, or its measure, value, counts and interval."""
+    where = f"row {i + 1} ({row.target})"
+    if row.kind not in KINDS:
+        raise input_error(
+            str(p), f"{where} kind", row.kind, f"one of {', '.join(KINDS)}{did_you_mean(str(row.kind), KINDS)}"
+        )
+    if row.kind == "band":
+        if not (np.isfinite(row.lower) and np.isfinite(row.upper)) or row.lower > row.upper:
+            raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "a band needs lower <= upper")
+        return
+    if row.measure not in MEASURE_NAMES:
+        raise input_error(
+            str(p), f"{where} measure", row.measure, f"a calcsim measure{did_you_mean(row.measure, MEASURE_NAMES)}"
+        )
+    scale = per[row.measure]
+    if not np.isfinite(row.value) or not 0 <= row.value <= scale:
+        raise input_error(str(p), f"{where} value", row.value, f"a number in [0, {scale:g}]")
+    _check_counts(p, where, row, scale)
+    if np.isfinite(row.lower) and np.isfinite(row.upper) and not row.lower <= row.value <= row.upper:
+        raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "an interval around value")
+
+
+def load_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read and validate a targets file; add ``interval_lower``/``interval_upper``.
+
+    The interval is the Wilson 95% interval of the counts when the source gives
+    counts, else the published interval, else empty.
+
+    Raises
+    ------
+    CalcsimInputError
+        One line naming the file, row, column, value and what is allowed.
+    """
+    p = Path(path) if path is not None else default_targets_path()
+    df = _read(p)
     per = {m.name: m.per for m in MEASURES}
     for i, row in enumerate(df.itertuples(index=False)):
-        where = f"row {i + 1} ({row.target})"
-        if row.kind not in KINDS:
-            raise input_error(
-                str(p), f"{where} kind", row.kind, f"one of {', '.join(KINDS)}{did_you_mean(str(row.kind), KINDS)}"
-            )
-        if row.kind == "band":
-            if not (np.isfinite(row.lower) and np.isfinite(row.upper)) or row.lower > row.upper:
-                raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "a band needs lower <= upper")
-            continue
-        if row.measure not in MEASURE_NAMES:
-            raise input_error(
-                str(p), f"{where} measure", row.measure, f"a calcsim measure{did_you_mean(row.measure, MEASURE_NAMES)}"
-            )
-        scale = per[row.measure]
-        if not np.isfinite(row.value) or not 0 <= row.value <= scale:
-            raise input_error(str(p), f"{where} value", row.value, f"a number in [0, {scale:g}]")
-        has_num, has_den = np.isfinite(row.numerator), np.isfinite(row.denominator)
-        if has_num != has_den:
-            raise input_error(
-                str(p), f"{where} numerator/denominator", [row.numerator, row.denominator], "both counts or neither"
-            )
-        if has_den and (
-            row.denominator <= 0
-            or not 0 <= row.numerator <= row.denominator
-            or row.numerator != int(row.numerator)
-            or row.denominator != int(row.denominator)
-        ):
-            raise input_error(
-                str(p),
-                f"{where} numerator/denominator",
-                [row.numerator, row.denominator],
-                "whole numbers with 0 <= numerator <= denominator, denominator > 0",
-            )
-        if has_den and abs(row.numerator / row.denominator * scale - row.value) > 5e-4 * scale:
-            raise input_error(
-                str(p),
-                f"{where} value",
-                row.value,
-                f"must equal numerator/denominator ({row.numerator / row.denominator * scale:.6g})",
-            )
-        if np.isfinite(row.lower) and np.isfinite(row.upper) and not row.lower <= row.value <= row.upper:
-            raise input_error(str(p), f"{where} lower/upper", [row.lower, row.upper], "an interval around value")
+        _check_row(p, i, row, per)
     lo = df["lower"].to_numpy(dtype=float).copy()
     hi = df["upper"].to_numpy(dtype=float).copy()
     counts = df["denominator"].notna().to_numpy()

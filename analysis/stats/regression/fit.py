@@ -196,6 +196,15 @@ def _table(fit: EngineFit, design: Design, data: _Data, attrs: dict[str, Any]) -
     return out
 
 
+def _fit(data: _Data, design: Design, method: str, engine: str, maxiter: int | None, first_only: bool) -> EngineFit:
+    """The GLM (cluster-robust by woman when she has several screens) or the GEE of the screens fitted."""
+    ys = data.y.astype(float)
+    if method == "glm":
+        clustered = not first_only and data.n_women < data.n_obs
+        return fit_glm(ys, design.x, data.groups if clustered else None, maxiter)
+    return fit_gee(ys, design.x, data.groups, engine, maxiter)
+
+
 def fit_odds_ratios(
     screens: pd.DataFrame,
     outcome: str = "recalled",
@@ -262,13 +271,7 @@ def fit_odds_ratios(
     _check_size(data, design.x.shape[1], method)
     if design.separation:
         raise fit_input_error(design.separation)
-    ys = data.y.astype(float)
-    if method == "glm":
-        clustered = not first_only and data.n_women < data.n_obs
-        fit = fit_glm(ys, design.x, data.groups if clustered else None, maxiter)
-    else:
-        fit = fit_gee(ys, design.x, data.groups, engine, maxiter)
-
+    fit = _fit(data, design, method, engine, maxiter, first_only)
     attrs = {
         "method": method,
         "outcome": outcome,
