@@ -13,7 +13,7 @@ from analysis import cli, load_scenario
 from analysis.calibration.abc import calibrate, calibrated_parameters
 from analysis.calibration.posterior import calibration_fit, run_posterior
 from analysis.calibration.sensitivity import one_way, sobol
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.io.paths import data_dir
 from analysis.model.simulation import simulate
 from analysis.scenario import read_calibration
@@ -160,6 +160,26 @@ def test_cli_errors_are_one_line(capsys, argv, fragment):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("calcsim: error:") and fragment in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("kw", "python", "flag"),
+    [
+        ({"draws": 1}, "draws=1: ", "--draws: 1: "),
+        ({"women": 0}, "women=0: ", "--women: 0: "),
+        ({"draws": 4, "rounds": 3}, "rounds=3: ", "--rounds: 3: "),
+        ({"params": ["reading.nope"]}, "params='reading.nope': ", "--params: 'reading.nope': "),
+        ({"targets": "none"}, "scenario='nl-biennial': ", "--scenario: 'nl-biennial': "),
+    ],
+)
+def test_bad_calibrate_arguments_name_the_python_argument(tmp_path, kw, python, flag):
+    """From Python the error names the argument (``draws=1``); on the command line, the flag (``--draws``)."""
+    if kw.get("targets") == "none":
+        kw = {"targets": load_targets().iloc[:0]}  # no target for the scenario
+    with pytest.raises(ArgumentError) as info:
+        calibrate("nl-biennial", out_dir=tmp_path, **kw)
+    assert str(info.value).startswith(python) and info.value.cli_message().startswith(flag)
+    assert "\n" not in str(info.value)
 
 
 def test_fit_without_calibration_is_a_clear_error(data_copy, capsys):

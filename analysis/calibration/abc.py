@@ -25,6 +25,11 @@ Every finished draw is appended (and flushed to disk) to
 ``<scenario>.csv.partial`` as soon as it is done, so an interrupted calibration
 resumes where it stopped; the final ``<out_dir>/<scenario>.csv`` (default ``calibration/`` in the
 working directory) is written atomically with the seed, version, targets and settings in its header.
+working directory) is written atomically with the seed, version, targets and settings in its header.
+
+The pieces: :mod:`analysis.calibration.targets_fit` (the targets' SDs and the distance of one
+draw) and :mod:`analysis.calibration.rounds` (Latin hypercube designs, the rounds, acceptance and
+importance weights); their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -40,23 +44,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.stats import qmc
 
 from analysis import __version__
+from analysis.calibration.rounds import Rounds, accept, importance_weights, lhs_draws
+from analysis.calibration.targets_fit import DEFAULT_RELATIVE_SD, evaluate, scenario_targets
 from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.io.atomic import atomic_write_text
 from analysis.io.commented_csv import read_commented_csv
-from analysis.model.results import MEASURES
-from analysis.model.simulation import simulate
 from analysis.scenario import Scenario, load_scenario
 from analysis.scenario.calibrated import prior_record
 from analysis.stats.targets import load_targets
 
+__all__ = [
+    "DEFAULT_OUT",
+    "DEFAULT_RELATIVE_SD",
+    "HEADER_KEYS",
+    "accept",
+    "calibrate",
+    "calibrated_parameters",
+    "evaluate",
+    "lhs_draws",
+    "scenario_targets",
+]
+
 #: Default output folder of :func:`calibrate`, relative to the working directory.
 DEFAULT_OUT = "calibration"
-#: Relative SD given to a published figure that comes with neither counts nor an interval (assumption).
-DEFAULT_RELATIVE_SD = 0.10
 HEADER_KEYS = (
     "scenario",
     "prior_hash",
@@ -70,6 +82,8 @@ HEADER_KEYS = (
     "targets",
     "parameters",
 )
+#: The old name of :func:`~analysis.calibration.rounds.importance_weights` (kept for existing callers).
+_importance_weights = importance_weights
 
 
 def calibrated_parameters(s: Scenario) -> list[tuple[str, float, float]]:
@@ -80,76 +94,6 @@ def calibrated_parameters(s: Scenario) -> list[tuple[str, float, float]]:
         if prov.status == "calibrated" and prov.range is not None and isinstance(value, float):
             out.append((key, *prov.range))
     return sorted(out)
-
-
-def scenario_targets(s: Scenario, targets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The point and upper-bound targets that apply to this scenario, with their SDs."""
-    t = load_targets() if targets is None else targets
-    t = t[(t["scenario"] == s.name) & t["kind"].isin(["point", "upper_bound"])].copy()
-    per = {m.name: m.per for m in MEASURES}
-    sd = np.full(len(t), np.nan)
-    how = np.empty(len(t), dtype=object)
-    for i, r in enumerate(t.itertuples(index=False)):
-        scale = per[r.measure]
-        if np.isfinite(r.denominator):
-            p = r.numerator / r.denominator
-            sd[i], how[i] = math.sqrt(max(p * (1 - p), 1e-12) / r.denominator) * scale, "binomial (counts)"
-        elif np.isfinite(r.lower) and np.isfinite(r.upper):
-            sd[i], how[i] = (r.upper - r.lower) / (2 * 1.959964), "published interval"
-        else:
-            sd[i], how[i] = DEFAULT_RELATIVE_SD * r.value, f"assumed {DEFAULT_RELATIVE_SD:.0%} relative SD"
-    t["target_sd"], t["target_sd_basis"] = sd, how
-    return t.reset_index(drop=True)
-
-
-def lhs_draws(params: Sequence[tuple[str, float, float]], draws: int, seed: int) -> pd.DataFrame:
-    """Latin hypercube sample of ``draws`` parameter sets over the prior ranges."""
-    sampler = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed))
-    unit = sampler.random(draws)
-    lo = np.array([p[1] for p in params])
-    hi = np.array([p[2] for p in params])
-    values = qmc.scale(unit, lo, hi) if np.all(hi > lo) else lo + unit * (hi - lo)
-    df = pd.DataFrame(values, columns=[p[0] for p in params])
-    df.insert(0, "draw", np.arange(draws))
-    return df
-
-
-def evaluate(s: Scenario, values: dict[str, float], targets: pd.DataFrame, women: int, seed: int) -> dict[str, Any]:
-    """Simulate one parameter set and score it against the targets.
-
-    Returns
-    -------
-    dict
-        ``distance`` and, per target, the model estimate (``<target>__model``) and
-        its z-score (``<target>__z``).
-    """
-    try:
-        scenario = s.replace(values, origin="calibration") if values else s
-    except CalcsimInputError as exc:  # a combination the model does not allow: rejected
-        out = {f"{r.target}__{k}": np.nan for r in targets.itertuples(index=False) for k in ("model", "z")}
-        return {**out, "distance": np.inf, "invalid": str(exc)}
-    e = simulate(scenario, women=women, seed=seed).estimates()
-    e = e[e["stratum"] == "all"].set_index("measure")
-    per = {m.name: m.per for m in MEASURES}
-    out: dict[str, Any] = {}
-    distance = 0.0
-    for r in targets.itertuples(index=False):
-        est, n = float(e.loc[r.measure, "estimate"]), int(e.loc[r.measure, "denominator_count"])
-        scale = per[r.measure]
-        p = est / scale if np.isfinite(est) else np.nan
-        model_sd = math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1)) * scale if np.isfinite(p) else np.inf
-        sd = math.sqrt(r.target_sd**2 + model_sd**2)
-        if not np.isfinite(est):
-            z = 10.0  # no denominator in the model (e.g. no screen-detected cancers): a bad fit
-        elif r.kind == "upper_bound":
-            z = max(0.0, (est - r.value) / sd)
-        else:
-            z = (est - r.value) / sd
-        out[f"{r.target}__model"] = est
-        out[f"{r.target}__z"] = z
-        distance += z * z
-    out["distance"] = distance
-    return out
 
 
 def _targets_sha(targets: pd.DataFrame) -> str:
@@ -220,11 +164,37 @@ def calibrate(
     free = _free_parameters(s, params)
     t = scenario_targets(s, load_targets() if targets is None else targets)
     if t.empty:
-        raise CalcsimInputError(f"--scenario: {s.name!r}: no targets for this scenario in the targets file")
+        raise ArgumentError("scenario", s.name, "no targets for this scenario in the targets file")
     out = Path(out_dir) if out_dir is not None else Path(DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     final, partial = out / f"{s.name}.csv", out / f"{s.name}.csv.partial"
-    meta = {
+    meta = _metadata(s, free, t, seed=seed, women=women, draws=draws, rounds=rounds, min_accepted=min_accepted)
+    with _writing(out):
+        done = _open_progress(partial, meta, restart)
+    run = Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
+    sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
+    boxes = _run_rounds(run, sizes, done, out, stop_after, progress)
+    _, all_rows = read_commented_csv(partial)
+    if len(all_rows) < draws:
+        all_rows.attrs.update(meta)
+        return all_rows  # interrupted on purpose (stop_after): resume later
+    with _writing(out):
+        return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+
+
+def _metadata(
+    s: Scenario,
+    free: list[tuple[str, float, float]],
+    t: pd.DataFrame,
+    *,
+    seed: int,
+    women: int,
+    draws: int,
+    rounds: int,
+    min_accepted: int,
+) -> dict[str, Any]:
+    """The header of the progress and final files (:data:`HEADER_KEYS` must match to resume)."""
+    return {
         "scenario": s.name,
         "prior_hash": s.hash,
         "version": __version__,
@@ -238,26 +208,25 @@ def calibrate(
         "parameters": " ".join(p[0] for p in free),
         "prior_values": prior_record(s.values(), dict(s.tables)),
     }
-    with _writing(out):
-        done = _open_progress(partial, meta, restart)
-    run = _Rounds(s, free, t, women, seed, min_accepted, partial, map_fn)
+
+
+def _run_rounds(
+    run: Rounds, sizes: list[int], done: pd.DataFrame, out: Path, stop_after: int | None, progress: bool
+) -> list[np.ndarray]:
+    """Run the rounds (each saving its draws as they finish) until done or ``stop_after`` new draws; the boxes."""
     from tqdm import tqdm
 
-    bar = tqdm(total=draws - len(done), desc=f"calibrate {s.name}", unit="draw", disable=not progress, leave=False)
+    bar = tqdm(
+        total=sum(sizes) - len(done), desc=f"calibrate {run.s.name}", unit="draw", disable=not progress, leave=False
+    )
     budget, boxes = np.inf if stop_after is None else stop_after, []
-    sizes = [draws // rounds + (1 if r < draws % rounds else 0) for r in range(rounds)]
     for r, n_r in enumerate(sizes):
         with _writing(out):
             done, budget = run.round(r, n_r, sum(sizes[:r]), done, boxes, budget, bar)
         if budget <= 0:
             break
     bar.close()
-    _, all_rows = read_commented_csv(partial)
-    if len(all_rows) < draws:
-        all_rows.attrs.update(meta)
-        return all_rows  # interrupted on purpose (stop_after): resume later
-    with _writing(out):
-        return _finish(all_rows, boxes, sizes, free, t, min_accepted, meta, partial, final)
+    return boxes
 
 
 @contextlib.contextmanager
@@ -275,10 +244,13 @@ def _writing(out: Path) -> Iterator[None]:
 
 
 def _check_design(draws: int, women: int, rounds: int) -> None:
-    if draws < 2 or women < 1:
-        raise CalcsimInputError(f"--draws/--women: {draws}/{women}: need draws >= 2 and women >= 1")
+    """Refuse a design that cannot calibrate, naming the argument (:class:`ArgumentError`)."""
+    if draws < 2:
+        raise ArgumentError("draws", draws, "a whole number >= 2")
+    if women < 1:
+        raise ArgumentError("women", women, "a whole number >= 1")
     if rounds < 1 or draws < 2 * rounds:
-        raise CalcsimInputError(f"--rounds: {rounds}: a whole number >= 1 with at least 2 draws per round")
+        raise ArgumentError("rounds", rounds, "a whole number >= 1 with at least 2 draws per round")
 
 
 def _free_parameters(s: Scenario, params: Sequence[str] | None) -> list[tuple[str, float, float]]:
@@ -288,9 +260,8 @@ def _free_parameters(s: Scenario, params: Sequence[str] | None) -> list[tuple[st
         known = {p[0] for p in all_params}
         unknown = [k for k in params if k not in known]
         if unknown:
-            raise CalcsimInputError(
-                f"--params: {unknown[0]!r}: not a calibrated parameter of {s.name}; "
-                f"calibrated: {', '.join(sorted(known))}"
+            raise ArgumentError(
+                "params", unknown[0], f"not a calibrated parameter of {s.name}; calibrated: {', '.join(sorted(known))}"
             )
         all_params = [p for p in all_params if p[0] in set(params)]
     if not all_params:
@@ -322,72 +293,6 @@ def _open_progress(partial: Path, meta: dict[str, Any], restart: bool) -> pd.Dat
     return pd.DataFrame()
 
 
-class _Rounds:
-    """Evaluates the draws of each sequential round, saving every finished draw at once."""
-
-    def __init__(
-        self,
-        s: Scenario,
-        free: list[tuple[str, float, float]],
-        t: pd.DataFrame,
-        women: int,
-        seed: int,
-        min_accepted: int,
-        partial: Path,
-        map_fn: Callable[[Callable, list], list] | None,
-    ) -> None:
-        self.s, self.free, self.t, self.women, self.seed = s, free, t, women, seed
-        self.min_accepted, self.partial = min_accepted, partial
-        self.keys = [p[0] for p in free]
-        self.columns = [
-            "draw",
-            "round",
-            *self.keys,
-            "distance",
-            *[f"{x}__{k}" for x in t["target"] for k in ("model", "z")],
-        ]
-        self.mapper = map_fn or (lambda fn, items: [fn(i) for i in items])
-        self.batch = 8 if map_fn is not None else 1
-
-    def round(
-        self, r: int, n_r: int, first_id: int, done: pd.DataFrame, boxes: list[np.ndarray], budget: float, bar: Any
-    ) -> tuple[pd.DataFrame, float]:
-        """Run round ``r`` (its proposal box depends only on earlier rounds: resumable)."""
-        earlier = done[done["round"] < r] if not done.empty else done
-        box = (
-            _proposal_box(self.free, earlier, n_targets=len(self.t), min_accepted=self.min_accepted)
-            if r
-            else np.array([[p[1], p[2]] for p in self.free])
-        )
-        boxes.append(box)
-        design = lhs_draws([(k, lo, hi) for k, (lo, hi) in zip(self.keys, box, strict=True)], n_r, self.seed + r)
-        design["draw"] += first_id
-        have = set(done["draw"]) if not done.empty else set()
-        todo = [d for d in design["draw"] if d not in have]
-        design = design.set_index("draw")
-        for start in range(0, len(todo), self.batch):
-            if budget <= 0:
-                break
-            chunk = todo[start : start + min(self.batch, int(min(budget, self.batch)))]
-            items = [
-                (self.s, {k: float(design.loc[d, k]) for k in self.keys}, self.t, self.women, self.seed) for d in chunk
-            ]
-            results = self.mapper(_evaluate_item, items)
-            rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
-            with self.partial.open("a", encoding="utf-8") as fh:
-                rows[self.columns].to_csv(fh, header=done.empty, index=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            done = (
-                pd.concat([done, rows[self.columns]], ignore_index=True)
-                if not done.empty
-                else rows[self.columns].copy()
-            )
-            budget -= len(chunk)
-            bar.update(len(chunk))
-        return done, budget
-
-
 def _finish(
     all_rows: pd.DataFrame,
     boxes: list[np.ndarray],
@@ -402,7 +307,7 @@ def _finish(
     """Weights, acceptance and the final file (written atomically; the progress file removed)."""
     keys = [p[0] for p in free]
     all_rows = all_rows.sort_values("draw").reset_index(drop=True)
-    all_rows["weight"] = _importance_weights(all_rows[keys].to_numpy(), boxes, sizes, free)
+    all_rows["weight"] = importance_weights(all_rows[keys].to_numpy(), boxes, sizes, free)
     result = accept(all_rows, n_targets=len(t), min_accepted=min_accepted)
     w = np.where(result["accepted"], result["weight"], 0.0)
     result["weight"] = w / w.sum()
@@ -422,52 +327,3 @@ def _finish(
     partial.unlink(missing_ok=True)
     result.attrs.update(meta)
     return result
-
-
-def _proposal_box(
-    free: Sequence[tuple[str, float, float]], rows: pd.DataFrame, n_targets: int, min_accepted: int
-) -> np.ndarray:
-    """Box around the draws accepted so far, widened by half its width (at least 5% of the prior), in the prior."""
-    prior = np.array([[p[1], p[2]] for p in free])
-    acc = accept(rows.reset_index(drop=True), n_targets=n_targets, min_accepted=min_accepted)
-    x = acc.loc[acc["accepted"], [p[0] for p in free]].to_numpy()
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = np.maximum(0.5 * (hi - lo), 0.05 * (prior[:, 1] - prior[:, 0]))
-    return np.column_stack([np.maximum(lo - pad, prior[:, 0]), np.minimum(hi + pad, prior[:, 1])])
-
-
-def _importance_weights(
-    x: np.ndarray, boxes: list[np.ndarray], sizes: list[int], free: Sequence[tuple[str, float, float]]
-) -> np.ndarray:
-    """Prior / proposal density of every draw (uniform prior; the proposal mixes the rounds' uniform boxes)."""
-    prior = np.array([[p[1], p[2]] for p in free])
-    width = prior[:, 1] - prior[:, 0]
-    density = np.zeros(len(x))
-    for box, n in zip(boxes, sizes, strict=True):
-        vol = float(np.prod((box[:, 1] - box[:, 0]) / width))
-        inside = np.all((x >= box[:, 0] - 1e-12) & (x <= box[:, 1] + 1e-12), axis=1)
-        density += inside * (n / sum(sizes)) / vol
-    return 1.0 / density
-
-
-def _evaluate_item(item: tuple) -> dict[str, Any]:
-    s, values, t, women, seed = item
-    return evaluate(s, values, t, women, seed)
-
-
-def accept(df: pd.DataFrame, n_targets: int, min_accepted: int = 10, level: float = 0.95) -> pd.DataFrame:
-    """ABC rejection: accept distances below the chi-square ``level`` point (df = targets)."""
-    tol = float(stats.chi2.ppf(level, n_targets))
-    accepted = df["distance"].to_numpy() <= tol
-    kind = f"chi-square {level:.0%} (df={n_targets})"
-    if accepted.sum() < min(min_accepted, len(df)):
-        k = min(min_accepted, len(df))
-        order = np.argsort(df["distance"].to_numpy(), kind="stable")
-        accepted = np.zeros(len(df), dtype=bool)
-        accepted[order[:k]] = True
-        tol = float(df["distance"].to_numpy()[order[k - 1]])
-        kind = f"nearest {k} (none or too few within the chi-square {level:.0%} point)"
-    out = df.copy()
-    out["accepted"] = accepted
-    out.attrs.update({"acceptance": kind, "tolerance": tol})
-    return out

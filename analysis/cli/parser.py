@@ -3,6 +3,10 @@
 Every subcommand has a one-line ``help`` (listed by ``calcsim --help``) and a ``description``
 (shown by ``calcsim COMMAND --help``); every option says what it does and its default. Only
 light modules are imported here, so that ``calcsim --help`` stays fast.
+
+The options several subcommands share are in :mod:`analysis.cli.parser_options`, the subcommands
+about the model's parameters (calibrate, fit, validate, sensitivity) in :mod:`analysis.cli.parser_model`;
+their names are importable from here too.
 """
 
 from __future__ import annotations
@@ -11,9 +15,49 @@ import argparse
 from pathlib import Path
 
 from analysis import __version__
+from analysis.cli.parser_model import add_calibrate, add_fit, add_sensitivity, add_validate
+from analysis.cli.parser_options import (
+    STRATA_HELP,
+    add_by,
+    add_calibration,
+    add_command,
+    add_json,
+    add_replicates,
+    add_scaleout,
+    add_scenario,
+    add_seed,
+    add_set,
+    add_women,
+)
 
-#: Columns ``--by`` accepts (checked by :func:`analysis.model.results.check_strata` when a command runs).
-STRATA_HELP = "round, age_group, menopause, family_history, brca, breastfeeding, density, parity"
+__all__ = [
+    "EPILOG",
+    "STRATA_HELP",
+    "SUBCOMMANDS",
+    "add_by",
+    "add_calc_only",
+    "add_calibrate",
+    "add_calibration",
+    "add_check",
+    "add_command",
+    "add_compare",
+    "add_fit",
+    "add_json",
+    "add_replicates",
+    "add_report",
+    "add_run",
+    "add_scaleout",
+    "add_scenario",
+    "add_scenarios",
+    "add_seed",
+    "add_sensitivity",
+    "add_set",
+    "add_table",
+    "add_teach",
+    "add_validate",
+    "add_women",
+    "build_parser",
+]
 
 EPILOG = """\
 examples:
@@ -23,121 +67,6 @@ examples:
   calcsim compare us-annual nl-biennial          paired differences on the same women
   calcsim COMMAND --help                         the options of one command
 """
-
-
-def add_command(sub: argparse._SubParsersAction, name: str, summary: str, details: str = "") -> argparse.ArgumentParser:
-    """A subcommand whose one-line ``summary`` is listed by ``--help`` and opens its own help.
-
-    ``summary`` goes through argparse's ``%`` formatting (write ``%%`` for a percent sign);
-    ``details``, if given, is a second paragraph of the subcommand's own ``--help``.
-    """
-    text = summary.replace("%%", "%")
-    description = text[0].upper() + text[1:] + "." + (f" {details}" if details else "")
-    return sub.add_parser(name, help=summary, description=description)
-
-
-def add_women(p: argparse.ArgumentParser, default: int, what: str = "women in the simulated cohort") -> None:
-    """``--women N`` with its default in the help."""
-    p.add_argument("--women", type=int, default=default, metavar="N", help=f"{what} (default: %(default)s)")
-
-
-def add_seed(p: argparse.ArgumentParser, default: int, note: str = "") -> None:
-    """``--seed S``: the same seed gives the same results."""
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=default,
-        metavar="S",
-        help="random seed; the same seed gives the same results (default: %(default)s"
-        + (f"; {note}" if note else "")
-        + ")",
-    )
-
-
-def add_json(p: argparse.ArgumentParser, what: str = "the estimates") -> None:
-    """``--json``: machine-readable output instead of the table."""
-    p.add_argument(
-        "--json", action="store_true", help=f"print {what} as JSON on stdout instead of the table (default: the table)"
-    )
-
-
-def add_by(p: argparse.ArgumentParser) -> None:
-    """``--by COLUMN`` (repeatable)."""
-    p.add_argument(
-        "--by",
-        action="append",
-        default=[],
-        metavar="COLUMN",
-        help=f"also split every measure by this column (repeatable; default: no split, only the "
-        f"'all' row): {STRATA_HELP}",
-    )
-
-
-def add_replicates(p: argparse.ArgumentParser) -> None:
-    """``--replicates R``."""
-    p.add_argument(
-        "--replicates",
-        type=int,
-        default=1,
-        metavar="R",
-        help="run R independent replicates of --women each (their seeds derived from --seed) and add "
-        "the spread across replicates to the interval of the pooled counts (default: %(default)s,"
-        " one run)",
-    )
-
-
-def add_calibration(p: argparse.ArgumentParser) -> None:
-    """``--calibration shipped|none|PATH``."""
-    p.add_argument(
-        "--calibration",
-        default="shipped",
-        metavar="shipped|none|PATH",
-        help="calibrated values to apply: 'shipped' (the files in data/calibration/), 'none' (the "
-        "values written in the scenario files) or the path of a file written by calcsim "
-        "calibrate --out (default: %(default)s)",
-    )
-
-
-def add_scenario(p: argparse.ArgumentParser, default: str = "nl-biennial") -> None:
-    """``--scenario``, ``--set`` and ``--calibration``: the scenario a command runs."""
-    p.add_argument(
-        "--scenario",
-        default=default,
-        help="shipped scenario name (see calcsim scenarios) or path to a TOML file (default: %(default)s)",
-    )
-    add_set(p)
-    add_calibration(p)
-
-
-def add_set(p: argparse.ArgumentParser) -> None:
-    """``--set KEY=VALUE`` (repeatable)."""
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one parameter of the scenario, e.g. --set programme.interval_years=3 "
-        "(repeatable; default: no overrides)",
-    )
-
-
-def add_scaleout(p: argparse.ArgumentParser) -> None:
-    """``--workers`` and ``--scheduler``: where the simulations run."""
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="K",
-        help="run the simulations in K worker processes on this machine, with Dask; at most its CPU "
-        "cores (default: %(default)s, i.e. serially in this process)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on the machines of an existing Dask scheduler, e.g. tcp://host:8786 "
-        "(default: none, run on this machine)",
-    )
 
 
 def add_run(sub: argparse._SubParsersAction) -> None:
@@ -180,129 +109,6 @@ def add_run(sub: argparse._SubParsersAction) -> None:
         "parameter uncertainty (default: only the shipped calibrated values)",
     )
     add_scaleout(run)
-
-
-def add_calibrate(sub: argparse._SubParsersAction) -> None:
-    """``calcsim calibrate``."""
-    cal = add_command(
-        sub,
-        "calibrate",
-        "fit a scenario's calibrated parameters to its targets",
-        "Parameter sets are drawn by Latin hypercube sampling (an even spread over each "
-        "parameter's range), each is simulated, and the sets closest to the targets are kept "
-        "(approximate Bayesian computation). Progress is saved and resumed.",
-    )
-    cal.add_argument(
-        "--scenario", default="nl-biennial", help="shipped scenario name or path to a TOML file (default: %(default)s)"
-    )
-    cal.add_argument(
-        "--draws",
-        type=int,
-        default=200,
-        metavar="N",
-        help="parameter sets drawn by Latin hypercube sampling (default: %(default)s)",
-    )
-    add_women(cal, 50_000, "women simulated for each parameter set")
-    add_seed(cal, 2026)
-    cal.add_argument(
-        "--params", nargs="+", metavar="KEY", help="calibrate only these calibrated parameters (default: all of them)"
-    )
-    cal.add_argument(
-        "--rounds",
-        type=int,
-        default=3,
-        metavar="N",
-        help="sequential rounds; later rounds sample around the sets accepted so far (default: %(default)s)",
-    )
-    cal.add_argument(
-        "--restart", action="store_true", help="discard saved progress instead of resuming (default: resume)"
-    )
-    cal.add_argument(
-        "--out",
-        type=Path,
-        default=Path("calibration"),
-        metavar="DIR",
-        help="folder for <scenario>.csv (default: %(default)s/ in the working directory; copying it"
-        " into data/calibration/ makes it the shipped calibration, see the README)",
-    )
-    add_scaleout(cal)
-
-
-def add_fit(sub: argparse._SubParsersAction) -> None:
-    """``calcsim fit``."""
-    fit = add_command(
-        sub,
-        "fit",
-        "calibration fit: each target beside the model's value",
-        "Runs every accepted calibrated parameter set and prints each target with its published "
-        "interval, the model's value and the model's range across the sets.",
-    )
-    add_scenario(fit)
-    add_women(fit, 50_000, "women simulated for each parameter set")
-    add_seed(fit, 7, "not the calibration's seed, so the fit is out of sample")
-    fit.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="write calibration_fit.csv and calibration_fit.png here (default: none, print only)",
-    )
-    add_scaleout(fit)
-
-
-def add_validate(sub: argparse._SubParsersAction) -> None:
-    """``calcsim validate``."""
-    val = add_command(
-        sub,
-        "validate",
-        "compare the model with held-out US screening data",
-        "Recall and cancer detection by age group and breast density, beside the performance "
-        "tables of the Breast Cancer Surveillance Consortium (BCSC), which the calibration does "
-        "not use.",
-    )
-    add_scenario(val, default="us-annual")
-    add_women(val, 200_000)
-    add_seed(val, 7, "not the calibration's seed")
-    val.add_argument(
-        "--out", type=Path, metavar="DIR", help="write validation_bcsc.csv here (default: none, print only)"
-    )
-    add_scaleout(val)
-
-
-def add_sensitivity(sub: argparse._SubParsersAction) -> None:
-    """``calcsim sensitivity``."""
-    sens = add_command(
-        sub,
-        "sensitivity",
-        "how recall and calc-only shares depend on each parameter",
-        "Method one-way: each parameter set to the ends of its range in turn (a tornado plot); "
-        "method sobol: all parameters varied together, and the share of the output's variance "
-        "due to each (Sobol indices).",
-    )
-    add_scenario(sens)
-    sens.add_argument(
-        "--method",
-        choices=["one-way", "sobol", "both"],
-        default="both",
-        help="one-way, sobol or both (default: %(default)s)",
-    )
-    add_women(sens, 10_000, "women simulated for each run")
-    add_seed(sens, 2026)
-    sens.add_argument(
-        "--samples", type=int, default=32, metavar="N", help="Sobol base samples, a power of 2 (default: %(default)s)"
-    )
-    sens.add_argument(
-        "--params",
-        nargs="+",
-        metavar="KEY",
-        help="parameters to vary (default: every parameter with a range; for Sobol the calibrated ones)",
-    )
-    sens.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="write one_way.csv, sobol.csv and tornado PNGs here (default: none, print only)",
-    )
-    add_scaleout(sens)
 
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
