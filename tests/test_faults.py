@@ -246,11 +246,12 @@ def test_scheduler_that_is_not_dask_is_one_line(capsys, server):
 def test_scheduler_that_never_answers_times_out_in_time():
     with tcp_server(silent) as address:
         t0 = time.perf_counter()
-        with pytest.raises(CalcsimInputError) as err:
+        with pytest.raises(ArgumentError) as err:
             with dask_client(scheduler=address, timeout_s=1):
                 pass
         elapsed = time.perf_counter() - t0
-    assert str(err.value).startswith(f"--scheduler: {address!r}: no Dask scheduler reachable within 1s (")
+    assert str(err.value).startswith(f"scheduler={address!r}: no Dask scheduler reachable within 1s (")
+    assert err.value.cli_message().startswith(f"--scheduler: {address!r}: no Dask scheduler reachable within 1s (")
     assert elapsed < 1 + 2  # the timeout bounds the whole probe, handshake included
 
 

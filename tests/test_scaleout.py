@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import load_scenario
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.model.simulation import block_sizes, simulate
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scaleout import chunk_blocks_for, chunk_ranges, dask_client, map_parameter_sets, simulate_distributed
@@ -98,7 +98,7 @@ def test_distributed_run_checks_its_arguments(client):
         simulate_distributed(client, "nl-biennial", 0, SEED)
     with pytest.raises(CalcsimInputError, match="^by='rounds': "):
         simulate_distributed(client, "nl-biennial", 10, SEED, by=["rounds"])
-    with pytest.raises(CalcsimInputError, match="chunk_blocks"):
+    with pytest.raises(ArgumentError, match="^chunk_blocks=0: a whole number >= 1$"):
         simulate_distributed(client, "nl-biennial", 10, SEED, chunk_blocks=0)
 
 
@@ -165,33 +165,45 @@ def test_map_parameter_sets_raises_the_task_error(client):
 def test_unreachable_scheduler_is_a_quick_one_line_error():
     address = "tcp://127.0.0.1:1"  # loopback, nothing listens on port 1
     t0 = time.perf_counter()
-    with pytest.raises(CalcsimInputError) as err:
+    with pytest.raises(ArgumentError) as err:
         with dask_client(scheduler=address):
             pass
     elapsed = time.perf_counter() - t0
     assert elapsed < 10
     msg = str(err.value)
     assert "\n" not in msg
-    assert msg.startswith(f"--scheduler: {address!r}: no Dask scheduler reachable within 5s (")
+    assert msg.startswith(f"scheduler={address!r}: no Dask scheduler reachable within 5s (")
+    assert err.value.cli_message().startswith(f"--scheduler: {address!r}: no Dask scheduler reachable within 5s (")
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "match", "flag"),
     [
-        ({"workers": 0}, "--workers: 0: a whole number >= 1"),
-        ({"workers": -2}, "--workers"),
-        ({"workers": 2.5}, "--workers"),
-        ({"workers": 10_000}, "--workers: 10000: at most "),
-        ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "one or the other"),
-        ({"scheduler": "nonsense://127.0.0.1:1"}, "not a Dask scheduler address"),
-        ({"scheduler": "tcp://127.0.0.1:notaport"}, "not a Dask scheduler address"),
-        ({"scheduler": ""}, "a Dask scheduler address"),
+        ({"workers": 0}, "^workers=0: a whole number >= 1", "--workers: 0: "),
+        ({"workers": -2}, "^workers=-2: ", "--workers: -2: "),
+        ({"workers": 2.5}, "^workers=2.5: ", "--workers: 2.5: "),
+        ({"workers": 10_000}, "^workers=10000: at most .* scheduler", "--workers: 10000: at most "),
+        ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "^workers=2: .*one or the other", "--workers: 2: "),
+        (
+            {"scheduler": "nonsense://127.0.0.1:1"},
+            "^scheduler='nonsense://127.0.0.1:1': not a Dask scheduler address",
+            "--scheduler: 'nonsense://",
+        ),
+        (
+            {"scheduler": "tcp://127.0.0.1:notaport"},
+            "^scheduler='tcp://127.0.0.1:notaport': not a Dask scheduler address",
+            "--scheduler: 'tcp://",
+        ),
+        ({"scheduler": ""}, "^scheduler='': a Dask scheduler address", "--scheduler: '': "),
+        ({"timeout_s": 0}, "^timeout_s=0: a number of seconds > 0", "--timeout-s: 0: "),
     ],
 )
-def test_bad_cluster_options_are_one_line_errors(kwargs, match):
+def test_bad_cluster_options_are_one_line_errors(kwargs, match, flag):
+    """From Python the error names the argument (``workers=0: ...``); on the command line, the flag."""
     t0 = time.perf_counter()
-    with pytest.raises(CalcsimInputError, match=match) as err:
+    with pytest.raises(ArgumentError, match=match) as err:
         with dask_client(**kwargs):
             pass
     assert "\n" not in str(err.value)
+    assert err.value.cli_message().startswith(flag)
     assert time.perf_counter() - t0 < 2

@@ -10,7 +10,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import load_scenario
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError
 from analysis.model.results import SCREEN_COLUMNS
 from analysis.stats.regression import fit_odds_ratios
 from analysis.teach import COLUMNS, HIDDEN, export_coursework
@@ -167,9 +167,11 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     out = tmp_path / "course"
     out.mkdir()
     (out / "marks.xlsx").write_text("precious")
-    with pytest.raises(CalcsimInputError, match="not empty.*--overwrite") as info:
+    with pytest.raises(ArgumentError, match=r"^out_dir='.*': folder exists and is not empty.*overwrite=True") as info:
         export_coursework(out, 1, 1, women=500)
     assert "\n" not in str(info.value)
+    assert info.value.cli_message().startswith(f"DIR: {str(out)!r}: folder exists and is not empty")
+    assert "--overwrite" in info.value.cli_message()
     assert (out / "marks.xlsx").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
     export_coursework(out, 1, 1, women=500, overwrite=True)
@@ -184,8 +186,24 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     export_coursework(empty, 1, 1, women=500)  # an empty folder is fine
     for bad in ({"students": 0}, {"students": 1.5}, {"seed": -1}, {"women": 10}):
         args = {"students": 1, "seed": 1, "women": 500, **bad}
-        with pytest.raises(CalcsimInputError):
+        ((name, value),) = bad.items()
+        with pytest.raises(ArgumentError, match=f"^{name}={value!r}: ") as info:
             export_coursework(tmp_path / "bad", args.pop("students"), args.pop("seed"), **args)
+        assert info.value.cli_message().startswith(f"--{name}: {value!r}: ")
+
+
+def test_command_line_errors_name_the_flag(tmp_path, capsys):
+    from analysis import cli
+
+    rc = cli.main(["teach", "export", str(tmp_path / "c"), "--students", "0", "--seed", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err == "calcsim: error: --students: 0: a whole number between 1 and 9999\n", err
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "marks.xlsx").write_text("precious")
+    rc = cli.main(["teach", "export", str(tmp_path / "full"), "--students", "1", "--seed", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith(f"calcsim: error: DIR: {str(tmp_path / 'full')!r}: folder exists"), err
+    assert "--overwrite" in err and "\n" not in err[:-1]
 
 
 def test_columns_are_documented_against_the_screens_table():

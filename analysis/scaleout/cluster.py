@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.errors import CalcsimInputError
+from analysis.errors import ArgumentError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -50,13 +50,15 @@ def available_cores() -> int:
 def _check_workers(workers: object, local: bool = True) -> int:
     """A whole number >= 1; for a local cluster at most :func:`available_cores` (more would only compete)."""
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise CalcsimInputError(f"--workers: {workers!r}: a whole number >= 1 (1 runs serially)")
+        raise ArgumentError("workers", workers, "a whole number >= 1 (1 runs serially)")
     cores = available_cores()
     if local and workers > cores:
-        raise CalcsimInputError(
-            f"--workers: {int(workers)}: at most {cores}, the CPU cores available to this process "
-            "on this machine; to use more, start a Dask cluster on more machines and pass its "
-            "scheduler's address with --scheduler"
+        raise ArgumentError(
+            "workers",
+            int(workers),
+            f"at most {cores}, the CPU cores available to this process on this machine; to use more, "
+            "start a Dask cluster on more machines and pass its scheduler's address as scheduler "
+            "(--scheduler on the command line)",
         )
     return int(workers)
 
@@ -68,25 +70,28 @@ def _check_timeout(timeout_s: object) -> float:
         or not math.isfinite(timeout_s)
         or timeout_s <= 0
     ):
-        raise CalcsimInputError(f"timeout_s: {timeout_s!r}: a number of seconds > 0")
+        raise ArgumentError("timeout_s", timeout_s, "a number of seconds > 0")
     return float(timeout_s)
 
 
-def _check_address(address: object) -> str:
-    """The address, or :class:`CalcsimInputError` unless it parses as a Dask address (scheme, host and port)."""
+def _check_address(address: object, argument: str = "address") -> str:
+    """The address, or :class:`ArgumentError` unless it parses as a Dask address (scheme, host and port)."""
     from distributed.comm.addressing import get_address_host_port, parse_address
     from distributed.comm.registry import get_backend
 
     if not isinstance(address, str) or not address.strip():
-        raise CalcsimInputError(f"--scheduler: {address!r}: a Dask scheduler address such as tcp://host:8786")
+        raise ArgumentError(argument, address, "a Dask scheduler address such as tcp://host:8786", flag="--scheduler")
     try:
         scheme, _ = parse_address(address)
         get_backend(scheme)
         if scheme != "inproc":  # in-process addresses have no host and port
             get_address_host_port(address)
     except (ValueError, TypeError) as exc:
-        raise CalcsimInputError(
-            f"--scheduler: {address!r}: not a Dask scheduler address ({one_line(exc)}); expected e.g. tcp://host:8786"
+        raise ArgumentError(
+            argument,
+            address,
+            f"not a Dask scheduler address ({one_line(exc)}); expected e.g. tcp://host:8786",
+            flag="--scheduler",
         ) from None
     return address
 
@@ -114,15 +119,20 @@ def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
 
     Raises
     ------
-    CalcsimInputError
-        One line: the address is malformed, nothing answered in time, or what answered is not a
-        Dask scheduler.
+    ArgumentError
+        One line naming ``address`` (``--scheduler`` on the command line): the address is
+        malformed, nothing answered in time, or what answered is not a Dask scheduler.
     """
+    _probe_scheduler(address, timeout_s, "address")
+
+
+def _probe_scheduler(address: str, timeout_s: float, argument: str) -> None:
+    """:func:`probe_scheduler`, its errors naming the Python argument ``argument``."""
     from distributed.comm import connect
     from distributed.security import Security
 
     timeout_s = _check_timeout(timeout_s)
-    address = _check_address(address)
+    address = _check_address(address, argument)
 
     async def _probe() -> None:
         # TLS settings, if any, from the Dask configuration, as a Client would use them
@@ -150,23 +160,31 @@ def probe_scheduler(address: str, timeout_s: float = 5.0) -> None:
     thread.join(timeout_s + 5.0)
     if thread.is_alive():
         failure.append(TimeoutError(f"no answer after {timeout_s:g} s"))
-    if not failure:
-        return
-    exc = failure[0]
+    if failure:
+        raise _probe_failure(failure[0], address, timeout_s, argument)
+
+
+def _probe_failure(exc: BaseException, address: str, timeout_s: float, argument: str) -> BaseException:
+    """The error to raise for a failed probe: a one-line :class:`ArgumentError`, else ``exc`` itself."""
     if isinstance(exc, TimeoutError) and not str(exc):  # asyncio.wait_for: connected or not, no full answer
         exc = TimeoutError(f"no complete answer after {timeout_s:g} s")
     if isinstance(exc, OSError | TimeoutError):
-        raise CalcsimInputError(
-            f"--scheduler: {address!r}: no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})"
+        return ArgumentError(
+            argument,
+            address,
+            f"no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})",
+            flag="--scheduler",
         )
     if isinstance(exc, Exception):  # garbage read as a message (e.g. a 3 EiB frame length), a wrong reply ...
         reason = str(exc) if isinstance(exc, _NotAScheduler) else f"{type(exc).__name__}: {one_line(exc, 120)}"
-        raise CalcsimInputError(
-            f"--scheduler: {address!r}: something answers there, but not a Dask scheduler "
-            f"({reason}); expected the address of a running `dask scheduler`, e.g. "
-            "tcp://host:8786"
+        return ArgumentError(
+            argument,
+            address,
+            f"something answers there, but not a Dask scheduler ({reason}); expected the address of a "
+            "running `dask scheduler`, e.g. tcp://host:8786",
+            flag="--scheduler",
         )
-    raise exc
+    return exc
 
 
 @contextlib.contextmanager
@@ -250,8 +268,9 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
 
     Raises
     ------
-    CalcsimInputError
-        One line: ``workers < 1`` or more than :func:`available_cores` (for a local cluster),
+    ArgumentError
+        One line naming the argument (``workers=...``; ``--workers`` on the command line):
+        ``workers < 1`` or more than :func:`available_cores` (for a local cluster),
         both ``workers > 1`` and ``scheduler``, a malformed address, no scheduler reachable
         within ``timeout_s``, something else than a Dask scheduler at the address, or a
         scheduler without workers.
@@ -265,44 +284,69 @@ def dask_client(workers: int = 1, scheduler: str | None = None, timeout_s: float
     workers = _check_workers(workers, local=scheduler is None)
     timeout_s = _check_timeout(timeout_s)
     if scheduler is not None and workers > 1:
-        raise CalcsimInputError(
-            f"--workers {workers} and --scheduler {scheduler!r}: give one or the other "
-            "(the scheduler's cluster decides the number of workers)"
+        raise ArgumentError(
+            "workers",
+            workers,
+            f"1 with a scheduler ({scheduler!r}): give one or the other "
+            "(the scheduler's cluster decides the number of workers)",
         )
     if scheduler is None and workers == 1:
         yield None
         return
+    _require_distributed(workers, scheduler)
+    if scheduler is not None:
+        with _scheduler_client(scheduler, timeout_s) as client:
+            yield client
+    else:
+        with _local_client(workers) as client:
+            yield client
 
+
+def _require_distributed(workers: int, scheduler: str | None) -> None:
+    """:class:`ArgumentError` (naming ``scheduler``, else ``workers``) unless ``distributed`` imports."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # noqa: F401
     except ImportError as exc:
-        option = "--scheduler" if scheduler is not None else "--workers"
-        raise CalcsimInputError(
-            f"{option}: needs Dask's distributed scheduler, which is not installed "
-            f"({one_line(exc)}); install the 'distributed' package"
+        argument, value = ("scheduler", scheduler) if scheduler is not None else ("workers", workers)
+        raise ArgumentError(
+            argument,
+            value,
+            f"needs Dask's distributed scheduler, which is not installed ({one_line(exc)}); "
+            "install the 'distributed' package",
         ) from None
 
-    if scheduler is not None:
-        probe_scheduler(scheduler, timeout_s)
-        try:
-            client = Client(scheduler, timeout=timeout_s, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise CalcsimInputError(
-                f"--scheduler: {scheduler!r}: no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})"
-            ) from None
-        try:
-            if not client.nthreads():
-                try:
-                    client.wait_for_workers(1, timeout=timeout_s)
-                except (TimeoutError, OSError):
-                    raise CalcsimInputError(
-                        f"--scheduler: {scheduler!r}: the scheduler has no workers (waited "
-                        f"{timeout_s:g}s); start some with `dask worker {scheduler}`"
-                    ) from None
-            yield client
-        finally:
-            client.close()
-        return
+
+@contextlib.contextmanager
+def _scheduler_client(scheduler: str, timeout_s: float) -> Iterator[Client]:
+    """A client of the scheduler at ``scheduler`` with at least one worker; closed on leaving."""
+    from distributed import Client
+
+    _probe_scheduler(scheduler, timeout_s, "scheduler")
+    try:
+        client = Client(scheduler, timeout=timeout_s, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ArgumentError(
+            "scheduler", scheduler, f"no Dask scheduler reachable within {timeout_s:g}s ({one_line(exc)})"
+        ) from None
+    try:
+        if not client.nthreads():
+            try:
+                client.wait_for_workers(1, timeout=timeout_s)
+            except (TimeoutError, OSError):
+                raise ArgumentError(
+                    "scheduler",
+                    scheduler,
+                    f"the scheduler has no workers (waited {timeout_s:g}s); start some with `dask worker {scheduler}`",
+                ) from None
+        yield client
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _local_client(workers: int) -> Iterator[Client]:
+    """A client of a new local cluster of ``workers`` processes; both closed on leaving."""
+    from distributed import Client, LocalCluster
 
     with _quiet_distributed():
         cluster = _local_cluster(LocalCluster, workers)

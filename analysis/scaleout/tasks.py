@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import __version__
-from analysis.errors import CalcsimInputError, check_seed, check_women
+from analysis.errors import ArgumentError, check_seed, check_women
 from analysis.model.results import Results, add_counts, check_strata
 from analysis.model.simulation import Model, ProgressLog, block_sizes, build_model, simulate
 from analysis.model.streams import BLOCK_SIZE
@@ -130,7 +130,7 @@ def chunk_ranges(n_blocks: int, threads: int, chunk_blocks: int | None = None) -
     if chunk_blocks is None:
         chunk_blocks = max(1, math.ceil(n_blocks / (CHUNKS_PER_THREAD * max(1, threads))))
     elif isinstance(chunk_blocks, bool) or not isinstance(chunk_blocks, int | np.integer) or chunk_blocks < 1:
-        raise CalcsimInputError(f"chunk_blocks: {chunk_blocks!r}: a whole number >= 1")
+        raise ArgumentError("chunk_blocks", chunk_blocks, "a whole number >= 1")
     step = int(chunk_blocks)
     return [range(i, min(i + step, n_blocks)) for i in range(0, n_blocks, step)]
 
@@ -232,33 +232,53 @@ def simulate_distributed(
     n_blocks = len(block_sizes(int(women)))
     chunks = chunk_ranges(n_blocks, client_threads(client), chunk_blocks)
     data = None if cohort_data is None else os.fspath(os.path.abspath(cohort_data))
+    futures = _submit_chunks(client, s, int(women), int(seed), tuple(by), data, chunks)
+    chunk_women = [min(c.stop * BLOCK_SIZE, int(women)) - c.start * BLOCK_SIZE for c in chunks]
+    parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress, chunk_women)
+    counts = None
+    for part in parts:
+        counts = add_counts(counts, part)
+    return _chunked_results(s, int(women), int(seed), by, counts, n_blocks, cohort_data is not None)
+
+
+def _submit_chunks(
+    client: Client,
+    scenario: Scenario,
+    women: int,
+    seed: int,
+    by: tuple[str, ...],
+    cohort_data: str | None,
+    chunks: Sequence[range],
+) -> list[Future]:
+    """One :func:`simulate_chunk` task per chunk, all with a new run token."""
     token = uuid.uuid4().hex
-    futures = [
+    return [
         client.submit(
             simulate_chunk,
             token,
-            s,
-            int(women),
-            int(seed),
-            tuple(by),
-            data,
+            scenario,
+            women,
+            seed,
+            by,
+            cohort_data,
             chunk,
             key=f"calcsim-blocks-{chunk[0]}-{chunk[-1]}-{token}",
             pure=False,
         )
         for chunk in chunks
     ]
-    chunk_women = [min(c.stop * BLOCK_SIZE, int(women)) - c.start * BLOCK_SIZE for c in chunks]
-    parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress, chunk_women)
-    counts = None
-    for part in parts:
-        counts = add_counts(counts, part)
+
+
+def _chunked_results(
+    s: Scenario, women: int, seed: int, by: Sequence[Any], counts: pd.DataFrame, n_blocks: int, bcsc: bool
+) -> Results:
+    """The :class:`Results` of a run summed from its chunks (metadata as :func:`simulate` gives)."""
     return Results(
         scenario=s.name,
         scenario_hash=s.hash,
         version=__version__,
-        seed=int(seed),
-        women=int(women),
+        seed=seed,
+        women=women,
         counts=counts,
         screens=None,
         calibration=s.calibration_label,
@@ -266,7 +286,7 @@ def simulate_distributed(
             "blocks": range(n_blocks),
             "block_size": BLOCK_SIZE,
             "by": [list(g) for g in by],
-            "cohort": "bcsc" if cohort_data is not None else "parametric",
+            "cohort": "bcsc" if bcsc else "parametric",
         },
     )
 

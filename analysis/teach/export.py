@@ -273,12 +273,51 @@ def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
 
 def _check(students: int, seed: int, women: int) -> None:
     if isinstance(students, bool) or not isinstance(students, int | np.integer) or not 1 <= students <= 9999:
-        raise CalcsimInputError(f"--students: {students!r}: a whole number between 1 and 9999")
+        raise ArgumentError("students", students, "a whole number between 1 and 9999")
     check_seed(seed)
     if check_women(women) < 100:
         raise ArgumentError(
             "women", women, "a whole number >= 100 (each student needs enough screens to estimate anything)"
         )
+
+
+def _check_out_dir(out_dir: str | os.PathLike[str], overwrite: bool) -> Path:
+    """``out_dir`` as an absolute path: a new or empty folder, or any folder with ``overwrite``."""
+    out = Path(out_dir).absolute()
+    if out.exists() and not out.is_dir():
+        raise ArgumentError("out_dir", str(out), "exists and is not a folder", flag="DIR")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ArgumentError(
+            "out_dir",
+            str(out),
+            "folder exists and is not empty; choose a new folder, or replace it with overwrite=True "
+            "(--overwrite on the command line)",
+            flag="DIR",
+        )
+    return out
+
+
+def _export_student(stage: Path, base: Any, scenario: str, seed: int, k: int, women: int, width: int) -> dict[str, Any]:
+    """Simulate student ``k``, write their CSV into ``stage`` and return their row of the instructor key."""
+    from analysis.model.simulation import simulate
+    from analysis.scenario import load_scenario
+
+    hidden = hidden_parameters(base, seed, k)
+    s = load_scenario(scenario, hidden)
+    sim_seed = student_seed(seed, k)
+    res = simulate(s, women=women, seed=sim_seed, keep_screens=True)
+    name = f"student_{k:0{width}d}.csv"
+    student_table(res.screens).to_csv(stage / name, index=False, lineterminator="\n")
+    est = analyse_student_table(read_student_csv(stage / name))
+    return {
+        "student": k,
+        "file": name,
+        "simulation_seed": sim_seed,
+        "scenario": base.name,
+        "student_scenario_hash": s.hash,
+        **hidden,
+        **est,
+    }
 
 
 def export_coursework(
@@ -319,46 +358,22 @@ def export_coursework(
     Raises
     ------
     CalcsimInputError
-        One line: bad arguments, a non-empty ``out_dir`` without ``overwrite``, a bad scenario.
+        One line: bad arguments (an :class:`ArgumentError` naming the argument, e.g. ``students=0``), a
+        non-empty ``out_dir`` without ``overwrite``, a bad scenario.
     """
     from tqdm import tqdm
 
     from analysis.io.atomic import staging_folder, swap_into_place
-    from analysis.model.simulation import simulate
     from analysis.scenario import load_scenario
     from analysis.teach.texts import instructor_markdown, student_readme
 
     _check(students, seed, women)
-    out = Path(out_dir).absolute()
-    if out.exists() and not out.is_dir():
-        raise CalcsimInputError(f"DIR: {str(out)!r}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise CalcsimInputError(
-            f"DIR: {str(out)!r}: folder exists and is not empty; choose a new folder or pass --overwrite to replace it"
-        )
+    out = _check_out_dir(out_dir, overwrite)
     base = load_scenario(scenario)
     width = max(2, len(str(int(students))))
-    rows = []
     with staging_folder(out, "coursework") as stage:
-        for k in tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress):
-            hidden = hidden_parameters(base, int(seed), k)
-            s = load_scenario(scenario, hidden)
-            sim_seed = student_seed(int(seed), k)
-            res = simulate(s, women=int(women), seed=sim_seed, keep_screens=True)
-            name = f"student_{k:0{width}d}.csv"
-            student_table(res.screens).to_csv(stage / name, index=False, lineterminator="\n")
-            est = analyse_student_table(read_student_csv(stage / name))
-            rows.append(
-                {
-                    "student": k,
-                    "file": name,
-                    "simulation_seed": sim_seed,
-                    "scenario": base.name,
-                    "student_scenario_hash": s.hash,
-                    **hidden,
-                    **est,
-                }
-            )
+        students_done = tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress)
+        rows = [_export_student(stage, base, scenario, int(seed), k, int(women), width) for k in students_done]
         key = pd.DataFrame(rows)
         key.to_csv(stage / "instructor_key.csv", index=False, lineterminator="\n")
         key_md = instructor_markdown(key, str(scenario), base.hash, int(seed), int(women))
