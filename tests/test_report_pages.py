@@ -549,3 +549,39 @@ def test_wide_tables_stay_inside_the_page(real_report):
                 clipped.append(f"{stem} {box['id']}: ends at {box['right']:.0f}px, its area at {box['area']:.0f}px")
     assert not clipped, clipped
     assert scrolls >= 1  # the screens table of the coursework is wider than the page: it scrolls instead
+    # screenshots of two real pages with formatted tables, kept as test artefacts for a reader to look at
+    for stem in ("02_recalls_and_calcifications", "03_programmes_compared"):
+        png = _screenshot(exe, real_report.site / f"{stem}.html", ARTIFACTS / f"report-page-{stem}.png")
+        assert png.stat().st_size > 20_000, png  # a rendered page, not a blank one
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _screenshot(exe: str, page: Path, out: Path) -> Path:
+    """A headless-Chromium screenshot of ``page`` (1,000 × 2,400 px) saved at ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="calcsim-shot-") as tmp:
+        subprocess.run(
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                f"--user-data-dir={Path(tmp) / 'profile'}",
+                "--window-size=1000,2400",
+                "--hide-scrollbars",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                f"--screenshot={out}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert out.is_file(), f"no screenshot of {page.name}"
+    return out
