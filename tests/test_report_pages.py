@@ -505,25 +505,28 @@ def _chromium() -> str | None:
     return None
 
 
+def _headless(exe: str, tmp: Path, width: int, height: int) -> list[str]:
+    """Headless Chromium with a fresh profile and no network, at ``width`` × ``height``."""
+    return [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp / 'profile'}",
+        f"--window-size={width},{height}",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ]
+
+
 def _table_boxes(exe: str, page: Path, width: int) -> list[dict]:
     """Where each output table of ``page`` ends, against its output area (``--dump-dom`` of a copy)."""
     with tempfile.TemporaryDirectory(prefix="calcsim-layout-") as tmp:
         copy = Path(tmp) / page.name
         copy.write_text(page.read_text(encoding="utf-8").replace("</body>", _LAYOUT + "</body>"), encoding="utf-8")
         run = subprocess.run(
-            [
-                exe,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                f"--user-data-dir={Path(tmp) / 'profile'}",
-                f"--window-size={width},900",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--dump-dom",
-                copy.as_uri(),
-            ],
+            [*_headless(exe, Path(tmp), width, 900), "--dump-dom", copy.as_uri()],
             capture_output=True,
             text=True,
             timeout=120,
@@ -564,20 +567,7 @@ def _screenshot(exe: str, page: Path, out: Path) -> Path:
     out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="calcsim-shot-") as tmp:
         subprocess.run(
-            [
-                exe,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                f"--user-data-dir={Path(tmp) / 'profile'}",
-                "--window-size=1000,2400",
-                "--hide-scrollbars",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                f"--screenshot={out}",
-                page.as_uri(),
-            ],
+            [*_headless(exe, Path(tmp), 1000, 2400), "--hide-scrollbars", f"--screenshot={out}", page.as_uri()],
             capture_output=True,
             text=True,
             timeout=120,
