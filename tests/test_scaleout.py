@@ -207,3 +207,11 @@ def test_bad_cluster_options_are_one_line_errors(kwargs, match, flag):
     assert "\n" not in str(err.value)
     assert err.value.cli_message().startswith(flag)
     assert time.perf_counter() - t0 < 2
+
+
+def test_several_groupings_on_the_cluster_equal_serial(client, scenario):
+    groups = [["density"], ["round", "age_group"]]
+    serial = simulate(scenario, WOMEN, SEED, by=groups)
+    _assert_same_run(simulate_distributed(client, scenario, WOMEN, SEED, by=groups), serial)
+    assert serial.counts["stratum"].str.startswith("density=").any()
+    assert serial.counts["stratum"].str.contains("; age_group=").any()
