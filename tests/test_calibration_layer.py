@@ -25,6 +25,14 @@ def data_copy(tmp_path, monkeypatch):
     return dst
 
 
+def _change_a_prior(toml) -> None:
+    """Raise the uncalibrated prior ``workup.p_core_inconclusive`` by 0.01 (stales the calibration made from it)."""
+    text = toml.read_text(encoding="utf-8")
+    head, tail = text.split("p_core_inconclusive = { value = ", 1)
+    value, rest = tail.split(",", 1)
+    toml.write_text(f"{head}p_core_inconclusive = {{ value = {float(value) + 0.01!r},{rest}", encoding="utf-8")
+
+
 def test_the_label_says_when_an_override_replaced_calibrated_values():
     s = load_scenario("nl-biennial")
     key = "reading.threshold_logit_shift"
@@ -83,10 +91,7 @@ def test_fit_checks_a_new_calibration_file_although_the_shipped_one_is_stale(dat
     from analysis.calibration.abc import calibrate
 
     toml = data_copy / "scenarios" / "nl-biennial.toml"
-    text = toml.read_text(encoding="utf-8")
-    head, tail = text.split("p_core_inconclusive = { value = ", 1)
-    value, rest = tail.split(",", 1)
-    toml.write_text(f"{head}p_core_inconclusive = {{ value = {float(value) + 0.01!r},{rest}", encoding="utf-8")
+    _change_a_prior(toml)
     with pytest.raises(CalcsimInputError, match="prior_hash"):
         load_scenario("nl-biennial")  # the shipped calibration is stale now
     monkeypatch.chdir(tmp_path)
@@ -118,10 +123,7 @@ def test_the_command_line_accepts_only_shipped_none_or_a_path(capsys):
 
 def test_scenarios_lists_every_scenario_even_with_a_stale_calibration(data_copy, capsys):
     toml = data_copy / "scenarios" / "nl-biennial.toml"
-    text = toml.read_text(encoding="utf-8")
-    head, tail = text.split("p_core_inconclusive = { value = ", 1)
-    value, rest = tail.split(",", 1)
-    toml.write_text(f"{head}p_core_inconclusive = {{ value = {float(value) + 0.01!r},{rest}", encoding="utf-8")
+    _change_a_prior(toml)
     assert cli.main(["scenarios"]) == 0
     out = capsys.readouterr().out
     assert {"nl-biennial", "us-annual", "england-triennial"} <= {line.split()[0] for line in out.splitlines()}

@@ -109,8 +109,7 @@ def test_recall_by_density(run, tmp_path):
     bars = _errorbars(ax)
     assert len(bars) == 1
     e = run.estimates()
-    den = "denominator_count" if "denominator_count" in e.columns else "n"  # older estimates tables: "n"
-    rows = e[(e["measure"] == "recall_rate") & e["stratum"].str.startswith("density=") & (e[den] > 0)]
+    rows = e[(e["measure"] == "recall_rate") & e["stratum"].str.startswith("density=") & (e["denominator_count"] > 0)]
     y = bars[0].lines[0].get_ydata()
     np.testing.assert_allclose(y, rows["estimate"].to_numpy())
     assert len(ax.get_xticks()) == len(rows)
