@@ -91,11 +91,26 @@ class CancerParams:
         "probability", "proportional risk reduction per 12 months of breastfeeding"
     )
     parity_rr_reduction_per_birth: float = _p("probability", "proportional risk reduction per birth")
-    dcis_share_of_onsets: float = _p("probability", "share of preclinical cancers that are DCIS")
-    invasive_mean_sojourn_years: float = _p("positive", "mean sojourn time of invasive cancer at 50")
-    sojourn_years_per_decade: float = _p("real", "change of the mean sojourn time per decade of age")
-    dcis_mean_sojourn_years: float = _p("positive", "mean time from DCIS onset to clinical surfacing")
-    dcis_progressive_share: float = _p("probability", "share of DCIS that would ever surface clinically")
+    density_rr: list = _p("vector4:odds_ratio", "relative risk of breast cancer by BI-RADS density a-d (b = 1)")
+    cluster_rr: float = _p("odds_ratio", "relative risk of breast cancer with a benign microcalcification cluster")
+    growth_doubling_time_median_years: float = _p(
+        "positive", "median time for an invasive tumour's diameter to double (10 -> 20 mm), at age 60"
+    )
+    growth_doubling_time_log_sd: float = _p("positive", "SD of the log diameter-doubling time between tumours")
+    growth_time_ratio_per_decade: float = _p("positive", "ratio of doubling times per decade of age (older = slower)")
+    onset_diameter_mm: float = _p("positive", "tumour diameter at invasive onset (mm)")
+    clinical_diameter_median_mm: float = _p("positive", "median diameter at which a tumour surfaces clinically (mm)")
+    clinical_diameter_log2_sd: float = _p("positive", "SD of the clinical diameter, in diameter doublings")
+    dcis_precursor_share: float = _p(
+        "probability", "share of invasive cancers preceded by a screen-detectable DCIS phase"
+    )
+    dcis_precursor_mean_years: float = _p("positive", "mean duration of the progressive DCIS phase (exponential)")
+    dcis_nonprogressive_ratio: float = _p(
+        "nonnegative", "non-progressive DCIS onsets per invasive cancer (same risk factors)"
+    )
+    dcis_high_grade_by_morphology: list = _p(
+        "vector4:probability", "share of DCIS that is high grade, by calcification morphology"
+    )
     presentation_table: str = _p("table:presentation", "how cancers present, by type")
 
 
@@ -136,6 +151,15 @@ class ReadingParams:
     density_odds_ratio_malignant: list = _p("vector4:odds_ratio", "recall OR of cancers by density a-d")
     density_odds_ratio_benign: list = _p("vector4:odds_ratio", "recall OR of benign findings by density")
     prior_images_false_positive_or: float = _p("odds_ratio", "OR of benign recall with prior images")
+    size_logit_slope_per_mm: float = _p(
+        "positive", "change of the malignant recall logit per mm of invasive tumour diameter (10 mm = reference)"
+    )
+    benign_recall_or_per_decade: float = _p("odds_ratio", "OR of benign recall per decade of age (50 = reference)")
+    first_screen_benign_or: float = _p("odds_ratio", "OR of benign recall at a woman's first screen, beyond prior images")
+    known_benign_cluster_or: float = _p(
+        "odds_ratio", "OR of recalling a benign cluster already seen on prior images or worked up"
+    )
+    benign_propensity_logit_sd: float = _p("nonnegative", "woman-level SD of the benign recall logit")
 
 
 @dataclass(frozen=True)
