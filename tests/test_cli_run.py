@@ -38,7 +38,7 @@ def test_json_output_contract(capsys):
         "upper",
     }
     assert all(set(e) >= keys for e in doc["estimates"])
-    assert [e["measure"] for e in doc["estimates"]] == list(MEASURE_NAMES)
+    assert [e["measure"] for e in doc["estimates"] if e["measure"] in MEASURE_NAMES] == list(MEASURE_NAMES)
 
 
 def test_out_writes_estimates_run_json_and_screens(tmp_path, capsys):
@@ -121,3 +121,32 @@ def test_bcsc_resampled_cohort_reproduces_profile_shares():
         # menopause can change between 50 and the profile's reference age: allow a wider band there
         assert abs(p_hat - expected) <= 0.03 + 4 * np.sqrt(expected * (1 - expected) / len(first)), cat
     assert r.meta["cohort"] == "bcsc"
+
+
+def test_run_no_screening_reports_incidence_of_the_same_women(capsys):
+    args = ["run", "--women", "3000", "--seed", "8", "--by", "age_group", "--json", "--calibration", "none"]
+    assert cli.main([*args, "--no-screening"]) == 0
+    unscreened = json.loads(capsys.readouterr().out)
+    assert cli.main(args) == 0
+    screened = json.loads(capsys.readouterr().out)
+    assert unscreened["screening"] is False and screened["screening"] is True
+    rows = {(e["measure"], e["stratum"]): e for e in unscreened["estimates"]}
+    assert all(rows[(m, "all")]["denominator_count"] == 0 for m in MEASURE_NAMES)
+    inv = rows[("invasive_incidence_per_100000", "all")]
+    assert inv["unit"] == "per 100,000 woman-years" and inv["numerator_count"] > 20
+    assert inv["lower"] < inv["estimate"] < inv["upper"]
+    assert ("invasive_incidence_per_100000", "age_group=60-64") in rows
+    # the same women: the same woman-time with and without the programme
+    same = {(e["measure"], e["stratum"]): e["denominator_count"] for e in screened["estimates"]}
+    assert same[("invasive_incidence_per_100000", "all")] == inv["denominator_count"]
+
+
+def test_run_no_screening_summary_and_refused_combinations(capsys):
+    assert cli.main(["run", "--women", "1500", "--seed", "8", "--no-screening", "--calibration", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "no screening" in out.splitlines()[0]
+    assert "invasive_incidence_per_100000" in out and "recall_rate" not in out
+    for extra, flag in ((["--replicates", "2"], "--no-screening"), (["--screens", "--out", "x"], "--screens")):
+        assert cli.main(["run", "--women", "10", "--no-screening", "--calibration", "none", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"calcsim: error: {flag}") and err.count("\n") == 1

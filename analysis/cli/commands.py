@@ -45,6 +45,13 @@ def check_run_options(args: argparse.Namespace, scenario=None) -> None:
         raise CalcsimInputError("--screens: not available with --replicates or --posterior (write one run's screens)")
     if args.posterior and args.replicates > 1:
         raise CalcsimInputError("--posterior: not combined with --replicates (choose one kind of uncertainty)")
+    if getattr(args, "no_screening", False):
+        if args.screens:
+            raise CalcsimInputError("--screens: a run with --no-screening has no screens to write")
+        if args.replicates > 1 or args.posterior:
+            raise CalcsimInputError(
+                "--no-screening: runs one simulation; not combined with --replicates or --posterior"
+            )
     if args.posterior and args.calibration == "none":
         raise CalcsimInputError(
             "--posterior: runs the accepted calibrated sets; it cannot be combined with --calibration none"
@@ -84,7 +91,7 @@ def run_into_out(args: argparse.Namespace, scenario):
             tmp = dict(zip(names, group.open(), strict=True))
         try:
             with dask_client_for(args) as client:
-                results = run_results(
+                results = run_or_counterfactual(
                     args, scenario, screens_path=tmp.get("screens.parquet"), progress=progress_mode(args), client=client
                 )
         except ArgumentError as exc:
@@ -100,6 +107,31 @@ def run_into_out(args: argparse.Namespace, scenario):
     return results
 
 
+def run_or_counterfactual(args: argparse.Namespace, scenario, screens_path=None, progress=False, client=None):
+    """The results of ``calcsim run``: :func:`run_results`, or with ``--no-screening`` one run without the programme."""
+    if not getattr(args, "no_screening", False):
+        return run_results(args, scenario, screens_path=screens_path, progress=progress, client=client)
+    cohort_data = getattr(args, "cohort_data", None)
+    if client is not None:
+        from analysis.scaleout import simulate_distributed
+
+        return simulate_distributed(
+            client,
+            scenario,
+            args.women,
+            args.seed,
+            by=args.by,
+            cohort_data=cohort_data,
+            progress=progress,
+            screening=False,
+        )
+    from analysis.model.simulation import simulate
+
+    return simulate(
+        scenario, args.women, args.seed, by=args.by, cohort_data=cohort_data, progress=progress, screening=False
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``calcsim run``."""
     scenario = load_cli_scenario(args, args.scenario)
@@ -108,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = run_into_out(args, scenario)
     else:
         with dask_client_for(args) as client:
-            results = run_results(args, scenario, progress=progress_mode(args), client=client)
+            results = run_or_counterfactual(args, scenario, progress=progress_mode(args), client=client)
     doc = results.to_json_dict()
     if args.json:
         print(json.dumps(doc, indent=2))

@@ -108,6 +108,13 @@ def add_run(sub: argparse._SubParsersAction) -> None:
         help="also run every accepted calibrated parameter set, so that the intervals include "
         "parameter uncertainty (default: only the shipped calibrated values)",
     )
+    run.add_argument(
+        "--no-screening",
+        action="store_true",
+        help="run the same women (same seed, same natural history) without the screening programme: no screens, "
+        "cancers diagnosed only when they surface clinically; reports the incidence rates (invasive and DCIS "
+        "per 100,000 woman-years) of that unscreened counterfactual (default: with the programme)",
+    )
     add_scaleout(run)
 
 

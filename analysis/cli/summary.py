@@ -1,7 +1,9 @@
 """The terminal summary of ``calcsim run``: a heading, what the intervals mean, and one aligned row per
-measure and stratum with its estimate, intervals, counts and denominator.
+measure and stratum with its estimate, intervals, counts and denominator; then the incidence rates
+(per 100,000 woman-years, exact Poisson intervals) in a table of their own.
 
 Column widths come from the data, so long measure names and denominator labels keep the table aligned.
+A run without screening (``--no-screening``) has no screens: its screen measures are left out.
 """
 
 from __future__ import annotations
@@ -79,8 +81,15 @@ def _unit_note(e) -> str:
 
 
 def _percent(unit: str) -> tuple[str, float]:
-    """The sign and the scale of a unit: ``("%", 100)`` for a proportion, ``("‰", 1)`` per 1,000."""
-    return ("%", 100.0) if unit == "proportion" else ("‰", 1.0)
+    """The sign and the scale of a unit: ``("%", 100)`` for a proportion, ``("‰", 1)`` per 1,000, else no sign."""
+    if unit == "proportion":
+        return "%", 100.0
+    return ("‰", 1.0) if unit.startswith("per 1,000 ") else ("", 1.0)
+
+
+def _is_rate(e):
+    """Rows of the woman-time rates (incidence per 100,000 woman-years)."""
+    return e["unit"].str.endswith("woman-years")
 
 
 def _interval(lo: float, hi: float, unit: str) -> str:
@@ -88,8 +97,11 @@ def _interval(lo: float, hi: float, unit: str) -> str:
     return "—" if math.isnan(lo) else f"{lo * scale:.2f}–{hi * scale:.2f}{sign}"
 
 
-def summary_columns(e, replicated: bool = False, posterior: bool = False) -> list[Column]:
-    """The columns of the summary table of an estimates table ``e`` (single, replicated or posterior run)."""
+def summary_columns(e, replicated: bool = False, posterior: bool = False, rates: bool = False) -> list[Column]:
+    """The columns of the summary table of an estimates table ``e`` (single, replicated or posterior run).
+
+    ``rates``: ``e`` holds incidence rows (a Poisson interval; the counts as diagnoses / woman-years).
+    """
     rows = list(e.itertuples(index=False))
 
     def est(r) -> str:
@@ -102,8 +114,8 @@ def summary_columns(e, replicated: bool = False, posterior: bool = False) -> lis
     cols = [
         Column("measure", [r.measure for r in rows]),
         Column("stratum", [r.stratum for r in rows]),
-        Column("estimate", [est(r) for r in rows], ">"),
-        Column("Wilson 95%", interval("lower", "upper"), ">"),
+        Column("per 100,000" if rates else "estimate", [est(r) for r in rows], ">"),
+        Column("Poisson 95%" if rates else "Wilson 95%", interval("lower", "upper"), ">"),
     ]
     if replicated:
         cols += [
@@ -112,25 +124,59 @@ def summary_columns(e, replicated: bool = False, posterior: bool = False) -> lis
         ]
     elif posterior:
         cols.append(Column("posterior 95%", interval("posterior_lower", "posterior_upper"), ">"))
+    elif rates:
+        from analysis.model.diagnoses import MONTHS_PER_YEAR  # here: the CLI's modules stay light to import
+
+        cols.append(
+            Column(
+                "diagnoses / woman-years",
+                [f"{r.numerator_count:,} / {r.denominator_count / MONTHS_PER_YEAR:,.1f}" for r in rows],
+                ">",
+            )
+        )
     else:
         cols.append(
             Column("numerator / denominator", [f"{r.numerator_count:,} / {r.denominator_count:,}" for r in rows], ">")
         )
-    cols.append(Column("denominator", [r.denominator_label for r in rows]))
+    cols.append(
+        Column(
+            "diagnosed" if rates else "denominator", [r.numerator_label if rates else r.denominator_label for r in rows]
+        )
+    )
     return cols
 
 
 def format_summary(results) -> str:
-    """The text ``calcsim run`` prints: provenance, what the intervals mean, and the aligned table."""
+    """The text ``calcsim run`` prints: provenance, what the intervals mean, the aligned table, the incidence table."""
     e = results.estimates()
     pooled = getattr(results, "pooled", results)
+    screening = bool((pooled.meta or {}).get("screening", True))
     replicated = "replicate_lower" in e.columns
     posterior = "posterior_lower" in e.columns
+    rate = _is_rate(e)
+    screens, rates = e[~rate], e[rate]
     lines = [
         f"calcsim {pooled.version} | scenario {pooled.scenario} ({pooled.scenario_hash}) | "
-        f"seed {pooled.seed} | {women_text(results)}" + (" (independent replicates)" if replicated else "")
+        f"seed {pooled.seed} | {women_text(results)}"
+        + (" (independent replicates)" if replicated else "")
+        + ("" if screening else " | no screening")
     ]
-    lines += _interval_notes(e, replicated, posterior)
-    lines += [_unit_note(e), ""]
-    lines += format_table(summary_columns(e, replicated, posterior))
+    if screening:
+        lines += _interval_notes(e, replicated, posterior)
+        lines += [_unit_note(screens), ""]
+        lines += format_table(summary_columns(screens, replicated, posterior))
+    else:
+        lines += [
+            "No screening (--no-screening): the same women without the programme, cancers diagnosed when they",
+            "surface clinically; there are no screens, so no screen measures.",
+        ]
+    if len(rates):
+        ages = (pooled.meta or {}).get("woman_time_ages")
+        where = f", ages {ages[0]:g}-{ages[1]:g}" if ages else ""
+        lines += [
+            "",
+            f"Incidence: first diagnoses per 100,000 woman-years of living women{where} (exact Poisson 95%).",
+            "",
+        ]
+        lines += format_table(summary_columns(rates, replicated, posterior, rates=True))
     return "\n".join(lines)

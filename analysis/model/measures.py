@@ -48,10 +48,13 @@ SCREEN_COLUMNS: dict[str, str] = {
     "breastfeeding_months": "float32",
     "nonsuspicious_calc": "bool",
     "benign_cluster": "bool",
+    "known_benign_cluster": "bool",
     "malignant_calc": "bool",
     "any_cluster": "bool",
     "cancer_present": "bool",
     "cancer_type": "int8",
+    "dcis_high_grade": "bool",
+    "tumour_diameter_mm": "float32",
     "presentation": "int8",
     "calc_morphology": "int8",
     "calc_distribution": "int8",
@@ -95,6 +98,14 @@ def _all(f: Frame) -> np.ndarray:
 
 def _cancer(f: Frame) -> np.ndarray:
     return f["pathology"] >= 3
+
+
+#: Diameter below which a screen-detected invasive cancer counts as small (NHS Breast Screening Programme: < 15 mm).
+SMALL_INVASIVE_MM = 15.0
+
+
+def _small_invasive(f: Frame) -> np.ndarray:
+    return f["screen_detected"] & (f["pathology"] == 4) & (f["tumour_diameter_mm"] < SMALL_INVASIVE_MM)
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -176,6 +187,37 @@ MEASURES: tuple[Measure, ...] = (
         lambda f: f["screen_detected"],
         _all,
         per=1000.0,
+    ),
+    Measure(
+        "dcis_detection_rate_per_1000",
+        "screen-detected DCIS",
+        "screens",
+        lambda f: f["screen_detected"] & (f["pathology"] == 3),
+        _all,
+        per=1000.0,
+    ),
+    Measure(
+        "invasive_detection_rate_per_1000",
+        "screen-detected invasive cancers",
+        "screens",
+        lambda f: f["screen_detected"] & (f["pathology"] == 4),
+        _all,
+        per=1000.0,
+    ),
+    Measure(
+        "small_invasive_detection_rate_per_1000",
+        f"screen-detected invasive cancers < {SMALL_INVASIVE_MM:g} mm",
+        "screens",
+        lambda f: _small_invasive(f),
+        _all,
+        per=1000.0,
+    ),
+    Measure(
+        "small_share_of_screen_detected_invasive",
+        f"screen-detected invasive cancers < {SMALL_INVASIVE_MM:g} mm",
+        "screen-detected invasive cancers",
+        lambda f: _small_invasive(f),
+        lambda f: f["screen_detected"] & (f["pathology"] == 4),
     ),
     Measure("ppv1", "screen-detected cancers", "recalls", lambda f: f["screen_detected"], lambda f: f["recalled"]),
     Measure(

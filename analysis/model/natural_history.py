@@ -1,274 +1,306 @@
-"""Natural history: other-cause death, cancer onset and sojourn, and calcifications.
+"""Natural history: other-cause death, one breast lesion per woman, and calcification propensities.
 
-All ages are drawn once per woman by inverting cumulative hazards (no yearly loop):
+Everything is drawn once per woman (no yearly loop), vectorised over a block:
 
-* **Death** from other causes: Gompertz hazard ``h(a) = h50 * exp(b (a - 50))``.
-* **Preclinical cancer onset**: hazard ``baseline(a) * RR`` for non-carriers and the
-  carrier-specific hazard for BRCA1/2 carriers (family history is not applied to
-  carriers: the family-history relative risk already includes them). The baseline
-  is rescaled (:func:`rescaled_baseline`) so that the reference population's
-  average incidence at every age equals the input table — the population
-  attributable fraction step of docs/model.md §4.3.
-* The input table is *clinical* incidence; a preclinical cancer that arises at age
-  ``a`` surfaces about one mean sojourn time later, so the onset hazard at ``a`` is
-  the table's rate at ``a`` plus the mean sojourn time of cancers arising at ``a``
-  (a first-order lag; ages past the table use its last band).
-* A share ``dcis_share_of_onsets`` of onsets is DCIS (added on top of the invasive
-  onsets, which match the invasive table). Sojourn times are exponential; the
-  invasive mean grows with age at onset. Only a share ``dcis_progressive_share`` of
-  DCIS would ever surface clinically; the rest is found by screening or never.
-* Family history: the published RRs include carriers, so non-carriers get the RRs
-  that reproduce the published group RRs (:func:`noncarrier_family_history_rr`).
-* **Calcifications**: a woman-level propensity per calcification kind, thresholded
-  at each screen by the age- and risk-factor-specific prevalence (so states
-  persist; see :mod:`analysis.model.programme`); malignancy-associated calcifications come
-  from how each cancer presents (docs/model.md §4.8) with morphology, distribution and
-  cluster form drawn from the tables of docs/model.md §4.9.
+* **Death** from other causes: Gompertz hazard ``h(a) = h50 * exp(b (a - 50))`` from the model start.
+* **Invasive cancer, drawn backward from its clinical surfacing.** The woman's hazard of a first
+  clinical invasive cancer (:mod:`analysis.model.risk`: fixed relative risks, density and clusters
+  by age, or the carrier table) is rescaled so that a reference population reproduces the
+  incidence table exactly per living woman-year, depletion included. Her clinical age ``C`` inverts
+  her cumulative hazard at a standard exponential (``history.clinical``) on a half-year grid to age
+  100; tumour growth (:mod:`analysis.model.growth`) then gives the invasive onset ``C - S``, which
+  may lie before the model start (she enters with a preclinical tumour). The tumour surfaces only
+  if ``C < min(death, model end)``; otherwise it exists but never surfaces.
+* **DCIS as precursor**: with probability ``dcis_precursor_share`` the invasive tumour is preceded
+  by a progressive DCIS phase of exponential duration (mean ``dcis_precursor_mean_years``). It does
+  not surface as DCIS: it becomes the invasive tumour unless screening finds it first.
+* **Non-progressive DCIS**: a woman with no invasive lesion starting before her death may have a
+  DCIS that never progresses nor surfaces, with onset hazard ``dcis_nonprogressive_ratio`` times
+  her invasive hazard (her cumulative hazard inverted at ``Exp(1) / ratio``, ``history.dcis_nonprogressive``);
+  it stays screen-detectable for life.
+* **At most one lesion per woman** (an approximation: a second primary, or a non-progressive DCIS
+  alongside an invasive lesion, is not simulated). A lesion that would start after the woman's
+  death is no lesion.
+* **Presentation**: the DCIS phase takes the DCIS row of the presentation table, the invasive
+  phase the invasive row, drawn independently (:func:`analysis.model.calcifications.malignant_descriptors`).
+* **Grade**: a DCIS is high grade with probability ``dcis_high_grade_by_morphology`` of its
+  calcification morphology, or :data:`DCIS_HIGH_GRADE_SHARE` when it has no calcifications.
+* **Calcification propensities** of benign findings as before (docs/model.md §4.9).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
-from analysis.model.cohort import NO_EVENT, Cohort, categorical_draw
+from analysis.model.calcifications import CALC_MASS, CALC_ONLY, MASS, OTHER, benign_descriptors, malignant_descriptors
+from analysis.model.cohort import NO_EVENT, Cohort
+from analysis.model.cohort import density_grid as make_density_grid
+from analysis.model.growth import Growth, diameter_mm, draw_growth
+from analysis.model.risk import (
+    band_rate,
+    code_factors,
+    hazard_grid,
+    noncarrier_family_history_rr,
+    relative_risk,
+    rescaled_baseline,
+    risk_codes,
+    table_rates,
+)
 from analysis.model.streams import exponentials, uniforms
-from analysis.scenario import DISTRIBUTIONS, MORPHOLOGIES, PRESENTATIONS, Scenario
+from analysis.scenario import Scenario
 
-#: Cancer types.
+__all__ = [
+    "CALC_MASS",
+    "CALC_ONLY",
+    "DCIS",
+    "DCIS_HIGH_GRADE_SHARE",
+    "INVASIVE",
+    "LESION_INVASIVE",
+    "LESION_NONE",
+    "LESION_NONPROGRESSIVE_DCIS",
+    "MASS",
+    "NONE",
+    "OTHER",
+    "HazardModel",
+    "NaturalHistory",
+    "WomanHazards",
+    "band_rate",
+    "draw_natural_history",
+    "hazard_model",
+    "noncarrier_family_history_rr",
+    "relative_risk",
+    "woman_hazards",
+]
+
+#: Cancer types (the phase present at an age).
 NONE, DCIS, INVASIVE = 0, 1, 2
-#: Presentation codes (index into PRESENTATIONS); -1 = no cancer.
-CALC_ONLY, CALC_MASS, MASS, OTHER = range(4)
+#: The woman's lesion: none, one that becomes (or is) invasive, or a non-progressive DCIS.
+LESION_NONE, LESION_INVASIVE, LESION_NONPROGRESSIVE_DCIS = 0, 1, 2
+#: Seed and block of the propensity uniforms of the reference population (its women are those of block 0, seed 0).
+REFERENCE_SEED = 0
+#: High-grade share of DCIS without calcifications: the share among all screen-detected DCIS with
+#: calcifications, 149/202 (hofvind2011); applying it to DCIS without calcifications is an assumption.
+DCIS_HIGH_GRADE_SHARE = 149 / 202
 
-AGE_STEP = 0.5  # years per step of the hazard grid
+
+@dataclass(frozen=True, eq=False)
+class HazardModel:
+    """The baseline hazard on the age grid and what every block shares.
+
+    Attributes
+    ----------
+    ages : numpy.ndarray
+        Grid ages ``a_0 .. a_J`` (model start to :data:`analysis.model.risk.HAZARD_END_AGE`).
+    baseline : numpy.ndarray
+        Non-carrier hazard per year at relative risk 1 on each interval ``[a_j, a_{j+1})``.
+    carrier : numpy.ndarray
+        Shape (2, J): BRCA1 and BRCA2 hazards per year on each interval.
+    family_history_rr : tuple of float
+        Non-carrier relative risks for 1 and >= 2 affected relatives.
+    density_grid : numpy.ndarray
+        Density distribution by age and menopause (:func:`analysis.model.cohort.density_grid`).
+    """
+
+    ages: np.ndarray
+    baseline: np.ndarray
+    carrier: np.ndarray
+    family_history_rr: tuple[float, float]
+    density_grid: np.ndarray
+
+
+def hazard_model(s: Scenario, reference: Cohort, density_grid: np.ndarray | None = None) -> HazardModel:
+    """Rescale the baseline on the reference population (docs/model.md §4.3).
+
+    The reference women's cluster propensities are the ``history.cluster`` uniforms of seed
+    :data:`REFERENCE_SEED`, block 0. ``density_grid`` defaults to the scenario's density table.
+    """
+    grid = make_density_grid(s.tables["density"]) if density_grid is None else density_grid
+    ages = hazard_grid(s)
+    cluster_u = uniforms(REFERENCE_SEED, "history.cluster", 0, reference.n)
+    codes, _ = risk_codes(s, reference, cluster_u, grid, ages[:-1])
+    fh_ages = (ages[:-1] >= 40.0) & (ages[:-1] < 75.0)
+    fh_rr = noncarrier_family_history_rr(s, reference, codes[fh_ages], ages[:-1][fh_ages])
+    baseline = rescaled_baseline(s, reference, codes, fh_rr, ages)
+    _, carrier = table_rates(s, ages[:-1])
+    return HazardModel(ages=ages, baseline=baseline, carrier=carrier, family_history_rr=fh_rr, density_grid=grid)
+
+
+@dataclass
+class WomanHazards:
+    """Each woman's hazard of a first clinical invasive cancer on the grid (arrays (ages, women))."""
+
+    ages: np.ndarray  # grid ages a_0 .. a_J
+    hazard: np.ndarray  # (J, n): hazard per year on [a_j, a_{j+1})
+    cumulative: np.ndarray  # (J + 1, n): cumulative hazard at a_j
+    cluster_onset_age: np.ndarray  # (n,): first grid age with a benign cluster (inf: none by the grid end)
+
+    def invert(self, target: np.ndarray) -> np.ndarray:
+        """Age at which each woman's cumulative hazard reaches ``target`` (inf beyond the grid)."""
+        j = np.count_nonzero(self.cumulative[1:] < target, axis=0)
+        inside = j < self.hazard.shape[0]
+        jj = np.minimum(j, self.hazard.shape[0] - 1)
+        cols = np.arange(target.size)
+        h = self.hazard[jj, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            age = self.ages[jj] + (target - self.cumulative[jj, cols]) / h
+        return np.where(inside & np.isfinite(target), age, NO_EVENT)
+
+    def cumulative_at(self, age: float) -> np.ndarray:
+        """Each woman's cumulative hazard at ``age`` (linear between grid ages)."""
+        j = int(np.clip(np.searchsorted(self.ages, age, side="right") - 1, 0, self.hazard.shape[0] - 1))
+        return self.cumulative[j] + self.hazard[j] * (age - self.ages[j])
+
+
+def woman_hazards(s: Scenario, hm: HazardModel, c: Cohort, cluster_u: np.ndarray) -> WomanHazards:
+    """Hazards of the women of ``c`` with cluster propensities ``cluster_u`` (non-carriers: baseline x RRs)."""
+    ages = hm.ages
+    codes, cluster_onset = risk_codes(s, c, cluster_u, hm.density_grid, ages[:-1])
+    fixed = relative_risk(s, c, hm.family_history_rr)
+    hazard = code_factors(s)[codes]
+    hazard *= fixed[None, :]
+    hazard *= hm.baseline[:, None]
+    for k in (1, 2):
+        carriers = np.flatnonzero(c.brca == k)
+        hazard[:, carriers] = hm.carrier[k - 1][:, None]
+    cum = np.zeros((len(ages), c.n))
+    for j, d in enumerate(np.diff(ages)):
+        np.add(cum[j], hazard[j] * d, out=cum[j + 1])
+    return WomanHazards(ages=ages, hazard=hazard, cumulative=cum, cluster_onset_age=cluster_onset)
 
 
 @dataclass
 class NaturalHistory:
-    """Per-woman natural history (arrays aligned with the cohort)."""
+    """Per-woman natural history (arrays aligned with the cohort).
+
+    A woman has at most one lesion (``lesion``): an invasive tumour, possibly preceded by a
+    progressive DCIS phase (``LESION_INVASIVE``), or a non-progressive DCIS
+    (``LESION_NONPROGRESSIVE_DCIS``). ``clinical_age`` is the age at which the invasive tumour
+    surfaces absent screening, inf when that is not before ``min(death, model end)``.
+    """
 
     death_age: np.ndarray
-    onset_age: np.ndarray  # inf: no preclinical cancer before death / end of follow-up
-    cancer_type: np.ndarray  # int8: 0 none, 1 DCIS, 2 invasive
-    clinical_age: np.ndarray  # inf: would not surface before death / end of follow-up
-    presentation: np.ndarray  # int8: -1 none, else index into PRESENTATIONS
-    malignant_morphology: np.ndarray  # int8: -1 when the cancer has no calcification
-    malignant_distribution: np.ndarray
-    malignant_compact: np.ndarray  # bool
+    lesion: np.ndarray  # int8 LESION_*
+    dcis_onset_age: np.ndarray  # inf when the lesion has no DCIS phase
+    invasive_onset_age: np.ndarray  # inf when no invasive tumour
+    doubling_time_years: np.ndarray  # diameter doubling time (inf when no invasive tumour)
+    clinical_age: np.ndarray  # inf: does not surface before min(death, model end)
+    clinical_diameter_mm: np.ndarray  # nan when no invasive tumour
+    onset_diameter_mm: float
+    dcis_presentation: np.ndarray  # int8, -1 when no DCIS phase
+    invasive_presentation: np.ndarray  # int8, -1 when no invasive tumour
+    dcis_morphology: np.ndarray  # int8, -1 when the DCIS phase has no calcification
+    dcis_distribution: np.ndarray
+    dcis_compact: np.ndarray  # bool
+    invasive_morphology: np.ndarray  # int8, -1 when the invasive phase has no calcification
+    invasive_distribution: np.ndarray
+    invasive_compact: np.ndarray
+    dcis_high_grade: np.ndarray  # bool (False when no DCIS phase)
     cluster_u: np.ndarray  # propensity for a benign microcalcification cluster
     nonsuspicious_u: np.ndarray  # propensity for benign non-suspicious calcifications
     benign_morphology: np.ndarray  # int8: morphology of the woman's benign cluster (if any)
     benign_distribution: np.ndarray
     benign_compact: np.ndarray
+    cluster_onset_age: np.ndarray  # first grid age with a benign cluster, as used for the cluster RR (inf: none)
+
+    @property
+    def sojourn_years(self) -> np.ndarray:
+        """Time from invasive onset to clinical surfacing absent screening (inf when no invasive tumour)."""
+        ratio = self.clinical_diameter_mm / self.onset_diameter_mm
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(self.invasive_onset_age), self.doubling_time_years * np.log2(ratio), np.inf)
+
+    def diameter_mm(self, idx: np.ndarray, age: float) -> np.ndarray:
+        """Invasive diameter (mm) of women ``idx`` at ``age`` (0 before invasive onset)."""
+        return diameter_mm(self.onset_diameter_mm, self.invasive_onset_age[idx], self.doubling_time_years[idx], age)
+
+    def phase(self, idx: np.ndarray, age: float) -> np.ndarray:
+        """Phase of the lesion of women ``idx`` at ``age``: NONE, DCIS or INVASIVE (int8).
+
+        By onsets only: whether the woman is alive, or her lesion surfaced or was found, is the
+        caller's business.
+        """
+        inv = self.invasive_onset_age[idx] <= age
+        dcis = self.dcis_onset_age[idx] <= age
+        return np.where(inv, INVASIVE, np.where(dcis, DCIS, NONE)).astype(np.int8)
 
 
-@dataclass(frozen=True)
-class HazardModel:
-    """Cumulative onset hazards on an age grid, shared by all blocks of a run."""
-
-    ages: np.ndarray  # grid of ages (years), from the model start age
-    baseline_cum: np.ndarray  # cumulative baseline (non-carrier, RR = 1) total onset hazard
-    carrier_cum: np.ndarray  # shape (2, len(ages)): BRCA1, BRCA2 cumulative total onset hazard
-    expected_rr: float  # E[RR] among non-carriers of the reference population
-    family_history_rr: tuple[float, float] = (1.0, 1.0)  # non-carrier RR for 1 and >=2 relatives
-
-
-def relative_risk(s: Scenario, c: Cohort, family_history_rr: tuple[float, float] | None = None) -> np.ndarray:
-    """Multiplicative relative risk of invasive cancer for non-carriers (docs/model.md §4.2).
-
-    ``family_history_rr`` are the *non-carrier* relative risks for 1 and >= 2
-    affected relatives (:func:`noncarrier_family_history_rr`); by default the
-    published (all-women) values of the scenario.
-    """
-    p = s.cancer
-    rr1, rr2 = family_history_rr or (p.family_history_rr_1, p.family_history_rr_2plus)
-    rr = np.ones(c.n)
-    rr = np.where(c.family_history == 1, rr1, rr)
-    rr = np.where(c.family_history >= 2, rr2, rr)
-    rr = rr * (1 - p.breastfeeding_rr_reduction_per_12_months) ** (c.breastfeeding_months / 12.0)
-    rr = rr * (1 - p.parity_rr_reduction_per_birth) ** c.births.astype(float)
-    return rr
-
-
-def _band_rate(table: pd.DataFrame, column: str, ages: np.ndarray) -> np.ndarray:
-    """Piecewise-constant rate of a banded table at ``ages`` (last band beyond the end)."""
-    lowers = table["age_lower"].to_numpy()
-    idx = np.clip(np.searchsorted(lowers, ages, side="right") - 1, 0, len(lowers) - 1)
-    rate = table[column].to_numpy()[idx]
-    return np.where(ages < lowers[0], 0.0 if column.startswith("brca") else rate, rate)
-
-
-def rescaled_baseline(
-    s: Scenario, reference: Cohort, ages: np.ndarray, family_history_rr: tuple[float, float] | None = None
-) -> tuple[np.ndarray, float]:
-    """Non-carrier baseline invasive hazard so that the reference population matches the table.
-
-    For each age ``a``: ``I(a) = (1 - P1 - P2) * baseline(a) * E[RR | non-carrier]
-    + P1 * I_BRCA1(a) + P2 * I_BRCA2(a)``, with the carrier shares ``P1``, ``P2``
-    and ``E[RR]`` taken from the reference population. Solved for ``baseline(a)``.
-
-    Returns
-    -------
-    baseline : numpy.ndarray
-        Hazard per year at ``ages`` (clinical-incidence scale, before the sojourn lag).
-    expected_rr : float
-        Mean relative risk among non-carriers of the reference population.
-    """
-    inc = s.tables["incidence"]
-    brca = s.tables["brca_incidence"]
-    table_rate = _band_rate(inc, "annual_incidence_per_100000", ages) / 1e5
-    p1 = float(np.mean(reference.brca == 1))
-    p2 = float(np.mean(reference.brca == 2))
-    non = reference.brca == 0
-    expected_rr = float(np.mean(relative_risk(s, reference, family_history_rr)[non]))
-    carriers = p1 * _band_rate(brca, "brca1_annual_hazard", ages) + p2 * _band_rate(brca, "brca2_annual_hazard", ages)
-    baseline = (table_rate - carriers) / ((1 - p1 - p2) * expected_rr)
-    if np.any(baseline < 0):
-        raise ValueError("carrier incidence exceeds the population incidence table at some age")
-    return baseline, expected_rr
-
-
-def noncarrier_family_history_rr(
-    s: Scenario, reference: Cohort, ages: np.ndarray | None = None, iterations: int = 4
-) -> tuple[float, float]:
-    """Non-carrier relative risks that give the published family-history RRs for whole groups.
-
-    The published RRs (CGHFBC 2001) compare all women with 1 (or >= 2) affected
-    relatives, carriers included, with women without. Carriers are concentrated
-    among women with affected relatives (:func:`analysis.model.cohort.carrier_probabilities`)
-    and have their own incidence, so applying the published RR to non-carriers as
-    well would count family history twice. For group ``k`` at age ``a``::
-
-        RR_k * H_0(a) = P(nc | k) b(a) RR'_k E_k + sum_c P(c | k) I_c(a)
-
-    where ``H_0`` is the mean hazard of women without affected relatives, ``b`` the
-    baseline and ``E_k`` the group's mean of the other relative risks. ``RR'_k`` is
-    solved at every age of ``ages`` (default 40–74, the screening ages) and averaged;
-    the baseline is re-rescaled and the solution iterated to a fixed point.
-    """
-    ages = np.arange(40.5, 75.0, 1.0) if ages is None else ages
-    p = s.cancer
-    published = np.array([p.family_history_rr_1, p.family_history_rr_2plus])
-    brca = s.tables["brca_incidence"]
-    carrier_rate = np.vstack([_band_rate(brca, c, ages) for c in ("brca1_annual_hazard", "brca2_annual_hazard")])
-    fh = np.minimum(reference.family_history, 2)
-    other = relative_risk(s, reference, (1.0, 1.0))  # breastfeeding and parity only
-    share = np.array([[np.mean(reference.brca[fh == k] == c) for c in (0, 1, 2)] for k in (0, 1, 2)])
-    e_other = np.array([np.mean(other[(fh == k) & (reference.brca == 0)]) for k in (0, 1, 2)])
-    rr = published.copy()
-    for _ in range(iterations):
-        b, _ = rescaled_baseline(s, reference, ages, (float(rr[0]), float(rr[1])))
-        h0 = share[0, 0] * b * e_other[0] + share[0, 1:] @ carrier_rate
-        for k in (1, 2):
-            need = (published[k - 1] * h0 - share[k, 1:] @ carrier_rate) / (share[k, 0] * b * e_other[k])
-            rr[k - 1] = max(float(np.mean(need)), 1.0)
-    return float(rr[0]), float(rr[1])
-
-
-def mean_sojourn_years(s: Scenario, onset_age: np.ndarray) -> np.ndarray:
-    """Mean sojourn time of invasive cancer by age at onset (at least half a year)."""
-    ca = s.cancer
-    return np.maximum(ca.invasive_mean_sojourn_years + ca.sojourn_years_per_decade * (onset_age - 50.0) / 10.0, 0.5)
-
-
-def hazard_model(s: Scenario, reference: Cohort) -> HazardModel:
-    """Cumulative onset hazards (invasive + DCIS) on a half-year grid, with the sojourn lag.
-
-    The onset hazard at age ``a`` is the rescaled clinical rate at ``a`` plus the mean
-    sojourn time of cancers arising at ``a`` (an age-specific first-order lag).
-    """
-    start, end = s.cohort.model_start_age_years, s.cohort.model_end_age_years
-    ages = np.arange(start, end + AGE_STEP / 2, AGE_STEP)
-    mid = ages[:-1] + AGE_STEP / 2
-    lag = mean_sojourn_years(s, mid)
-    fh_rr = noncarrier_family_history_rr(s, reference)
-    baseline, expected_rr = rescaled_baseline(s, reference, mid + lag, fh_rr)
-    total = 1.0 / (1.0 - s.cancer.dcis_share_of_onsets)
-    brca = s.tables["brca_incidence"]
-    carrier = np.vstack([_band_rate(brca, c, mid + lag) for c in ("brca1_annual_hazard", "brca2_annual_hazard")])
-
-    def cum(h: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros(h.shape[:-1] + (1,)), np.cumsum(h * AGE_STEP, axis=-1)], axis=-1)
-
-    return HazardModel(
-        ages=ages,
-        baseline_cum=cum(baseline * total),
-        carrier_cum=cum(carrier * total),
-        expected_rr=expected_rr,
-        family_history_rr=fh_rr,
-    )
-
-
-def _invert(cum: np.ndarray, ages: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Age at which a cumulative hazard reaches ``target`` (inf beyond the grid)."""
-    age = np.interp(target, cum, ages)
-    return np.where(target > cum[-1], NO_EVENT, age)
-
-
-def draw_natural_history(s: Scenario, hm: HazardModel, c: Cohort, seed: int, block: int) -> NaturalHistory:
-    """Draw death, cancer and calcification histories for one block of women."""
-    n = c.n
-    co, ca, cal = s.cohort, s.cancer, s.calcifications
-    start = co.model_start_age_years
-
-    # other-cause death (Gompertz, inverted exactly)
+def _death(s: Scenario, seed: int, block: int, n: int) -> np.ndarray:
+    co = s.cohort
     e = exponentials(seed, "history.death", block, n)
     b, h50 = co.mortality_gompertz_slope, co.mortality_hazard_age50
-    death = 50.0 + np.log(np.exp(b * (start - 50.0)) + b * e / h50) / b
+    return 50.0 + np.log(np.exp(b * (co.model_start_age_years - 50.0)) + b * e / h50) / b
 
-    # preclinical onset
-    e = exponentials(seed, "history.onset", block, n)
-    rr = relative_risk(s, c, hm.family_history_rr)
-    onset = _invert(hm.baseline_cum, hm.ages, e / rr)
-    for k in (1, 2):
-        carrier = np.flatnonzero(c.brca == k)
-        onset[carrier] = _invert(hm.carrier_cum[k - 1], hm.ages, e[carrier])
-    onset = np.where(onset < death, onset, NO_EVENT)
-    has = np.isfinite(onset)
 
-    ctype = np.where(uniforms(seed, "history.cancer_type", block, n) < ca.dcis_share_of_onsets, DCIS, INVASIVE)
-    ctype = np.where(has, ctype, NONE).astype(np.int8)
-    mean_sojourn = np.where(
-        ctype == DCIS, ca.dcis_mean_sojourn_years, mean_sojourn_years(s, np.where(has, onset, 50.0))
-    )
-    sojourn = exponentials(seed, "history.sojourn", block, n) * mean_sojourn
-    # only a share of DCIS would ever surface clinically; the rest stays screen-detectable for life
-    progressive = uniforms(seed, "history.dcis_progressive", block, n) < ca.dcis_progressive_share
-    surfaces = has & ((ctype != DCIS) | progressive)
-    clinical = np.where(surfaces, onset + sojourn, NO_EVENT)
-    clinical = np.where(clinical < np.minimum(death, co.model_end_age_years), clinical, NO_EVENT)
+def _lesions(
+    s: Scenario, wh: WomanHazards, death: np.ndarray, seed: int, block: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Growth]:
+    """Lesion type, DCIS onset, invasive onset, latent clinical age and growth of every woman."""
+    ca = s.cancer
+    n = death.size
+    latent = wh.invert(exponentials(seed, "history.clinical", block, n))
+    growth = draw_growth(s, latent, seed, block)
+    has = np.isfinite(latent)
+    inv_onset = np.where(has, latent - np.where(has, growth.sojourn_years, 0.0), NO_EVENT)  # no inf - inf
+    precursor = uniforms(seed, "history.dcis_precursor", block, n) < ca.dcis_precursor_share
+    duration = exponentials(seed, "history.dcis_duration", block, n) * ca.dcis_precursor_mean_years
+    dcis_onset = np.where(precursor & has, inv_onset - duration, NO_EVENT)
+    invasive = has & (np.minimum(dcis_onset, inv_onset) < death)
+    ratio = ca.dcis_nonprogressive_ratio
+    e2 = exponentials(seed, "history.dcis_nonprogressive", block, n)
+    np_onset = wh.invert(e2 / ratio) if ratio > 0 else np.full(n, NO_EVENT)
+    nonprog = ~invasive & (np_onset < death)
+    lesion = np.select([invasive, nonprog], [LESION_INVASIVE, LESION_NONPROGRESSIVE_DCIS], LESION_NONE)
+    dcis_onset = np.where(invasive, dcis_onset, np.where(nonprog, np_onset, NO_EVENT))
+    inv_onset = np.where(invasive, inv_onset, NO_EVENT)
+    latent = np.where(invasive, latent, NO_EVENT)
+    return lesion.astype(np.int8), dcis_onset, inv_onset, latent, invasive, growth
 
-    pres_table = s.tables["presentation"].set_index("cancer_type")[list(PRESENTATIONS)].to_numpy()
-    pres_probs = pres_table[np.where(ctype == DCIS, 0, 1)]
-    presentation = categorical_draw(uniforms(seed, "history.presentation", block, n), pres_probs)
-    presentation = np.where(has, presentation, -1).astype(np.int8)
-    has_calc = (presentation == CALC_ONLY) | (presentation == CALC_MASS)
 
-    morph = s.tables["morphology"].set_index("origin")[list(MORPHOLOGIES)].to_numpy()
-    dist = s.tables["distribution"].set_index("origin")[list(DISTRIBUTIONS)].to_numpy()
-    row = np.where(ctype == DCIS, 1, 2)
-    m_morph = categorical_draw(uniforms(seed, "history.malignant_morphology", block, n), morph[row])
-    m_dist = categorical_draw(uniforms(seed, "history.malignant_distribution", block, n), dist[row])
-    m_compact = uniforms(seed, "history.malignant_compact", block, n) < cal.compact_share_malignant
+def draw_natural_history(
+    s: Scenario, hm: HazardModel, c: Cohort, seed: int, block: int, density_grid: np.ndarray | None = None
+) -> NaturalHistory:
+    """Draw death, the lesion and the calcification propensities of one block of women.
 
-    b_morph = categorical_draw(uniforms(seed, "history.benign_morphology", block, n), morph[0])
-    b_dist = categorical_draw(uniforms(seed, "history.benign_distribution", block, n), dist[0])
-    b_compact = uniforms(seed, "history.benign_compact", block, n) < cal.compact_share_benign
-
+    ``density_grid`` defaults to the one stored in ``hm``.
+    """
+    if density_grid is not None:
+        hm = replace(hm, density_grid=density_grid)
+    n, ca = c.n, s.cancer
+    death = _death(s, seed, block, n)
+    cluster_u = uniforms(seed, "history.cluster", block, n)
+    wh = woman_hazards(s, hm, c, cluster_u)
+    lesion, dcis_onset, inv_onset, latent, invasive, growth = _lesions(s, wh, death, seed, block)
+    clinical = np.where(latent < np.minimum(death, s.cohort.model_end_age_years), latent, NO_EVENT)
+    has_dcis = np.isfinite(dcis_onset)
+    dc = malignant_descriptors(s, seed, block, "dcis", has_dcis)
+    iv = malignant_descriptors(s, seed, block, "invasive", invasive)
+    p_high = np.append(np.asarray(ca.dcis_high_grade_by_morphology, dtype=float), DCIS_HIGH_GRADE_SHARE)
+    high = uniforms(seed, "history.dcis_grade", block, n) < p_high[dc.morphology]  # -1: no calcification
+    bn = benign_descriptors(s, seed, block, n)
     return NaturalHistory(
         death_age=death,
-        onset_age=onset,
-        cancer_type=ctype,
+        lesion=lesion,
+        dcis_onset_age=dcis_onset,
+        invasive_onset_age=inv_onset,
+        doubling_time_years=np.where(invasive, growth.doubling_time_years, np.inf),
         clinical_age=clinical,
-        presentation=presentation,
-        malignant_morphology=np.where(has_calc, m_morph, -1).astype(np.int8),
-        malignant_distribution=np.where(has_calc, m_dist, -1).astype(np.int8),
-        malignant_compact=has_calc & m_compact,
-        cluster_u=uniforms(seed, "history.cluster", block, n),
+        clinical_diameter_mm=np.where(invasive, growth.clinical_diameter_mm, np.nan),
+        onset_diameter_mm=ca.onset_diameter_mm,
+        dcis_presentation=dc.presentation,
+        invasive_presentation=iv.presentation,
+        dcis_morphology=dc.morphology,
+        dcis_distribution=dc.distribution,
+        dcis_compact=dc.compact,
+        invasive_morphology=iv.morphology,
+        invasive_distribution=iv.distribution,
+        invasive_compact=iv.compact,
+        dcis_high_grade=has_dcis & high,
+        cluster_u=cluster_u,
         nonsuspicious_u=uniforms(seed, "history.nonsuspicious", block, n),
-        benign_morphology=b_morph,
-        benign_distribution=b_dist,
-        benign_compact=b_compact,
+        benign_morphology=bn.morphology,
+        benign_distribution=bn.distribution,
+        benign_compact=bn.compact,
+        cluster_onset_age=wh.cluster_onset_age,
     )

@@ -3,22 +3,25 @@
 Women are advanced round by round (a loop over the handful of rounds, vectorised over women). At
 each round the women still eligible (alive, no clinical or screen-detected cancer yet) attend with
 their own propensity; the calcifications on their mammogram are updated (a benign cluster, once
-present, persists); the two channels are read (:mod:`analysis.model.reading`) and the recalled
-women worked up (:mod:`analysis.model.workup`). Every random number is drawn per woman from a
+present, persists, and is *known* once it has been seen on a screen); the lesion present at the
+screen (a DCIS phase, or an invasive tumour of the diameter it has grown to) and the benign findings
+are read in two channels (:mod:`analysis.model.reading`) and the recalled women worked up
+(:mod:`analysis.model.workup`). A screen-detected lesion is treated: a progressive DCIS found by
+screening never becomes invasive, and an invasive tumour found by screening never surfaces. Every random number is drawn per woman from a
 stream keyed by the decision and the screening age (:mod:`analysis.model.streams`), so two
 programmes that screen a woman at the same age give her the same draws.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
 
 from analysis.model.cohort import Cohort, density_category
-from analysis.model.natural_history import CALC_MASS, CALC_ONLY, DCIS, MASS, OTHER, NaturalHistory
+from analysis.model.calcifications import CalcificationPropensity
+from analysis.model.natural_history import CALC_MASS, CALC_ONLY, DCIS, INVASIVE, MASS, OTHER, NaturalHistory
 from analysis.model.reading import ReadingModel, density_round_cell, reading_logits, reading_table
 from analysis.model.results import SCREEN_COLUMNS, Frame, empty_screens
 from analysis.model.streams import normals, uniforms
@@ -30,8 +33,10 @@ __all__ = [
     "PATHOLOGY",
     "WORKUP",
     "CalcificationPropensity",
+    "ProgrammeOutcome",
     "reading_logits",
     "reading_table",
+    "run_programme",
     "schedule",
     "screen_block",
 ]
@@ -43,60 +48,41 @@ def schedule(s: Scenario) -> np.ndarray:
     return pg.start_age_years + pg.interval_years * np.arange(scheduled_rounds(pg))
 
 
-@dataclass(frozen=True)
-class CalcificationPropensity:
-    """Each woman's log-odds of a benign cluster and of non-suspicious calcifications, by age.
-
-    A woman has a cluster at a screen when ``logit(cluster_u) < `` her log-odds at that age
-    (a latent propensity: who has clusters is stable across screens, and a cluster once present
-    persists); likewise for non-suspicious calcifications, which are re-evaluated at every screen.
-    """
-
-    s: Scenario
-    cluster_pre: np.ndarray  # log-odds before menopause, without the age and density terms
-    cluster_post: np.ndarray  # after menopause
-    cluster_lu: np.ndarray  # logit of the woman's cluster propensity uniform
-    nonsusp_lu: np.ndarray
-
-    @classmethod
-    def of(cls, s: Scenario, c: Cohort, nh: NaturalHistory) -> CalcificationPropensity:
-        """The propensities of the women of one block."""
-        cal = s.calcifications
-        pre = (
-            logit(cal.cluster_prevalence_age50)
-            + math.log(cal.cluster_or_family_history) * (c.family_history >= 1)
-            + math.log(cal.cluster_or_per_birth) * c.births
-        )
-        long_bf = c.breastfeeding_months > 12.0
-        post = (
-            pre
-            + math.log(cal.cluster_or_postmenopausal)
-            + math.log(cal.cluster_or_breastfeeding_over_12_months_postmenopausal) * long_bf
-        )
-        return cls(s, pre, post, logit(nh.cluster_u), logit(nh.nonsuspicious_u))
-
-    def cluster_present(self, age: float, postmenopausal: np.ndarray, density: np.ndarray) -> np.ndarray:
-        """Whether each woman's cluster propensity is below her log-odds at this age (all women)."""
-        cal = self.s.calcifications
-        dense_lor = np.array([0.0, 0.0, 1.0, 1.0]) * math.log(cal.cluster_or_dense)  # BI-RADS c/d
-        lg = np.where(postmenopausal, self.cluster_post, self.cluster_pre)
-        lg += dense_lor[density]
-        lg += math.log(cal.cluster_odds_ratio_per_decade) * (age - 50.0) / 10.0
-        return self.cluster_lu < lg
-
-    def nonsuspicious(self, idx: np.ndarray, age: float) -> np.ndarray:
-        """Non-suspicious calcifications at this screen, for the attending women ``idx``."""
-        cal = self.s.calcifications
-        lg = (
-            logit(cal.nonsuspicious_prevalence_age50)
-            + math.log(cal.nonsuspicious_odds_ratio_per_decade) * (age - 50.0) / 10.0
-        )
-        return self.nonsusp_lu[idx] < lg
-
-
 def _draw(seed: int, decision: str, block: int, n: int, slot: int, buf: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """The uniforms of women ``idx`` for one decision at one screening age (drawn for all ``n``: CRN)."""
     return uniforms(seed, f"programme.{decision}", block, n, slot, out=buf)[idx]
+
+
+@dataclass(frozen=True)
+class ProgrammeOutcome:
+    """What the programme did to one block: its screens, and per woman her screen detection (if any)."""
+
+    screens: Frame
+    detected_age: np.ndarray  # inf when not screen-detected
+    detected_type: np.ndarray  # int8: 0 not detected, 1 DCIS, 2 invasive
+    detected_diameter_mm: np.ndarray  # diameter of a screen-detected invasive tumour, else nan
+
+
+def run_programme(
+    s: Scenario,
+    c: Cohort,
+    nh: NaturalHistory,
+    seed: int,
+    block: int,
+    density_grid: np.ndarray,
+    first_woman: int = 0,
+    detail: bool = True,
+) -> ProgrammeOutcome:
+    """Run the programme over one block of women: their screens and who was screen-detected, when and how.
+
+    One screen row per attended screen (see :data:`analysis.model.results.SCREEN_COLUMNS`). With
+    ``detail=False`` only the columns that the measures and strata need are built (same draws, same
+    counts; faster).
+    """
+    run = _BlockRun(s, c, nh, seed, block, density_grid, first_woman, detail)
+    for k, age in enumerate(schedule(s)):
+        run.screen_round(k, float(age))
+    return ProgrammeOutcome(run.frame(), run.detected_age, run.detected_type, run.detected_diameter)
 
 
 def screen_block(
@@ -109,16 +95,20 @@ def screen_block(
     first_woman: int = 0,
     detail: bool = True,
 ) -> Frame:
-    """Run the programme over one block of women; return its screens as columns.
+    """The screens of one block of women (:func:`run_programme` without the per-woman outcome)."""
+    return run_programme(s, c, nh, seed, block, density_grid, first_woman, detail).screens
 
-    One row per attended screen; see :data:`analysis.model.results.SCREEN_COLUMNS` for the
-    columns. With ``detail=False`` only the columns that the measures and strata need are
-    returned (same draws, same counts; faster).
-    """
-    run = _BlockRun(s, c, nh, seed, block, density_grid, first_woman, detail)
-    for k, age in enumerate(schedule(s)):
-        run.screen_round(k, float(age))
-    return run.frame()
+
+def _calc_presentation(presentation: np.ndarray) -> np.ndarray:
+    """Whether a presentation code shows malignant calcifications (calcification only, or with a mass)."""
+    return (presentation == CALC_ONLY) | (presentation == CALC_MASS)
+
+
+def _other_state(presentation: np.ndarray) -> np.ndarray:
+    """Other-channel state of a presentation: 1 a mass (with or without calcifications), 2 other signs, else 0."""
+    return np.select([(presentation == CALC_MASS) | (presentation == MASS), presentation == OTHER], [1, 2], 0).astype(
+        np.int8
+    )
 
 
 class _BlockRun:
@@ -143,16 +133,20 @@ class _BlockRun:
         pg = s.programme
         z = normals(seed, "programme.attendance_propensity", block, n)
         self.p_attend = expit(logit(pg.attendance) + pg.attendance_logit_sd * z)
+        self.benign_z = s.reading.benign_propensity_logit_sd * normals(seed, "programme.benign_propensity", block, n)
         self.n_cumulative = cumulative_rounds(pg)
         self.detected_age = np.full(n, np.inf)
+        self.detected_type = np.zeros(n, dtype=np.int8)
+        self.detected_diameter = np.full(n, np.nan)
         self.n_screens = np.zeros(n, dtype=np.int16)
         self.any_fp = np.zeros(n, dtype=bool)
         self.cluster = np.zeros(n, dtype=bool)
+        self.cluster_seen = np.zeros(n, dtype=bool)  # a benign cluster on a prior attended screen: known
         self.buf = np.empty(n)  # reused for every per-screen uniform draw
-        self.has_calc_cancer = (nh.presentation == CALC_ONLY) | (nh.presentation == CALC_MASS)
-        self.other_cancer_state = np.select(
-            [(nh.presentation == CALC_MASS) | (nh.presentation == MASS), nh.presentation == OTHER], [1, 2], 0
-        ).astype(np.int8)
+        self.dcis_calc = _calc_presentation(nh.dcis_presentation)
+        self.inv_calc = _calc_presentation(nh.invasive_presentation)
+        self.dcis_other = _other_state(nh.dcis_presentation)
+        self.inv_other = _other_state(nh.invasive_presentation)
         self.cols: dict[str, list[np.ndarray]] = {}
 
     def put(self, name: str, value: np.ndarray) -> None:
@@ -172,46 +166,96 @@ class _BlockRun:
             return
         first = self.n_screens[idx] == 0
         cell = density_round_cell(dens_all[idx], ~first)
-        preclin = nh.onset_age[idx] <= age
-        mal_calc = preclin & self.has_calc_cancer[idx]
-        benign_cluster = self.cluster[idx]
-        nonsusp = self.calcs.nonsuspicious(idx, age)
-        # calcification channel: the most suspicious calcification present
-        calc_state = np.where(mal_calc, 3, np.where(benign_cluster, 2, nonsusp.view(np.int8)))
-        morph = np.where(
-            mal_calc, nh.malignant_morphology[idx], np.where(benign_cluster, nh.benign_morphology[idx], -1)
-        ).astype(np.int8)
+        phase = nh.phase(idx, age)
+        diameter = np.where(phase == INVASIVE, nh.diameter_mm(idx, age), np.nan)
         draw = lambda name: _draw(self.seed, name, self.block, n, slot, self.buf, idx)  # noqa: E731
-        recall_calc = draw("read_calc") < self.reading.calc_probability(calc_state, morph, cell)
-        # other-findings channel: a malignant mass/distortion, else the benign background
-        other_state = np.where(preclin, self.other_cancer_state[idx], 0)
-        recall_other = draw("read_other") < self.reading.other_probability(other_state, cell)
+        calc = self.read_calcifications(idx, age, phase, diameter, cell)
+        recall_calc = draw("read_calc") < calc["p"]
+        other_state, p_other = self.read_other(idx, age, phase, diameter, cell)
+        recall_other = draw("read_other") < p_other
         recalled = recall_calc | recall_other
-        malignant_recall = (recall_calc & mal_calc) | (recall_other & (other_state > 0))
-        out = self.work_up(idx, recalled, malignant_recall, recall_calc, n, slot, age)
+        malignant_recall = (recall_calc & calc["mal_calc"]) | (recall_other & (other_state > 0))
+        out = self.work_up(idx, recalled, malignant_recall, recall_calc, phase, diameter, n, slot, age)
         clinical = nh.clinical_age[idx]
         interval_ca = ~out["screen_detected"] & (clinical > age) & (clinical <= age + self.s.programme.interval_years)
         fp = recalled & ~(out["screen_detected"] | interval_ca)
         self.n_screens[idx] += 1
         self.any_fp[idx] |= fp
+        self.cluster_seen[idx] |= self.cluster[idx]
         cfp_eligible = self.n_screens[idx] == self.n_cumulative
         found = dict(
+            calc,
             first=first,
             post=post_all[idx],
             dens=dens_all[idx],
-            benign_cluster=benign_cluster,
-            mal_calc=mal_calc,
-            preclin=preclin,
+            phase=phase,
+            diameter=diameter,
             recalled=recalled,
             recall_calc=recall_calc,
             recall_other=recall_other,
             interval_ca=interval_ca,
             fp=fp,
             cfp_eligible=cfp_eligible,
-            nonsusp=nonsusp,
-            morph=morph,
         )
         self.record(k, age, idx, found, out)
+
+    def read_calcifications(
+        self, idx: np.ndarray, age: float, phase: np.ndarray, diameter: np.ndarray, cell: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The calcification channel: the most suspicious calcification present and its recall probability.
+
+        Malignant > benign cluster (new, or known from a prior screen) > non-suspicious. A DCIS phase with
+        calcifications shows them (no size term), and so does the invasive tumour that grew from it; an
+        invasive tumour's own calcifications are read with its size term. Benign states get the age and
+        woman terms.
+        """
+        nh, rd = self.nh, self.reading
+        in_dcis, in_inv = phase == DCIS, phase == INVASIVE
+        dcis_calc = (in_dcis | (in_inv & np.isfinite(nh.dcis_onset_age[idx]))) & self.dcis_calc[idx]
+        inv_calc = in_inv & self.inv_calc[idx]
+        mal_calc = dcis_calc | inv_calc
+        lg_dcis = rd.calc_logits(np.full(idx.size, 4), nh.dcis_morphology[idx], cell)
+        lg_inv = rd.calc_logits(np.full(idx.size, 4), nh.invasive_morphology[idx], cell) + rd.size_term(
+            np.nan_to_num(diameter)
+        )
+        use_inv = inv_calc & (~dcis_calc | (lg_inv > lg_dcis))
+        lg_mal = np.where(use_inv, lg_inv, lg_dcis)
+        benign_cluster = self.cluster[idx] & ~mal_calc
+        known = benign_cluster & self.cluster_seen[idx]
+        nonsusp = self.calcs.nonsuspicious(idx, age)
+        state = np.where(mal_calc, 4, np.where(benign_cluster, np.where(known, 3, 2), nonsusp.view(np.int8)))
+        morph = np.where(
+            mal_calc,
+            np.where(use_inv, nh.invasive_morphology[idx], nh.dcis_morphology[idx]),
+            np.where(benign_cluster, nh.benign_morphology[idx], -1),
+        ).astype(np.int8)
+        lg = rd.calc_logits(state, morph, cell) + rd.benign_term(age, self.benign_z[idx])
+        lg = np.where(mal_calc, lg_mal, lg)
+        return {
+            "p": rd.probability(lg),
+            "mal_calc": mal_calc,
+            "use_inv_calc": use_inv,
+            "benign_cluster": benign_cluster,
+            "known_cluster": known,
+            "nonsusp": nonsusp,
+            "morph": morph,
+        }
+
+    def read_other(
+        self, idx: np.ndarray, age: float, phase: np.ndarray, diameter: np.ndarray, cell: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The other-findings channel: a malignant mass or other sign of the lesion, else the benign background."""
+        rd = self.reading
+        state = np.where(
+            phase == DCIS, self.dcis_other[idx], np.where(phase == INVASIVE, self.inv_other[idx], 0)
+        ).astype(np.int8)
+        lg = rd.other_logits(state, cell)
+        lg = lg + np.where(
+            state > 0,
+            np.where(phase == INVASIVE, rd.size_term(np.nan_to_num(diameter)), 0.0),
+            rd.benign_term(age, self.benign_z[idx]),
+        )
+        return state, rd.probability(lg)
 
     def work_up(
         self,
@@ -219,11 +263,13 @@ class _BlockRun:
         recalled: np.ndarray,
         malignant: np.ndarray,
         calc: np.ndarray,
+        phase: np.ndarray,
+        diameter: np.ndarray,
         n: int,
         slot: int,
         age: float,
     ) -> dict[str, np.ndarray]:
-        """Work up the recalled attendees; return per-attendee work-up columns."""
+        """Work up the recalled attendees; record who was screen-detected; return per-attendee work-up columns."""
         r = np.flatnonzero(recalled)
         ri = idx[r]
         u = WorkupDraws(
@@ -232,8 +278,11 @@ class _BlockRun:
                 for d in ("workup", "short_interval", "core_inconclusive", "pathology")
             )
         )
-        res = self.workup.work_up(malignant[r], calc[r], self.nh.cancer_type[ri] == DCIS, u)
-        self.detected_age[ri[res.detected]] = age
+        res = self.workup.work_up(malignant[r], calc[r], phase[r] == DCIS, u)
+        found = ri[res.detected]
+        self.detected_age[found] = age
+        self.detected_type[found] = phase[r][res.detected]
+        self.detected_diameter[found] = diameter[r][res.detected]
         m = idx.size
         out = {
             "workup": np.zeros(m, dtype=np.int8),
@@ -255,6 +304,7 @@ class _BlockRun:
     def record(self, k: int, age: float, idx: np.ndarray, f: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> None:
         """Append the round's screens: the columns the measures and strata need, and with ``detail`` the rest."""
         c, nh, put, m = self.c, self.nh, self.put, idx.size
+        phase = f["phase"]
         put("woman", (self.first_woman + idx).astype(np.int64))
         put("age_years", np.full(m, age, dtype=np.float32))
         put("first_round", f["first"])
@@ -265,7 +315,13 @@ class _BlockRun:
         put("births", c.births[idx])
         put("breastfeeding_months", c.breastfeeding_months[idx].astype(np.float32))
         put("any_cluster", f["benign_cluster"] | f["mal_calc"])
-        put("presentation", np.where(f["preclin"], nh.presentation[idx], -1).astype(np.int8))
+        put(
+            "presentation",
+            np.select(
+                [phase == DCIS, phase == INVASIVE], [nh.dcis_presentation[idx], nh.invasive_presentation[idx]], -1
+            ).astype(np.int8),
+        )
+        put("tumour_diameter_mm", f["diameter"].astype(np.float32))
         put("recalled", f["recalled"])
         put("recall_calc", f["recall_calc"])
         put("calc_only_recall", f["recall_calc"] & ~f["recall_other"])
@@ -281,20 +337,23 @@ class _BlockRun:
     def record_detail(self, k: int, idx: np.ndarray, f: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> None:
         """The descriptive columns of the screens table (only with ``detail=True``)."""
         nh, put, mal_calc, benign_cluster = self.nh, self.put, f["mal_calc"], f["benign_cluster"]
+        phase, use_inv = f["phase"], f["use_inv_calc"]
         put("round_index", np.full(idx.size, k, dtype=np.int16))
         put("nonsuspicious_calc", f["nonsusp"])
         put("benign_cluster", benign_cluster)
+        put("known_benign_cluster", f["known_cluster"])
         put("malignant_calc", mal_calc)
-        put("cancer_present", f["preclin"])
-        put("cancer_type", np.where(f["preclin"], nh.cancer_type[idx], 0).astype(np.int8))
+        put("cancer_present", phase > 0)
+        put("cancer_type", phase.astype(np.int8))
+        put("dcis_high_grade", (phase == DCIS) & nh.dcis_high_grade[idx])
         put("calc_morphology", f["morph"])
+        mal_dist = np.where(use_inv, nh.invasive_distribution[idx], nh.dcis_distribution[idx])
+        mal_compact = np.where(use_inv, nh.invasive_compact[idx], nh.dcis_compact[idx])
         put(
             "calc_distribution",
-            np.where(
-                mal_calc, nh.malignant_distribution[idx], np.where(benign_cluster, nh.benign_distribution[idx], -1)
-            ).astype(np.int8),
+            np.where(mal_calc, mal_dist, np.where(benign_cluster, nh.benign_distribution[idx], -1)).astype(np.int8),
         )
-        put("calc_compact", np.where(mal_calc, nh.malignant_compact[idx], benign_cluster & nh.benign_compact[idx]))
+        put("calc_compact", np.where(mal_calc, mal_compact, benign_cluster & nh.benign_compact[idx]))
         put("recall_other", f["recall_other"])
         put("workup", out["workup"])
         put("biopsy_method", out["biopsy_method"])

@@ -14,7 +14,21 @@ read independently:
 The recall threshold of the programme shifts every single-reader logit; the morphology of a
 suspicious calcification multiplies its odds; with ``readers`` independent readers a finding is
 recalled when any reader recalls it. Prior images (subsequent rounds) change the odds of
-recalling a benign finding by ``prior_images_false_positive_or``.
+recalling a benign finding by ``prior_images_false_positive_or``, and a woman's first screen by
+``first_screen_benign_or`` on top.
+
+Three terms are per screen, not in the table (which is at the reference: age 50, a 10 mm invasive
+tumour, a woman of average benign propensity):
+
+* **size** — the logit of recalling an invasive tumour changes by ``size_logit_slope_per_mm`` per mm
+  of diameter away from :data:`REFERENCE_DIAMETER_MM` (Weedon-Fekjær et al. 2008: screen-test
+  sensitivity 26% at 5 mm, 91% at 10 mm); DCIS is read without a size term;
+* **age** — benign findings are recalled less with age (``benign_recall_or_per_decade``);
+* **the woman** — a woman-level normal propensity (SD ``benign_propensity_logit_sd``) on every benign
+  logit: some women are recalled again and again.
+
+A benign cluster already seen on a prior screen is *known* and read with the odds of a new one
+times ``known_benign_cluster_or`` (BI-RADS 2: benign, stable).
 
 This module is the one place where the reading model lives: change how screens are read here.
 """
@@ -33,6 +47,7 @@ from analysis.scenario import DENSITIES, Scenario
 __all__ = [
     "CALC_STATES",
     "READING_STATES",
+    "REFERENCE_DIAMETER_MM",
     "ROUNDS",
     "ReadingModel",
     "density_round_cell",
@@ -44,6 +59,7 @@ __all__ = [
 READING_STATES = (
     "calc_nonsuspicious",
     "calc_benign_cluster",
+    "calc_known_benign_cluster",
     "calc_malignant",
     "other_benign",
     "mass_malignant",
@@ -52,7 +68,9 @@ READING_STATES = (
 _MALIGNANT = {"calc_malignant", "mass_malignant", "other_malignant"}
 ROUNDS = ("first", "subsequent")
 #: States of the calcification channel at a screen (index = code).
-CALC_STATES = ("none", "nonsuspicious", "benign_cluster", "malignant")
+CALC_STATES = ("none", "nonsuspicious", "benign_cluster", "known_benign_cluster", "malignant")
+#: Diameter (mm) of the invasive tumour at which the malignant recall probabilities apply.
+REFERENCE_DIAMETER_MM = 10.0
 #: Morphology code used in the lookup for "no suspicious calcification" (0..3 are the BI-RADS morphologies).
 NO_MORPHOLOGY = 4
 
@@ -61,12 +79,14 @@ def reading_logits(s: Scenario) -> np.ndarray:
     """Single-reader recall logits, shape (state, density, round), at the programme threshold.
 
     Calcification states are at the reference morphology (amorphous); the screen's morphology
-    odds ratio is added per screen.
+    odds ratio is added per screen, and so are the size, age and woman terms of the module
+    docstring (the table is at their reference: a 10 mm invasive tumour, age 50, average woman).
     """
     r = s.reading
     base = {
         "calc_nonsuspicious": r.p_recall_nonsuspicious,
         "calc_benign_cluster": r.p_recall_benign_cluster,
+        "calc_known_benign_cluster": r.p_recall_benign_cluster,
         "calc_malignant": r.p_recall_calc_malignant,
         "other_benign": r.p_recall_other_benign,
         "mass_malignant": r.p_recall_mass_malignant,
@@ -79,7 +99,11 @@ def reading_logits(s: Scenario) -> np.ndarray:
         p0 = float(np.clip(base[state], 1e-12, 1 - 1e-12))
         for j in range(4):
             for k in range(2):
-                prior = 0.0 if (malignant or k == 0) else math.log(r.prior_images_false_positive_or)
+                prior = 0.0
+                if not malignant:
+                    prior = math.log(r.prior_images_false_positive_or if k else r.first_screen_benign_or)
+                if state == "calc_known_benign_cluster":
+                    prior += math.log(r.known_benign_cluster_or)
                 out[i, j, k] = logit(p0) + math.log(dens_or[j]) + prior + r.threshold_logit_shift
     return out
 
@@ -126,19 +150,26 @@ def reading_table(s: Scenario) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ReadingModel:
-    """Programme recall probabilities of both channels, looked up per screen (no per-screen ``expit``).
+    """Single-reader recall logits of both channels, looked up per screen; the per-screen terms added here.
 
     Attributes
     ----------
-    calc_p : ndarray
-        Flat table over (calcification state 0..3, morphology 0..4, density 0..3, round 0..1);
-        state 0 (no calcification) has probability 0.
-    other_p : ndarray
+    calc_logit : ndarray
+        Flat table over (calcification state 0..4 of :data:`CALC_STATES`, morphology 0..4, density 0..3,
+        round 0..1); state 0 (no calcification) is ``-inf``.
+    other_logit : ndarray
         Flat table over (other-channel state: benign, malignant mass, other malignant; density; round).
+    readers : int
+        Independent readers (a finding is recalled when any reader recalls it).
+    size_slope, age_lor : float
+        Logit change per mm of invasive diameter and log odds ratio of benign recall per decade of age.
     """
 
-    calc_p: np.ndarray
-    other_p: np.ndarray
+    calc_logit: np.ndarray
+    other_logit: np.ndarray
+    readers: int
+    size_slope: float
+    age_lor: float
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> ReadingModel:
@@ -146,23 +177,41 @@ class ReadingModel:
         rd = s.reading
         lg = reading_logits(s)
         morph_lor = np.append(np.log(np.asarray(rd.morphology_odds_ratio)), 0.0)
-        calc_p = np.zeros((4, 5, 4, 2))
-        calc_p[1:] = programme_recall_probability(lg[:3, None, :, :] + morph_lor[None, :, None, None], rd.readers)
-        return cls(calc_p=calc_p.ravel(), other_p=programme_recall_probability(lg[3:], rd.readers).ravel())
+        calc = np.full((5, 5, 4, 2), -np.inf)
+        calc[1:] = lg[:4, None, :, :] + morph_lor[None, :, None, None]
+        return cls(
+            calc_logit=calc.ravel(),
+            other_logit=lg[4:].ravel(),
+            readers=rd.readers,
+            size_slope=rd.size_logit_slope_per_mm,
+            age_lor=math.log(rd.benign_recall_or_per_decade),
+        )
 
-    def calc_probability(self, calc_state: np.ndarray, morphology: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        """Recall probability of the calcification channel.
+    def calc_logits(self, calc_state: np.ndarray, morphology: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """Single-reader logit of the calcification channel from the table (no per-screen terms).
 
         ``calc_state`` codes :data:`CALC_STATES`; ``morphology`` is 0..3 or -1 (none);
         ``cell`` = density * 2 + round (from :func:`density_round_cell`).
         """
         morph = np.where(morphology < 0, NO_MORPHOLOGY, morphology)
         index = (calc_state.astype(np.intp) * 5 + morph) * 8 + cell  # intp: no int8 overflow
-        return self.calc_p[index]
+        return self.calc_logit[index]
 
-    def other_probability(self, other_state: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        """Recall probability of the other-findings channel (0 benign, 1 malignant mass, 2 other malignant)."""
-        return self.other_p[other_state.astype(np.intp) * 8 + cell]
+    def other_logits(self, other_state: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """Single-reader logit of the other-findings channel (0 benign, 1 malignant mass, 2 other malignant)."""
+        return self.other_logit[other_state.astype(np.intp) * 8 + cell]
+
+    def size_term(self, diameter_mm: np.ndarray) -> np.ndarray:
+        """Logit shift of an invasive tumour of this diameter (0 at :data:`REFERENCE_DIAMETER_MM`)."""
+        return self.size_slope * (diameter_mm - REFERENCE_DIAMETER_MM)
+
+    def benign_term(self, age: float, propensity: np.ndarray) -> np.ndarray:
+        """Logit shift of a benign finding: the age term and the woman's propensity (SD-scaled normal)."""
+        return self.age_lor * (age - 50.0) / 10.0 + propensity
+
+    def probability(self, logits: np.ndarray) -> np.ndarray:
+        """Programme recall probability of single-reader ``logits`` with this model's readers."""
+        return programme_recall_probability(logits, self.readers)
 
 
 def density_round_cell(density: np.ndarray, subsequent: np.ndarray) -> np.ndarray:

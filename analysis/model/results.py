@@ -1,7 +1,9 @@
-"""Results: counts of screens and the estimates published from them.
+"""Results: counts of screens and diagnoses, and the estimates published from them.
 
-Every measure (:mod:`analysis.model.measures`) is a proportion ``numerator / n`` over a named
-denominator, counted per block and summed, then given a Wilson 95% interval (statsmodels).
+Every screen measure (:mod:`analysis.model.measures`) is a proportion ``numerator / n`` over a named
+denominator, counted per block and summed, then given a Wilson 95% interval (statsmodels). The rate
+measures (:data:`analysis.model.diagnoses.RATE_MEASURES`: incidence per 100,000 woman-years) have
+woman-time as ``n`` and an exact Poisson (Garwood) 95% interval.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
+
+from analysis.model.diagnoses import RATE_MEASURES, RateMeasure
 
 # Re-exported: the screens table, the measures, the strata and the counting live in analysis.model.measures.
 from analysis.model.measures import MEASURE_NAMES as MEASURE_NAMES
@@ -38,6 +43,21 @@ def wilson(numerator: np.ndarray, n: np.ndarray, alpha: float = 0.05) -> tuple[n
     return (np.where(nan, np.nan, est), np.where(nan, np.nan, lo), np.where(nan, np.nan, hi))
 
 
+def garwood(events: np.ndarray, exposure: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, ...]:
+    """Rate ``events / exposure`` and its exact Poisson (Garwood) interval; NaN where ``exposure == 0``.
+
+    ``lower = chi2.ppf(alpha / 2, 2 k) / 2`` (0 when ``k = 0``), ``upper = chi2.ppf(1 - alpha / 2, 2 (k + 1)) / 2``,
+    both divided by the exposure.
+    """
+    k = np.asarray(events, dtype=float)
+    t = np.asarray(exposure, dtype=float)
+    safe = np.where(t > 0, t, 1.0)
+    lo = np.where(k > 0, chi2.ppf(alpha / 2, 2 * np.maximum(k, 1)) / 2, 0.0)
+    hi = chi2.ppf(1 - alpha / 2, 2 * (k + 1)) / 2
+    nan = t <= 0
+    return tuple(np.where(nan, np.nan, v / safe) for v in (k, lo, hi))
+
+
 #: Columns of an estimates table, in order (see :func:`estimates_from_counts`).
 ESTIMATE_COLUMNS = (
     "scenario",
@@ -59,8 +79,10 @@ ESTIMATE_COLUMNS = (
 )
 
 
-def unit_of(measure: Measure) -> str:
-    """``"proportion"`` or ``"per 1,000 screens"``."""
+def unit_of(measure: Measure | RateMeasure) -> str:
+    """``"proportion"``, ``"per 1,000 screens"`` or (a rate measure) ``"per 100,000 woman-years"``."""
+    if isinstance(measure, RateMeasure):
+        return measure.unit
     return "proportion" if measure.per == 1.0 else f"per {measure.per:,.0f} screens"
 
 
@@ -69,44 +91,58 @@ def estimates_from_counts(
     alpha: float = 0.05,
     *,
     provenance: dict[str, Any] | None = None,
+    woman_time_ages: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Tidy estimates with Wilson intervals from a count table.
+    """Tidy estimates with Wilson (proportions) or exact Poisson (rates) intervals from a count table.
 
     Parameters
     ----------
     counts : DataFrame
-        ``stratum``, ``measure``, ``numerator``, ``n`` (from :func:`count_screens`).
+        ``stratum``, ``measure``, ``numerator``, ``n`` (from :func:`count_screens` and
+        :func:`analysis.model.diagnoses.count_incidence`).
     alpha : float
-        1 - confidence level of the Wilson intervals.
+        1 - confidence level of the intervals.
     provenance : dict, optional
         ``scenario``, ``scenario_hash``, ``seed``, ``version``, ``calibration`` values repeated on every row.
+    woman_time_ages : (float, float), optional
+        The ages the woman-time of the rate measures runs over (model start and end), for their denominator label.
 
     Returns
     -------
     pandas.DataFrame
         :data:`ESTIMATE_COLUMNS`: one row per measure and stratum; ``estimate``/``lower``/``upper`` in
-        ``unit`` (a proportion, or per 1,000 screens); the counts and labels of the numerator and the
-        denominator.
+        ``unit`` (a proportion, per 1,000 screens, or per 100,000 woman-years); the counts and labels of the
+        numerator and the denominator (for a rate, the denominator count is woman-months).
     """
-    est, lo, hi = wilson(counts["numerator"].to_numpy(), counts["n"].to_numpy(), alpha)
-    by_name = {m.name: m for m in MEASURES}
-    measures = [by_name[m] for m in counts["measure"]]
-    per = np.array([m.per for m in measures])
+    names = counts["measure"].to_numpy()
+    num, n = counts["numerator"].to_numpy(), counts["n"].to_numpy()
+    by_name: dict[str, Measure | RateMeasure] = {m.name: m for m in MEASURES} | RATE_MEASURES
+    measures = [by_name[m] for m in names]
+    rate = np.array([isinstance(m, RateMeasure) for m in measures], dtype=bool)
+    est, lo, hi = (np.full(len(counts), np.nan) for _ in range(3))
+    if (~rate).any():
+        est[~rate], lo[~rate], hi[~rate] = wilson(num[~rate], n[~rate], alpha)
+    if rate.any():
+        years = n[rate] / np.array([m.units_per_year for m in measures if isinstance(m, RateMeasure)], dtype=float)
+        est[rate], lo[rate], hi[rate] = garwood(num[rate], years, alpha)
+    per = np.array([m.per for m in measures], dtype=float)
     prov = {"scenario": "", "scenario_hash": "", "seed": -1, "version": "", "calibration": "", **(provenance or {})}
     out = pd.DataFrame(
         {
             **{k: [prov[k]] * len(counts) for k in ("scenario", "scenario_hash", "seed", "version", "calibration")},
-            "measure": counts["measure"].to_numpy(),
+            "measure": names,
             "stratum": counts["stratum"].to_numpy(),
             "estimate": est * per,
             "lower": lo * per,
             "upper": hi * per,
             "unit": [unit_of(m) for m in measures],
-            "interval": "wilson95",
-            "numerator_count": counts["numerator"].to_numpy(),
-            "denominator_count": counts["n"].to_numpy(),
+            "interval": np.where(rate, "poisson95", "wilson95"),
+            "numerator_count": num,
+            "denominator_count": n,
             "numerator_label": [m.numerator for m in measures],
-            "denominator_label": [m.denominator for m in measures],
+            "denominator_label": [
+                m.denominator(woman_time_ages) if isinstance(m, RateMeasure) else m.denominator for m in measures
+            ],
         }
     )
     out["seed"] = out["seed"].astype(np.int64)
@@ -141,7 +177,10 @@ class Results:
 
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
         """Every measure with its Wilson interval, one row per measure and stratum (:data:`ESTIMATE_COLUMNS`)."""
-        out = estimates_from_counts(self.counts, alpha, provenance=self.provenance)
+        ages = self.meta.get("woman_time_ages")
+        out = estimates_from_counts(
+            self.counts, alpha, provenance=self.provenance, woman_time_ages=None if ages is None else tuple(ages)
+        )
         out.attrs.update({**self.provenance, "women": self.women})
         return out
 
@@ -192,7 +231,8 @@ class Results:
             "seed": self.seed,
             "women": self.women,
             "calibration": self.calibration,
-            "interval": "Wilson 95% (binomial, within this run)",
+            "interval": "Wilson 95% (binomial, within this run); incidence rates: exact Poisson 95% (Garwood)",
+            "screening": bool(self.meta.get("screening", True)),
             "estimates": records,
         }
 

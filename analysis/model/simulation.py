@@ -7,12 +7,16 @@
     for each block of BLOCK_SIZE women:
         cohort = draw_cohort(...)                     # risk factors
         history = draw_natural_history(...)           # death, cancer, calcifications
-        screens = screen_block(...)                   # rounds: attend, read, work up
-        counts += count_screens(screens)              # integer counts per measure
-    Results(counts).estimates()                        # proportions, Wilson intervals
+        outcome = run_programme(...)                  # rounds: attend, read, work up (unless screening=False)
+        diagnoses = first_diagnoses(history, outcome) # screen-detected or clinical, first of each woman
+        counts += count_screens(outcome.screens)      # integer counts per measure
+        counts += count_incidence(diagnoses, ...)     # diagnoses and woman-months
+    Results(counts).estimates()                        # proportions (Wilson), rates (exact Poisson)
 
 Blocks are independent given the seed (see :mod:`analysis.model.streams`), so any subset of
-blocks can run anywhere and their integer counts add up to the same total.
+blocks can run anywhere and their integer counts add up to the same total. The cohort and the natural
+history are the same draws with and without screening (common random numbers), so a run with
+``screening=False`` is the same women without the programme: no screens, clinical diagnoses only.
 """
 
 from __future__ import annotations
@@ -39,17 +43,17 @@ from analysis.model.capacity import SCREENS_PER_SECOND as SCREENS_PER_SECOND
 from analysis.model.capacity import BlockSizes as BlockSizes
 from analysis.model.capacity import block_sizes, check_capacity, format_duration
 from analysis.model.cohort import Cohort, density_grid, draw_cohort, draw_cohort_bcsc
+from analysis.model.diagnoses import BlockOutcome, Diagnoses, block_counts, first_diagnoses
 from analysis.model.measures import (
     SCREEN_COLUMNS,
     Frame,
     Groupings,
     add_counts,
     check_strata,
-    count_screens,
     empty_screens,
 )
 from analysis.model.natural_history import HazardModel, draw_natural_history, hazard_model
-from analysis.model.programme import screen_block
+from analysis.model.programme import run_programme
 from analysis.model.results import Results
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scenario import Scenario, load_scenario
@@ -114,17 +118,29 @@ def _draw_cohort(
     return draw_cohort_bcsc(s, profiles, reference_age, seed, block, n)
 
 
-def simulate_block(model: Model, seed: int, block: int, n: int, detail: bool = True) -> Frame:
-    """Simulate one block of ``n`` women; return its screens (columns of arrays).
+def run_block(model: Model, seed: int, block: int, n: int, detail: bool = True, screening: bool = True) -> BlockOutcome:
+    """Simulate one block of ``n`` women: women, natural history, screens (none without screening), diagnoses.
 
-    With ``detail=False`` only the columns the measures need are built (same counts).
+    The women and their natural history do not depend on ``screening`` (common random numbers).
     """
     s = model.scenario
     cohort = model.cohort(seed, block, n)
     history = draw_natural_history(s, model.hazards, cohort, seed, block)
-    return screen_block(
+    end = s.cohort.model_end_age_years
+    if not screening:
+        return BlockOutcome(cohort, history, empty_screens(), first_diagnoses(history, end))
+    outcome = run_programme(
         s, cohort, history, seed, block, model.density_grid, first_woman=block * BLOCK_SIZE, detail=detail
     )
+    return BlockOutcome(cohort, history, outcome.screens, first_diagnoses(history, end, outcome))
+
+
+def simulate_block(model: Model, seed: int, block: int, n: int, detail: bool = True, screening: bool = True) -> Frame:
+    """Simulate one block of ``n`` women; return its screens (columns of arrays; none when ``screening=False``).
+
+    With ``detail=False`` only the columns the measures need are built (same counts).
+    """
+    return run_block(model, seed, block, n, detail=detail, screening=screening).screens
 
 
 def screens_frame(frame: Frame) -> pd.DataFrame:
@@ -154,8 +170,9 @@ def simulate(
     blocks: Iterable[int] | None = None,
     progress: bool | str = False,
     model: Model | None = None,
+    screening: bool = True,
 ) -> Results:
-    """Simulate a screening programme and count every measure.
+    """Simulate a screening programme and count every measure, incidence included.
 
     Parameters
     ----------
@@ -168,7 +185,8 @@ def simulate(
     by : sequence of str, or sequence of sequences of str
         Stratify the counts (columns of :data:`analysis.model.results.STRATA`): one grouping
         (``["density", "round"]``, their cross-classification) or several counted in the same run
-        (``[["age_group"], ["density"], ["round", "density"]]``).
+        (``[["age_group"], ["density"], ["round", "density"]]``). The incidence measures are stratified only by
+        groupings of woman-level strata (:data:`analysis.model.diagnoses.INCIDENCE_STRATA`).
     cohort_data : path, optional
         BCSC Risk Estimation Dataset file to resample the cohort from.
     keep_screens : bool
@@ -182,13 +200,16 @@ def simulate(
         (blocks and women done, time left), for a stderr that is not a terminal.
     model : Model, optional
         A prepared model (skips :func:`build_model`).
+    screening : bool
+        ``False``: the same women (same seed, same natural history) without the programme: no screens (the
+        screen measures have ``n = 0``), diagnoses at clinical surfacing only; for the incidence measures.
 
     Returns
     -------
     Results
     """
     women, seed = check_women(women), check_seed(seed)
-    by = check_strata(by)
+    by, screening = check_strata(by), check_screening(screening)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     sizes = block_sizes(women)
     todo = _blocks_to_run(len(sizes), blocks)
@@ -196,7 +217,7 @@ def simulate(
     model = model or build_model(s, cohort_data)
     log = ProgressLog(s.name, len(todo), women if blocks is None else None) if progress == "log" else None
     counts, kept = _count_blocks(
-        model, seed, sizes, todo, by, s.name, keep=keep_screens, path=screens_path, log=log, bar=progress
+        model, seed, sizes, todo, by, keep=keep_screens, path=screens_path, log=log, bar=progress, screening=screening
     )
     return Results(
         scenario=s.name,
@@ -212,8 +233,22 @@ def simulate(
             "block_size": BLOCK_SIZE,
             "by": [list(g) for g in by],
             "cohort": "bcsc" if cohort_data is not None else "parametric",
+            **run_meta(s, screening),
         },
     )
+
+
+def check_screening(screening: object) -> bool:
+    """``simulate``'s ``screening`` as a bool; anything but True/False is an :class:`ArgumentError`."""
+    if not isinstance(screening, bool | np.bool_):
+        raise ArgumentError("screening", screening, "True or False")
+    return bool(screening)
+
+
+def run_meta(s: Scenario, screening: bool) -> dict[str, object]:
+    """The metadata of a run that :class:`Results` reads: ``screening`` and the ages of its woman-time."""
+    co = s.cohort
+    return {"screening": screening, "woman_time_ages": [co.model_start_age_years, co.model_end_age_years]}
 
 
 def _blocks_to_run(n_blocks: int, blocks: Iterable[int] | None) -> Sequence[int]:
@@ -229,16 +264,17 @@ def _count_blocks(
     sizes: BlockSizes,
     todo: Sequence[int],
     by: Groupings,
-    desc: str,
     *,
     keep: bool,
     path: str | os.PathLike[str] | None,
     log: ProgressLog | None,
     bar: bool | str,
+    screening: bool = True,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Simulate the blocks ``todo`` in order: their summed count table and (``keep``) their screens.
 
-    The screens are built only when kept or streamed to the Parquet file ``path``; an empty run counts no screens.
+    The screens are built only when kept or streamed to the Parquet file ``path``; an empty run counts no screens
+    and no woman-time.
     Progress: a line now and then on ``log``, else a tqdm bar when ``bar`` (``simulate``'s ``progress``) is set.
     """
     counts = None
@@ -247,18 +283,18 @@ def _count_blocks(
     from tqdm import tqdm
 
     with _ScreensWriter(path) as writer:
-        for b in tqdm(todo, desc=desc, unit="block", disable=not bar or log is not None, leave=False):
-            frame = simulate_block(model, seed, b, sizes[b], detail=detail)
-            counts = add_counts(counts, count_screens(frame, by))
+        for b in tqdm(todo, desc=model.scenario.name, unit="block", disable=not bar or log is not None, leave=False):
+            block = run_block(model, seed, b, sizes[b], detail=detail, screening=screening)
+            counts = add_counts(counts, block.counts(model.scenario, by))
             if detail:
-                df = screens_frame(frame)
+                df = screens_frame(block.screens)
                 if keep:
                     kept.append(df)
                 writer.write(df)
             if log is not None:
                 log.update(1, sizes[b])
     if counts is None:
-        counts = count_screens(empty_screens(), by)
+        counts = block_counts(model.scenario, empty_screens(), Diagnoses.none(), None, np.zeros(0), by)
     return counts, kept
 
 

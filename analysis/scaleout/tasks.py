@@ -16,7 +16,7 @@ import pandas as pd
 from analysis import __version__
 from analysis.errors import ArgumentError, check_seed, check_women
 from analysis.model.results import Results, add_counts, check_strata
-from analysis.model.simulation import Model, ProgressLog, block_sizes, build_model, simulate
+from analysis.model.simulation import Model, ProgressLog, block_sizes, build_model, check_screening, run_meta, simulate
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scaleout.cluster import client_threads
 from analysis.scenario import Scenario, load_scenario
@@ -71,6 +71,7 @@ def simulate_chunk(
     by: Sequence[str],
     cohort_data: str | None,
     blocks: Sequence[int],
+    screening: bool = True,
 ) -> pd.DataFrame:
     """Worker task: the counts of ``blocks`` of a ``women``-woman run (see :func:`simulate_distributed`).
 
@@ -84,6 +85,8 @@ def simulate_chunk(
         As for :func:`analysis.model.simulation.simulate`.
     blocks : sequence of int
         Block indices to simulate.
+    screening : bool
+        As for :func:`analysis.model.simulation.simulate` (``False``: the same women without the programme).
 
     Returns
     -------
@@ -91,7 +94,7 @@ def simulate_chunk(
         The count table of these blocks (:func:`analysis.model.results.count_screens`).
     """
     model = _worker_model(token, scenario, cohort_data)
-    return simulate(scenario, women, seed, by=by, blocks=blocks, model=model).counts
+    return simulate(scenario, women, seed, by=by, blocks=blocks, model=model, screening=screening).counts
 
 
 def chunk_ranges(n_blocks: int, threads: int, chunk_blocks: int | None = None) -> list[range]:
@@ -167,6 +170,7 @@ def simulate_distributed(
     cohort_data: str | os.PathLike[str] | None = None,
     chunk_blocks: int | None = None,
     progress: bool | str = False,
+    screening: bool = True,
 ) -> Results:
     """Simulate a run with its blocks spread over a Dask cluster; bit-identical to the serial run.
 
@@ -195,29 +199,31 @@ def simulate_distributed(
     progress : bool or "log"
         ``True``: a progress bar (tqdm, in blocks) on stderr; ``"log"``: a line now and then (blocks and
         women done, time left), as :func:`analysis.model.simulation.simulate` does.
+    screening : bool
+        ``False``: the same women without the programme (as :func:`~analysis.model.simulation.simulate`).
 
     Returns
     -------
     Results
-        Equal to ``simulate(scenario, women, seed, by=by, cohort_data=cohort_data)``:
+        Equal to ``simulate(scenario, women, seed, by=by, cohort_data=cohort_data, screening=screening)``:
         same counts (``pandas.testing.assert_frame_equal``) and metadata. The
         screens table is not available (``screens`` is ``None``).
     """
     women, seed = check_women(women), check_seed(seed)
-    by = check_strata(by)
+    by, screening = check_strata(by), check_screening(screening)
     s = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if client is None:
-        return simulate(s, women, seed, by=by, cohort_data=cohort_data, progress=progress)
+        return simulate(s, women, seed, by=by, cohort_data=cohort_data, progress=progress, screening=screening)
     n_blocks = len(block_sizes(int(women)))
     chunks = chunk_ranges(n_blocks, client_threads(client), chunk_blocks)
     data = None if cohort_data is None else os.fspath(os.path.abspath(cohort_data))
-    futures = _submit_chunks(client, s, int(women), int(seed), tuple(by), data, chunks)
+    futures = _submit_chunks(client, s, int(women), int(seed), tuple(by), data, chunks, screening)
     chunk_women = [min(c.stop * BLOCK_SIZE, int(women)) - c.start * BLOCK_SIZE for c in chunks]
     parts = _gather_in_order(client, futures, [len(c) for c in chunks], s.name, "block", progress, chunk_women)
     counts = None
     for part in parts:
         counts = add_counts(counts, part)
-    return _chunked_results(s, int(women), int(seed), by, counts, n_blocks, cohort_data is not None)
+    return _chunked_results(s, int(women), int(seed), by, counts, n_blocks, cohort_data is not None, screening)
 
 
 def _submit_chunks(
@@ -228,6 +234,7 @@ def _submit_chunks(
     by: tuple[str, ...],
     cohort_data: str | None,
     chunks: Sequence[range],
+    screening: bool = True,
 ) -> list[Future]:
     """One :func:`simulate_chunk` task per chunk, all with a new run token."""
     token = uuid.uuid4().hex
@@ -241,6 +248,7 @@ def _submit_chunks(
             by,
             cohort_data,
             chunk,
+            screening,
             key=f"calcsim-blocks-{chunk[0]}-{chunk[-1]}-{token}",
             pure=False,
         )
@@ -249,7 +257,14 @@ def _submit_chunks(
 
 
 def _chunked_results(
-    s: Scenario, women: int, seed: int, by: Sequence[Any], counts: pd.DataFrame, n_blocks: int, bcsc: bool
+    s: Scenario,
+    women: int,
+    seed: int,
+    by: Sequence[Any],
+    counts: pd.DataFrame,
+    n_blocks: int,
+    bcsc: bool,
+    screening: bool = True,
 ) -> Results:
     """The :class:`Results` of a run summed from its chunks (metadata as :func:`simulate` gives)."""
     return Results(
@@ -266,6 +281,7 @@ def _chunked_results(
             "block_size": BLOCK_SIZE,
             "by": [list(g) for g in by],
             "cohort": "bcsc" if bcsc else "parametric",
+            **run_meta(s, screening),
         },
     )
 
