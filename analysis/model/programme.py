@@ -7,9 +7,10 @@ present, persists, and is *known* once it has been seen on a screen); the lesion
 screen (a DCIS phase, or an invasive tumour of the diameter it has grown to) and the benign findings
 are read in two channels (:mod:`analysis.model.reading`) and the recalled women worked up
 (:mod:`analysis.model.workup`). A screen-detected lesion is treated: a progressive DCIS found by
-screening never becomes invasive, and an invasive tumour found by screening never surfaces. Every random number is drawn per woman from a
-stream keyed by the decision and the screening age (:mod:`analysis.model.streams`), so two
-programmes that screen a woman at the same age give her the same draws.
+screening never becomes invasive, and an invasive tumour found by screening never surfaces. Every
+random number is drawn per woman from a stream keyed by the decision and the screening age
+(:mod:`analysis.model.streams`), so two programmes that screen a woman at the same age give her the
+same draws.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from analysis.model.cohort import Cohort, density_category
 from analysis.model.calcifications import CalcificationPropensity
+from analysis.model.cohort import Cohort, density_category
 from analysis.model.natural_history import CALC_MASS, CALC_ONLY, DCIS, INVASIVE, MASS, OTHER, NaturalHistory
 from analysis.model.reading import ReadingModel, density_round_cell, reading_logits, reading_table
 from analysis.model.results import SCREEN_COLUMNS, Frame, empty_screens
