@@ -39,7 +39,7 @@ sobol_women = 2_000
 # Sobol samples must be a power of 2; the number of runs is samples x (parameters + 2)
 sobol_samples = 32
 sobol_params = ["reading.threshold_logit_shift", "reading.p_recall_benign_cluster",
-                "calcifications.cluster_prevalence_age50", "cancer.dcis_share_of_onsets"]
+                "calcifications.cluster_prevalence_age50", "cancer.dcis_precursor_share"]
 
 # %%
 from IPython.display import display
@@ -78,8 +78,8 @@ figures.tornado(ow, "calc_only_share_of_screen_detected")
 # numerator, how often a benign *non*-calcification finding is recalled enters its denominator, and
 # the reader threshold moves every recall together. The share of **screen-detected cancers** is
 # about cancers — how readily the readers recall a malignant mass compared with malignant
-# calcifications, and, through the DCIS share of onsets and the DCIS sojourn time, how many
-# calcification-only DCIS there are to be found. How far the two lists differ is the quantitative
+# calcifications, and, through the share of invasive cancers that pass through a DCIS phase and
+# how long that phase lasts, how many calcification-only DCIS there are to be found. How far the two lists differ is the quantitative
 # version of "the denominator matters".
 
 # %%

@@ -299,7 +299,7 @@ def test_unscreened_incidence_reproduces_the_input_table_in_every_age_band(nl, n
     table = nl.tables["incidence"]
     lower = np.array([int(s.split("=")[1].split("-")[0]) for s in c["stratum"]])
     rate = table["annual_incidence_per_100000"].to_numpy()[np.searchsorted(table["age_lower"], lower, side="right") - 1]
-    expected = rate / 1e5 * c["n"].to_numpy() / MONTHS_PER_YEAR
+    expected = nl.cancer.incidence_scale * rate / 1e5 * c["n"].to_numpy() / MONTHS_PER_YEAR
     observed = c["numerator"].to_numpy()
     assert len(observed) == 10 and observed.min() > 300
     chi2 = float(np.sum((observed - expected) ** 2 / expected))

@@ -250,7 +250,7 @@ def _sobol_table() -> pd.DataFrame:
         "reading.p_recall_benign_cluster",
         "reading.threshold_logit_shift",
         "calcifications.cluster_prevalence_age50",
-        "cancer.dcis_share_of_onsets",
+        "cancer.dcis_precursor_share",
     ]
     outputs = ["calc_only_share_of_recalls", "calc_only_share_of_screen_detected", "recall_rate"]
     so = pd.DataFrame([(o, p) for o in outputs for p in params], columns=["output", "parameter"])
@@ -283,7 +283,7 @@ def _calc_only_one_way(output: str) -> pd.DataFrame:
                 "calcifications.cluster_prevalence_age50",
                 "reading.p_recall_benign_cluster",
                 "reading.threshold_logit_shift",
-                "cancer.dcis_share_of_onsets",
+                "cancer.dcis_precursor_share",
                 "calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal",
             ],
             "low_value": [0.001, 0.01, 0.005, -3.0, 0.1, 1.03],

@@ -14,7 +14,7 @@ from analysis.model.programme import reading_logits, reading_table, schedule, sc
 from analysis.model.results import MEASURE_NAMES, SCREEN_COLUMNS
 from analysis.model.simulation import build_model, screens_frame, simulate
 from analysis.model.streams import BLOCK_SIZE
-from analysis.scenario.codings import CALC_MORPHOLOGY, CODINGS, DENSITY
+from analysis.scenario.codings import CODINGS, DENSITY
 
 WOMEN = BLOCK_SIZE + 7_000  # two blocks, the second partial
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.calibration.abc import scenario_targets
 from analysis.errors import CalcsimInputError
 from analysis.model.results import Results
 from analysis.model.simulation import simulate
@@ -164,48 +163,18 @@ def _run_item(item: tuple) -> Results:
 def calibration_fit(
     post: PosteriorResults, scenario: Scenario | None = None, targets: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Each target against the model's prediction, both with intervals.
+    """Each target against the model's prediction, both with intervals (:func:`analysis.calibration.fit.fit_table`).
 
     Returns
     -------
     pandas.DataFrame
-        ``target, measure, kind, target_value, target_lower, target_upper, target_interval,
-        model, model_lower, model_upper (Wilson, default set), posterior_lower, posterior_upper,
-        within`` — ``within`` says whether the model's posterior range overlaps the
-        target's interval (or, for an upper bound, lies below it).
+        ``target, stratum, measure, kind, role, target_value, target_lower, target_upper,
+        target_interval, source, model, model_lower, model_upper (Wilson, default set), model_n,
+        posterior_lower, posterior_upper, sd, z, verdict, within`` -- ``within`` is ``verdict ==
+        "within"``: ``|z| <= 1.96`` at the default set, with the calibration's distance SD. The
+        posterior run must be stratified as the targets need
+        (:func:`analysis.calibration.targets_fit.target_groupings`).
     """
-    s = scenario or post.scenario or load_scenario(post.best.scenario)
-    t = scenario_targets(s, targets)
-    e = post.estimates()
-    e = e[e["stratum"] == "all"].set_index("measure")
-    rows = []
-    for r in t.itertuples(index=False):
-        m = e.loc[r.measure]
-        scale = 1000.0 if r.measure.endswith("per_1000") else 1.0
-        lo = r.interval_lower if np.isfinite(r.interval_lower) else max(r.value - 1.96 * r.target_sd, 0.0)
-        hi = r.interval_upper if np.isfinite(r.interval_upper) else min(r.value + 1.96 * r.target_sd, scale)
-        if r.kind == "upper_bound":
-            lo, within = np.nan, bool(m["posterior_lower"] <= r.value)
-        else:
-            within = bool(m["posterior_lower"] <= hi and m["posterior_upper"] >= lo)
-        rows.append(
-            {
-                "target": r.target,
-                "measure": r.measure,
-                "kind": r.kind,
-                "target_value": r.value,
-                "target_lower": lo,
-                "target_upper": hi if r.kind != "upper_bound" else r.value,
-                "target_interval": r.interval_kind or r.target_sd_basis,
-                "source": r.source,
-                "model": m["estimate"],
-                "model_lower": m["lower"],
-                "model_upper": m["upper"],
-                "posterior_lower": m["posterior_lower"],
-                "posterior_upper": m["posterior_upper"],
-                "within": within,
-            }
-        )
-    out = pd.DataFrame(rows)
-    out.attrs.update({"scenario": s.name, "parameter_sets": len(post.runs), "posterior_interval": POSTERIOR_INTERVAL})
-    return out
+    from analysis.calibration.fit import fit_table
+
+    return fit_table(post, scenario, targets)

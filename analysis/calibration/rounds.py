@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from analysis.calibration.targets_fit import evaluate
+from analysis.calibration.targets_fit import evaluate_item
 from analysis.scenario import Scenario
 
 
@@ -86,7 +86,7 @@ class Rounds:
             items = [
                 (self.s, {k: float(design.loc[d, k]) for k in self.keys}, self.t, self.women, self.seed) for d in chunk
             ]
-            results = self.mapper(_evaluate_item, items)
+            results = self.mapper(evaluate_item, items)
             rows = pd.DataFrame([{"draw": d, "round": r, **items[i][1], **results[i]} for i, d in enumerate(chunk)])
             with self.partial.open("a", encoding="utf-8") as fh:
                 rows[self.columns].to_csv(fh, header=done.empty, index=False)
@@ -126,11 +126,6 @@ def importance_weights(
         inside = np.all((x >= box[:, 0] - 1e-12) & (x <= box[:, 1] + 1e-12), axis=1)
         density += inside * (n / sum(sizes)) / vol
     return 1.0 / density
-
-
-def _evaluate_item(item: tuple) -> dict[str, Any]:
-    s, values, t, women, seed = item
-    return evaluate(s, values, t, women, seed)
 
 
 def accept(df: pd.DataFrame, n_targets: int, min_accepted: int = 10, level: float = 0.95) -> pd.DataFrame:

@@ -26,9 +26,15 @@ from analysis.errors import CalcsimInputError
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``calcsim calibrate``."""
     from analysis.calibration.abc import calibrate
+    from analysis.calibration.identifiability import identifiability
+    from analysis.calibration.summary import calibration_lines, identifiability_lines, not_reached_warning
 
     if args.draws < 2:
         raise CalcsimInputError(f"--draws: {args.draws}: a whole number >= 2")
+    if args.population < 2:
+        raise CalcsimInputError(f"--population: {args.population}: a whole number >= 2")
+    if not 0.0 < args.alpha < 1.0:
+        raise CalcsimInputError(f"--alpha: {args.alpha}: a quantile strictly between 0 and 1")
     check_counts(args)
     from analysis.scenario import load_scenario
 
@@ -41,67 +47,72 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             women=args.women,
             seed=args.seed,
             out_dir=args.out,
+            method=args.method,
+            population=args.population,
+            alpha=args.alpha,
             map_fn=mapper(client),
             progress=sys.stderr.isatty(),
             restart=args.restart,
             params=args.params,
             rounds=args.rounds,
         )
-    acc = df[df["accepted"]]
-    print(
-        f"calibrated {df.attrs['scenario']}: {len(df)} draws, {len(acc)} accepted ({df.attrs['acceptance']}; "
-        f"distance <= {float(df.attrs['tolerance']):.4g}); best distance {df['distance'].min():.4g}"
-    )
-    keys = df.attrs["parameters"].split()
-    for k in keys:
-        print(f"  {k:<58} accepted range {acc[k].min():.4g} – {acc[k].max():.4g}")
     out = args.out / f"{df.attrs['scenario']}.csv"
+    print("\n".join(calibration_lines(df)))
+    print("\n".join(identifiability_lines(identifiability(out))))
+    warning = not_reached_warning(df.attrs)
+    if warning:
+        print(warning)
+        print(f"calcsim: {warning}", file=sys.stderr)
     print(f"written: {out}\nuse it: calcsim run --scenario {args.scenario} --calibration {out}")
     return 0
 
 
 #: What ``calcsim fit --out`` writes.
-FIT_OUTPUTS = ("calibration_fit.csv", "calibration_fit.png")
+FIT_OUTPUTS = ("calibration_fit.csv", "identifiability.csv", "calibration_fit.png")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    """``calcsim fit``: the calibration-fit table (and figure)."""
-    from analysis.calibration.posterior import calibration_fit, run_posterior
+    """``calcsim fit``: the calibration-fit table (and figure), and the parameters' identifiability."""
+    from analysis.calibration.fit import fit_lines, fit_table
+    from analysis.calibration.identifiability import identifiability
+    from analysis.calibration.posterior import run_posterior
+    from analysis.calibration.summary import identifiability_lines, not_reached_warning
+    from analysis.calibration.targets_fit import scenario_targets, target_groupings
+    from analysis.scenario import read_calibration
 
     check_counts(args)
     if args.out is not None:
         prepare_out(args.out, FIT_OUTPUTS)
+    s = load_cli_scenario(args, args.scenario)
+    by = target_groupings(scenario_targets(s, checks=True))
     with dask_client_for(args) as client:
-        post = run_posterior(load_cli_scenario(args, args.scenario), args.women, args.seed, map_fn=mapper(client))
-    fit = calibration_fit(post)
+        post = run_posterior(s, args.women, args.seed, by=by, map_fn=mapper(client))
+    fit = fit_table(post, s)
+    applied = s.calibration[-1]
+    cal = read_calibration(applied.path, label=applied.file)
+    ident = identifiability(cal)
     if args.out is not None:
         from analysis.figures import calibration_fit as fit_figure
 
         write_outputs(
-            args.out, {"calibration_fit.csv": fit.to_csv(index=False), "calibration_fit.png": png(fit_figure(fit))}
+            args.out,
+            {
+                "calibration_fit.csv": fit.to_csv(index=False),
+                "identifiability.csv": ident.to_csv(index=False),
+                "calibration_fit.png": png(fit_figure(fit)),
+            },
         )
-    import pandas as pd
-
     print(
-        f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets; "
-        f"model range = {fit.attrs['posterior_interval']}"
+        f"Calibration fit — {fit.attrs['scenario']}: {fit.attrs['parameter_sets']} accepted parameter sets of"
+        f" {applied.label}; {args.women:,} women, seed {args.seed}"
     )
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(
-            fit[
-                [
-                    "target",
-                    "measure",
-                    "target_value",
-                    "target_lower",
-                    "target_upper",
-                    "model",
-                    "posterior_lower",
-                    "posterior_upper",
-                    "within",
-                ]
-            ].to_string(index=False)
-        )
+    print(f"tolerance reached: {cal.meta.get('tolerance_reached', 'not recorded (older calibration file)')}")
+    print("\n".join(fit_lines(fit)))
+    print()
+    print("\n".join(identifiability_lines(ident)))
+    warning = not_reached_warning(cal.meta)
+    if warning:
+        print(warning)
     return 0
 
 
@@ -158,7 +169,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``calcsim validate``: held-out BCSC comparison."""
+    """``calcsim validate``: the model beside the BCSC performance data by age and density."""
     import pandas as pd
 
     from analysis.calibration.validation import bcsc_validation
@@ -180,8 +191,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_outputs(args.out, {"validation_bcsc.csv": v.to_csv(index=False)})
     print(
-        f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}; held out "
-        f"from calibration ({v.attrs['note']}). Wilson 95% intervals."
+        f"Validation ({s.name}, {args.women:,} women, seed {args.seed}): {v.attrs['comparison']}"
+        f" ({v.attrs['note']}). Wilson 95% intervals."
     )
     with pd.option_context("display.width", 200, "display.max_rows", 100):
         print(

@@ -16,19 +16,42 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
         sub,
         "calibrate",
         "fit a scenario's calibrated parameters to its targets",
-        "Parameter sets are drawn by Latin hypercube sampling (an even spread over each "
-        "parameter's range), each is simulated, and the sets closest to the targets are kept "
-        "(approximate Bayesian computation). Progress is saved and resumed.",
+        "Approximate Bayesian computation by sequential Monte Carlo (the default): a "
+        "population of parameter sets is moved through shrinking tolerances down to the chi-square "
+        "95% point of the targets, or until the draw budget is spent; the output says whether the "
+        "tolerance was reached. Every set is simulated on the same women. Progress is saved and "
+        "resumed; rerunning with a larger --draws continues a finished run.",
     )
     cal.add_argument(
         "--scenario", default="nl-biennial", help="shipped scenario name or path to a TOML file (default: %(default)s)"
     )
     cal.add_argument(
+        "--method",
+        choices=["smc", "rounds"],
+        default="smc",
+        help="smc: sequential Monte Carlo; rounds: Latin hypercube rounds with a rejection step (default: %(default)s)",
+    )
+    cal.add_argument(
         "--draws",
         type=int,
-        default=200,
+        default=3000,
         metavar="N",
-        help="parameter sets drawn by Latin hypercube sampling (default: %(default)s)",
+        help="simulation budget (smc: stop earlier when the tolerance is reached; rounds: exactly N)"
+        " (default: %(default)s)",
+    )
+    cal.add_argument(
+        "--population",
+        type=int,
+        default=150,
+        metavar="N",
+        help="smc: parameter sets per generation (default: %(default)s)",
+    )
+    cal.add_argument(
+        "--alpha",
+        type=float,
+        default=0.5,
+        metavar="Q",
+        help="smc: each next tolerance is this quantile of the current distances (default: %(default)s)",
     )
     add_women(cal, 50_000, "women simulated for each parameter set")
     add_seed(cal, 2026)
@@ -40,7 +63,7 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=3,
         metavar="N",
-        help="sequential rounds; later rounds sample around the sets accepted so far (default: %(default)s)",
+        help="rounds: sequential rounds; later rounds sample around the sets accepted so far (default: %(default)s)",
     )
     cal.add_argument(
         "--restart", action="store_true", help="discard saved progress instead of resuming (default: resume)"
@@ -62,8 +85,10 @@ def add_fit(sub: argparse._SubParsersAction) -> None:
         sub,
         "fit",
         "calibration fit: each target beside the model's value",
-        "Runs every accepted calibrated parameter set and prints each target with its published "
-        "interval, the model's value and the model's range across the sets.",
+        "Runs every accepted calibrated parameter set and prints each target with its interval, the "
+        "model's value at the best set and its 95% range across the sets, z (with the calibration's "
+        "SD, model discrepancy included) and a verdict; stratified targets as age x density grids; "
+        "then how well each parameter is identified (posterior vs prior width, correlations).",
     )
     add_scenario(fit)
     add_women(fit, 50_000, "women simulated for each parameter set")
@@ -72,7 +97,7 @@ def add_fit(sub: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="write calibration_fit.csv and calibration_fit.png here (default: none, print only)",
+        help="write calibration_fit.csv, identifiability.csv and calibration_fit.png here (default: none, print only)",
     )
     add_scaleout(fit)
 
@@ -82,10 +107,10 @@ def add_validate(sub: argparse._SubParsersAction) -> None:
     val = add_command(
         sub,
         "validate",
-        "compare the model with held-out US screening data",
-        "Recall and cancer detection by age group and breast density, beside the performance "
-        "tables of the Breast Cancer Surveillance Consortium (BCSC), which the calibration does "
-        "not use.",
+        "compare the model with US screening data by age and density",
+        "Recall, cancer detection and sensitivity by age group and breast density, beside the "
+        "performance tables of the Breast Cancer Surveillance Consortium (BCSC). us-annual is "
+        "calibrated to these tables, so this shows the fit cell by cell; other scenarios are not.",
     )
     add_scenario(val, default="us-annual")
     add_women(val, 200_000)

@@ -102,6 +102,9 @@ def _cancer(f: Frame) -> np.ndarray:
 
 #: Diameter below which a screen-detected invasive cancer counts as small (NHS Breast Screening Programme: < 15 mm).
 SMALL_INVASIVE_MM = 15.0
+#: Largest invasive focus counted as micro-invasive (TNM pT1mi: <= 1 mm), reported with DCIS as "non-invasive or
+#: micro-invasive" by the NHS Breast Screening Programme.
+MICROINVASIVE_MM = 1.0
 
 
 def _small_invasive(f: Frame) -> np.ndarray:
@@ -193,6 +196,17 @@ MEASURES: tuple[Measure, ...] = (
         "screen-detected DCIS",
         "screens",
         lambda f: f["screen_detected"] & (f["pathology"] == 3),
+        _all,
+        per=1000.0,
+    ),
+    Measure(
+        "dcis_or_microinvasive_detection_rate_per_1000",
+        f"screen-detected DCIS or micro-invasive cancers (invasive <= {MICROINVASIVE_MM:g} mm)",
+        "screens",
+        lambda f: (
+            f["screen_detected"]
+            & ((f["pathology"] == 3) | ((f["pathology"] == 4) & (f["tumour_diameter_mm"] <= MICROINVASIVE_MM)))
+        ),
         _all,
         per=1000.0,
     ),

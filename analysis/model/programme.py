@@ -105,6 +105,20 @@ def _calc_presentation(presentation: np.ndarray) -> np.ndarray:
     return (presentation == CALC_ONLY) | (presentation == CALC_MASS)
 
 
+def _seen_presentation(phase: np.ndarray, mal_calc: np.ndarray, other_state: np.ndarray) -> np.ndarray:
+    """The presentation of the lesion on this mammogram, from the signs it shows at the screen.
+
+    Malignant calcifications alone: calcification only; with a mass or another sign: calcification and
+    mass (Luiten's categories have no "calcification and other sign"); else mass or other; -1 without a
+    lesion. An invasive tumour that grew from a DCIS with calcifications shows them, whatever its own
+    drawn presentation.
+    """
+    other = other_state > 0
+    signs = [mal_calc & ~other, mal_calc & other, other_state == 1, other_state == 2]
+    code = np.select(signs, [CALC_ONLY, CALC_MASS, MASS, OTHER], -1)
+    return np.where(phase > 0, code, -1).astype(np.int8)
+
+
 def _other_state(presentation: np.ndarray) -> np.ndarray:
     """Other-channel state of a presentation: 1 a mass (with or without calcifications), 2 other signs, else 0."""
     return np.select([(presentation == CALC_MASS) | (presentation == MASS), presentation == OTHER], [1, 2], 0).astype(
@@ -141,7 +155,7 @@ class _BlockRun:
         self.detected_diameter = np.full(n, np.nan)
         self.n_screens = np.zeros(n, dtype=np.int16)
         self.any_fp = np.zeros(n, dtype=bool)
-        self.cluster = np.zeros(n, dtype=bool)
+        self.cluster = np.zeros(n, dtype=bool)  # a benign cluster present (persists once it appears)
         self.cluster_seen = np.zeros(n, dtype=bool)  # a benign cluster on a prior attended screen: known
         self.buf = np.empty(n)  # reused for every per-screen uniform draw
         self.dcis_calc = _calc_presentation(nh.dcis_presentation)
@@ -160,7 +174,8 @@ class _BlockRun:
         alive = (nh.death_age > age) & (nh.clinical_age > age) & (self.detected_age > age)
         post_all = c.menopause_age <= age
         dens_all = density_category(self.grid, age, post_all, c.density_u)
-        self.cluster |= alive & self.calcs.cluster_present(age, post_all, dens_all)
+        # the cluster the risk model uses (first half-year grid age with one): one state, whatever the schedule
+        self.cluster = nh.cluster_onset_age <= age
         u = uniforms(self.seed, "programme.attendance", self.block, n, slot, out=self.buf)
         idx = np.flatnonzero(alive & (u < self.p_attend))
         if idx.size == 0:
@@ -173,6 +188,7 @@ class _BlockRun:
         calc = self.read_calcifications(idx, age, phase, diameter, cell)
         recall_calc = draw("read_calc") < calc["p"]
         other_state, p_other = self.read_other(idx, age, phase, diameter, cell)
+        calc["other_state"] = other_state
         recall_other = draw("read_other") < p_other
         recalled = recall_calc | recall_other
         malignant_recall = (recall_calc & calc["mal_calc"]) | (recall_other & (other_state > 0))
@@ -215,12 +231,12 @@ class _BlockRun:
         dcis_calc = (in_dcis | (in_inv & np.isfinite(nh.dcis_onset_age[idx]))) & self.dcis_calc[idx]
         inv_calc = in_inv & self.inv_calc[idx]
         mal_calc = dcis_calc | inv_calc
-        lg_dcis = rd.calc_logits(np.full(idx.size, 4), nh.dcis_morphology[idx], cell)
-        lg_inv = rd.calc_logits(np.full(idx.size, 4), nh.invasive_morphology[idx], cell) + rd.size_term(
-            np.nan_to_num(diameter)
+        p_dcis = rd.probability(rd.calc_logits(np.full(idx.size, 4), nh.dcis_morphology[idx], cell))
+        p_inv = rd.sized_probability(
+            rd.calc_logits(np.full(idx.size, 4), nh.invasive_morphology[idx], cell), np.nan_to_num(diameter)
         )
-        use_inv = inv_calc & (~dcis_calc | (lg_inv > lg_dcis))
-        lg_mal = np.where(use_inv, lg_inv, lg_dcis)
+        use_inv = inv_calc & (~dcis_calc | (p_inv > p_dcis))
+        p_mal = np.where(use_inv, p_inv, p_dcis)
         benign_cluster = self.cluster[idx] & ~mal_calc
         known = benign_cluster & self.cluster_seen[idx]
         nonsusp = self.calcs.nonsuspicious(idx, age)
@@ -230,10 +246,9 @@ class _BlockRun:
             np.where(use_inv, nh.invasive_morphology[idx], nh.dcis_morphology[idx]),
             np.where(benign_cluster, nh.benign_morphology[idx], -1),
         ).astype(np.int8)
-        lg = rd.calc_logits(state, morph, cell) + rd.benign_term(age, self.benign_z[idx])
-        lg = np.where(mal_calc, lg_mal, lg)
+        p_benign = rd.probability(rd.calc_logits(state, morph, cell) + rd.benign_term(age, self.benign_z[idx]))
         return {
-            "p": rd.probability(lg),
+            "p": np.where(mal_calc, p_mal, p_benign),
             "mal_calc": mal_calc,
             "use_inv_calc": use_inv,
             "benign_cluster": benign_cluster,
@@ -251,12 +266,9 @@ class _BlockRun:
             phase == DCIS, self.dcis_other[idx], np.where(phase == INVASIVE, self.inv_other[idx], 0)
         ).astype(np.int8)
         lg = rd.other_logits(state, cell)
-        lg = lg + np.where(
-            state > 0,
-            np.where(phase == INVASIVE, rd.size_term(np.nan_to_num(diameter)), 0.0),
-            rd.benign_term(age, self.benign_z[idx]),
-        )
-        return state, rd.probability(lg)
+        p_benign = rd.probability(lg + rd.benign_term(age, self.benign_z[idx]))
+        p_mal = np.where(phase == INVASIVE, rd.sized_probability(lg, np.nan_to_num(diameter)), rd.probability(lg))
+        return state, np.where(state > 0, p_mal, p_benign)
 
     def work_up(
         self,
@@ -304,7 +316,7 @@ class _BlockRun:
 
     def record(self, k: int, age: float, idx: np.ndarray, f: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> None:
         """Append the round's screens: the columns the measures and strata need, and with ``detail`` the rest."""
-        c, nh, put, m = self.c, self.nh, self.put, idx.size
+        c, put, m = self.c, self.put, idx.size
         phase = f["phase"]
         put("woman", (self.first_woman + idx).astype(np.int64))
         put("age_years", np.full(m, age, dtype=np.float32))
@@ -316,12 +328,7 @@ class _BlockRun:
         put("births", c.births[idx])
         put("breastfeeding_months", c.breastfeeding_months[idx].astype(np.float32))
         put("any_cluster", f["benign_cluster"] | f["mal_calc"])
-        put(
-            "presentation",
-            np.select(
-                [phase == DCIS, phase == INVASIVE], [nh.dcis_presentation[idx], nh.invasive_presentation[idx]], -1
-            ).astype(np.int8),
-        )
+        put("presentation", _seen_presentation(phase, f["mal_calc"], f["other_state"]))
         put("tumour_diameter_mm", f["diameter"].astype(np.float32))
         put("recalled", f["recalled"])
         put("recall_calc", f["recall_calc"])

@@ -20,9 +20,10 @@ recalling a benign finding by ``prior_images_false_positive_or``, and a woman's 
 Three terms are per screen, not in the table (which is at the reference: age 50, a 10 mm invasive
 tumour, a woman of average benign propensity):
 
-* **size** — the logit of recalling an invasive tumour changes by ``size_logit_slope_per_mm`` per mm
-  of diameter away from :data:`REFERENCE_DIAMETER_MM` (Weedon-Fekjær et al. 2008: screen-test
-  sensitivity 26% at 5 mm, 91% at 10 mm); DCIS is read without a size term;
+* **size** — the programme-level logit of recalling an invasive tumour (after the readers are
+  combined) changes by ``size_logit_slope_per_mm`` per mm of diameter away from
+  :data:`REFERENCE_DIAMETER_MM` (Weedon-Fekjær et al. 2008: the programme's screen-test sensitivity,
+  26% at 5 mm, 91% at 10 mm); DCIS is read without a size term;
 * **age** — benign findings are recalled less with age (``benign_recall_or_per_decade``);
 * **the woman** — a woman-level normal propensity (SD ``benign_propensity_logit_sd``) on every benign
   logit: some women are recalled again and again.
@@ -208,6 +209,16 @@ class ReadingModel:
     def benign_term(self, age: float, propensity: np.ndarray) -> np.ndarray:
         """Logit shift of a benign finding: the age term and the woman's propensity (SD-scaled normal)."""
         return self.age_lor * (age - 50.0) / 10.0 + propensity
+
+    def sized_probability(self, logits: np.ndarray, diameter_mm: np.ndarray) -> np.ndarray:
+        """Programme recall probability of an invasive tumour: the size term shifts the *programme* logit.
+
+        The slope is of the programme's screen-test sensitivity (Weedon-Fekjaer et al. 2008 estimated it
+        for the Norwegian double-reading programme), so it acts after the readers are combined:
+        ``expit(logit(P(readers, logits)) + slope * (d - 10 mm))``.
+        """
+        p = np.clip(self.probability(logits), 1e-12, 1 - 1e-12)
+        return expit(logit(p) + self.size_term(diameter_mm))
 
     def probability(self, logits: np.ndarray) -> np.ndarray:
         """Programme recall probability of single-reader ``logits`` with this model's readers."""

@@ -60,8 +60,9 @@ def band_rate(table: pd.DataFrame, column: str, ages: np.ndarray) -> np.ndarray:
 
 
 def table_rates(s: Scenario, ages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Population incidence (per woman-year) and carrier hazards (shape (2, len(ages))) at ``ages``."""
-    inc = band_rate(s.tables["incidence"], "annual_incidence_per_100000", ages) / 1e5
+    """Population incidence (per woman-year, the table times ``cancer.incidence_scale``) and carrier
+    hazards (shape (2, len(ages)), not scaled: carrier penetrance is its own table) at ``ages``."""
+    inc = s.cancer.incidence_scale * band_rate(s.tables["incidence"], "annual_incidence_per_100000", ages) / 1e5
     brca = s.tables["brca_incidence"]
     carrier = np.vstack([band_rate(brca, c, ages) for c in ("brca1_annual_hazard", "brca2_annual_hazard")])
     return inc, carrier

@@ -170,8 +170,9 @@ def read_calibration(path: str | os.PathLike[str], label: str | None = None) -> 
         out[col] = parsed
     out["draw"] = out["draw"].astype(int)
     extra = [c for c in df.columns if c not in needed]
-    for col in extra:
-        out[col] = pd.to_numeric(df[col], errors="coerce") if col != "invalid" else df[col]
+    if extra:  # one concat: a file with many per-target columns must not fragment the frame
+        cols = {c: pd.to_numeric(df[c], errors="coerce") if c != "invalid" else df[c] for c in extra}
+        out = pd.concat([out, pd.DataFrame(cols, index=out.index)], axis=1)
     if not out["accepted"].any():
         raise CalcsimInputError(
             f"{name}: no accepted draw (accepted column all False): nothing to apply;"

@@ -84,6 +84,9 @@ class CancerParams:
     """Cancer natural history (docs/model.md §4)."""
 
     incidence_table: str = _p("table:incidence", "invasive incidence by age (population average)")
+    incidence_scale: float = _p(
+        "positive", "level of the setting's invasive incidence relative to the table (the table's age shape kept)"
+    )
     brca_incidence_table: str = _p("table:brca_incidence", "carrier-specific incidence by age")
     family_history_rr_1: float = _p("odds_ratio", "relative risk, one affected relative")
     family_history_rr_2plus: float = _p("odds_ratio", "relative risk, >=2 affected relatives")

@@ -65,7 +65,12 @@ class ReplicateResults:
 
     def estimates(self, alpha: float = 0.05) -> pd.DataFrame:
         """Pooled estimates (Wilson) with the across-replicate spread and replicate CI."""
-        out = estimates_from_counts(self.pooled.counts, alpha, provenance=self.pooled.provenance)
+        out = estimates_from_counts(
+            self.pooled.counts,
+            alpha,
+            provenance=self.pooled.provenance,
+            woman_time_ages=self.pooled.meta.get("woman_time_ages"),
+        )
         per = np.vstack([r.estimates(alpha)["estimate"].to_numpy() for r in self.replicates])
         r = per.shape[0]
         with warnings.catch_warnings():  # strata with no denominator in some replicates
