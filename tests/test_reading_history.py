@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.special import expit
+from scipy.special import expit, logit
 
-from analysis.model.natural_history import DCIS, INVASIVE
+from analysis.model.natural_history import DCIS, INVASIVE, draw_natural_history
 from analysis.model.reading import REFERENCE_DIAMETER_MM, reading_logits
 from analysis.model.simulation import build_model, simulate
 from analysis.scenario import load_scenario
@@ -113,7 +113,7 @@ def test_woman_level_propensity_makes_false_positives_cluster_in_women(nl, flat)
 
 
 def test_invasive_recall_rises_with_tumour_size(flat, flat_screens):
-    """Invasive masses are recalled with the size term: the table logit plus the slope per mm from 10 mm."""
+    """Invasive masses are recalled with the size term: the programme logit plus the slope per mm from 10 mm."""
     s = flat_screens
     lg = reading_logits(flat)
     mass = s["cancer_present"] & (s["cancer_type"] == "invasive") & s["presentation"].isin(["mass", "other"])
@@ -121,7 +121,8 @@ def test_invasive_recall_rises_with_tumour_size(flat, flat_screens):
     d, r = _cells(sub)
     state = np.where(sub["presentation"].to_numpy() == "mass", 5, 6)
     size = flat.reading.size_logit_slope_per_mm * (sub["tumour_diameter_mm"].to_numpy() - REFERENCE_DIAMETER_MM)
-    p = _programme_p(lg[state, d, r] + size, flat.reading.readers)
+    # the size term shifts the programme-level logit (after the readers are combined)
+    p = expit(logit(_programme_p(lg[state, d, r], flat.reading.readers)) + size)
     _check(int(sub["recall_other"].sum()), p, "invasive masses")
     small = sub["tumour_diameter_mm"] < 5
     large = sub["tumour_diameter_mm"] >= 10
@@ -129,21 +130,47 @@ def test_invasive_recall_rises_with_tumour_size(flat, flat_screens):
     assert sub.loc[small, "recall_other"].mean() < sub.loc[large, "recall_other"].mean()
 
 
-def test_screen_detected_dcis_never_becomes_an_interval_or_later_cancer(nl):
-    """A DCIS found by screening is treated: the woman is not screened again and has no later cancer."""
+def test_screen_detected_dcis_is_the_diagnosis_and_prevents_the_invasive_cancer(nl):
+    """A DCIS found by screening is the woman's diagnosis: she is not screened again, and a precursor DCIS
+    found in time never becomes the invasive cancer it would have surfaced as."""
+    from analysis.model.diagnoses import CLINICAL, SCREEN_DETECTED, first_diagnoses
+    from analysis.model.programme import run_programme
+
     model = build_model(nl)
-    r = simulate(nl, women=WOMEN, seed=SEED, keep_screens=True, model=model)
-    s = r.screens
-    det = s[s["screen_detected"]]
-    dcis = det[det["pathology"] == "dcis"]
-    assert len(dcis) > 50 and (det["pathology"] == "invasive").sum() > 50
-    later = s.merge(dcis[["woman", "age_years"]], on="woman", suffixes=("", "_det"))
-    assert (later["age_years"] <= later["age_years_det"]).all()
-    assert not later.loc[later["age_years"] == later["age_years_det"], "interval_cancer"].any()
-    # the lesion read at a DCIS detection is in its DCIS phase, and invasive detections have a diameter
-    assert (dcis["cancer_type"] == "DCIS").all()
-    inv = det[det["pathology"] == "invasive"]
-    assert inv["tumour_diameter_mm"].notna().all() and (inv["tumour_diameter_mm"] > 0).all()
+    c = model.cohort(SEED, 0, 32_768)
+    nh = draw_natural_history(nl, model.hazards, c, SEED, 0)
+    out = run_programme(nl, c, nh, SEED, 0, model.density_grid)
+    d = first_diagnoses(nh, nl.cohort.model_end_age_years, out)
+    dcis = (d.mode == SCREEN_DETECTED) & (d.type == DCIS)
+    precursor = dcis & np.isfinite(nh.invasive_onset_age) & np.isfinite(nh.clinical_age)
+    assert dcis.sum() > 20 and precursor.sum() > 5
+    # their invasive cancers would have surfaced later: found as DCIS, they are not clinical diagnoses
+    assert np.all(nh.clinical_age[precursor] > out.detected_age[precursor])
+    assert not np.any(d.mode[precursor] == CLINICAL)
+    s = out.screens
+    women = np.flatnonzero(dcis)
+    later = np.isin(s["woman"], women) & (s["age_years"] > out.detected_age[s["woman"]])
+    assert not later.any()
+    inv = (d.mode == SCREEN_DETECTED) & (d.type == INVASIVE)
+    assert inv.sum() > 20 and np.all(d.diameter_mm[inv] > 0)
+
+
+def test_first_screen_term_applies_to_first_screens_only(flat):
+    """With first_screen_benign_or = 2 benign recall rises at first screens and is unchanged at later ones."""
+    base = simulate(flat, women=WOMEN, seed=SEED, keep_screens=True).screens
+    more = simulate(
+        flat.replace({"reading.first_screen_benign_or": 2.0}), women=WOMEN, seed=SEED, keep_screens=True
+    ).screens
+    benign = lambda s: ~s["cancer_present"] & ~s["benign_cluster"] & ~s["nonsuspicious_calc"]  # noqa: E731
+    a, b = base[benign(base) & base["first_round"]], more[benign(more) & more["first_round"]]
+    assert len(a) == len(b) and len(a) > 10_000  # same women, same first screens (common random numbers)
+    assert b["recalled"].sum() > a["recalled"].sum()
+    assert not (a["recalled"].to_numpy() & ~b["recalled"].to_numpy()).any()  # a superset: same draws, higher p
+    # a benign recall removes nobody, so every later screen is the same screen, read with the same draws
+    x, y = base[~base["first_round"]], more[~more["first_round"]]
+    assert len(x) > 10_000
+    np.testing.assert_array_equal(x["woman"].to_numpy(), y["woman"].to_numpy())
+    np.testing.assert_array_equal(x["recalled"].to_numpy(), y["recalled"].to_numpy())
 
 
 def test_cancer_type_at_the_screen_is_the_lesion_phase(flat, flat_screens):
