@@ -35,19 +35,19 @@ def _change_a_prior(toml) -> None:
 
 def test_the_label_says_when_an_override_replaced_calibrated_values():
     s = load_scenario("nl-biennial")
-    key = "reading.threshold_logit_shift"
+    key = "reading.p_recall_mass_malignant"
     assert key in s.calibration[0].parameters  # the override below really hits a calibrated parameter
-    over = load_scenario("nl-biennial", {key: 0.0})
+    over = load_scenario("nl-biennial", {key: 0.6})
     assert over.calibration_label.endswith(f"; overridden: {key})")
     assert simulate(over, women=300, seed=1).calibration == over.calibration_label
-    assert s.replace({key: 0.1}).calibration_label.endswith(f"overridden: {key})")
+    assert s.replace({key: 0.7}).calibration_label.endswith(f"overridden: {key})")
     # an override of a parameter the calibration did not set leaves the label alone
     assert load_scenario("nl-biennial", {"programme.interval_years": 3}).calibration_label == s.calibration_label
 
 
 def test_the_posterior_refuses_an_override_it_would_silently_drop():
-    s = load_scenario("nl-biennial", {"reading.threshold_logit_shift": 0.0})
-    with pytest.raises(CalcsimInputError, match="threshold_logit_shift was overridden") as info:
+    s = load_scenario("nl-biennial", {"reading.p_recall_mass_malignant": 0.6})
+    with pytest.raises(CalcsimInputError, match="p_recall_mass_malignant was overridden") as info:
         run_posterior(s, women=200, seed=1)
     assert "\n" not in str(info.value) and not str(info.value).startswith("--")
 
@@ -61,19 +61,19 @@ def test_posterior_runs_record_their_own_draw(data_copy):
 def test_an_out_of_range_calibrated_value_is_blamed_on_the_calibration_file(data_copy):
     target = data_copy / "calibration" / "nl-biennial.csv"
     s = load_scenario("nl-biennial")
-    draw, key = s.calibration[0].draw, "reading.threshold_logit_shift"
+    draw, key = s.calibration[0].draw, "reading.p_recall_mass_malignant"
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
     header = next(i for i, line in enumerate(lines) if not line.startswith("#"))
     cols = lines[header].rstrip("\n").split(",")
     row = next(i for i in range(header + 1, len(lines)) if lines[i].split(",")[0] == str(draw))
     cells = lines[row].rstrip("\n").split(",")
-    cells[cols.index(key)] = "9.5"
+    cells[cols.index(key)] = "0.1"
     lines[row] = ",".join(cells) + "\n"
     target.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(CalcsimInputError) as info:
         load_scenario("nl-biennial")
     msg = str(info.value)
-    assert msg.startswith(f"data/calibration/nl-biennial.csv (draw {draw}): {key} = 9.5: outside its stated range")
+    assert msg.startswith(f"data/calibration/nl-biennial.csv (draw {draw}): {key} = 0.1: outside its stated range")
     assert "scenarios/nl-biennial.toml" not in msg
 
 

@@ -101,6 +101,7 @@ def fit_table(
     out = pd.DataFrame(rows)
     out["within"] = out["verdict"] == "within"
     fitted = out["role"] == "fitted"
+    n_point = int((fitted & (out["kind"] == "point")).sum())
     out.attrs.update(
         {
             "scenario": s.name,
@@ -108,7 +109,9 @@ def fit_table(
             "posterior_interval": POSTERIOR_INTERVAL,
             "distance_sd": discrepancy_note(),
             "distance": float(np.sum(out.loc[fitted, "z"] ** 2)),
-            "chi2_point": float(stats.chi2.ppf(0.95, int(fitted.sum()))) if fitted.any() else np.nan,
+            # df = point targets: a guideline maximum adds to the distance only when exceeded (as in calibration)
+            "chi2_point": float(stats.chi2.ppf(0.95, max(n_point, 1))) if fitted.any() else np.nan,
+            "df": max(n_point, 1),
             "targets": int(fitted.sum()),
             "checks": int((~fitted).sum()),
         }
@@ -190,7 +193,7 @@ def fit_lines(fit: pd.DataFrame) -> list[str]:
     lines = [
         f"{len(fitted)} targets fitted: {len(fitted) - n_out} within, {n_out} outside (|z| > 1.96);"
         f" distance at the best set {fit.attrs['distance']:.4g} (chi-square 95% point {fit.attrs['chi2_point']:.4g},"
-        f" df {len(fitted)}); {fit.attrs['checks']} checks (not fitted)",
+        f" df {fit.attrs.get('df', len(fitted))}); {fit.attrs['checks']} checks (not fitted)",
         _own_interval_line(fitted),
         f"SD of z: {fit.attrs['distance_sd']}",
         f"posterior 95% = {fit.attrs['posterior_interval']}",
