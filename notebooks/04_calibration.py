@@ -27,7 +27,8 @@
 # This page reports one scenario's calibration as it is: how it was made, whether it reached its
 # tolerance, every target beside the model, how much the targets narrowed each parameter, and —
 # separately — how the calibrated model compares with published figures it was **not** fitted to.
-# If the scenario has no calibration of its own it says so and stops there.
+# If the scenario has no calibration of its own it says so, and only the held-out comparison and the
+# list of targets follow.
 
 # %% tags=["parameters"]
 women = 20_000
@@ -119,8 +120,9 @@ if cal is None:
 #   previous generation by weight and move it with a **Gaussian kernel** whose covariance is twice
 #   that population's weighted covariance, until *N* proposals have a distance within the
 #   tolerance. Their **importance weights** are prior / Σ (previous weight × kernel), normalised.
-# * **Stopping:** the final tolerance is the **χ² 95% point** with one degree of freedom per
-#   fitted target. The run stops when a population at it is complete (*tolerance reached*) or when
+# * **Stopping:** the final tolerance is the **χ² 95% point** of the distance, with one degree of
+#   freedom per point target (an upper bound adds nothing unless exceeded; the file records the
+#   degrees of freedom, printed below). The run stops when a population at it is complete (*tolerance reached*) or when
 #   the draw budget is spent — then the result is the last complete population, and the file says so.
 # * **Common random numbers:** every parameter set is simulated on the same women with the same
 #   seed, so the differences between sets are not Monte Carlo noise.
@@ -128,13 +130,14 @@ if cal is None:
 # **What each scenario frees.** A scenario frees only what its own targets identify, on top of the
 # calibrated values of the scenario it extends (docs/model.md §9.1): `nl-biennial` the shared
 # biology (incidence level, clinical tumour size, DCIS precursor share and duration,
-# non-progressive DCIS, cluster prevalence) and its reading intercepts, fitted to the Dutch
-# programme figures and the European guideline maxima; `us-annual` only its reading (threshold,
-# reader probabilities, the benign age term and the known-cluster odds ratio), on the Dutch
-# biology, fitted to the BCSC 2005–2017 age × density cells and Lehman 2017; `england-triennial`
-# its threshold and benign background, fitted to the English programme figures. Parameters no
-# target identifies stay assumptions (explored in notebook 5). What *this* file freed is read from
-# its header below.
+# non-progressive DCIS, cluster prevalence) and its reader probabilities, fitted to the Dutch
+# programme figures and the European guideline maxima; `us-annual` its own incidence level and its
+# reading (threshold, reader probabilities, the benign age term and the known-cluster odds ratio)
+# on the Dutch biology, fitted to the BCSC 2005–2017 age × density cells and Lehman 2017;
+# `england-triennial` its threshold and benign background, fitted to the English programme
+# figures. Parameters no target identifies stay assumptions (explored in notebook 5). What *this*
+# file actually freed is read from its header below, beside the calibrated parameters it left at
+# the values set elsewhere.
 
 # %%
 meta = calfile.meta if calfile is not None else {}
@@ -172,7 +175,8 @@ if calfile is not None:
     rows["prior"] = [tables.format_range(lo, hi, unit="number")
                      for lo, hi in zip(rows["low"], rows["high"], strict=True)]
     display(tables.format_table(
-        rows[["parameter", "prior", "role"]], headers={"prior": "Prior range (uniform)", "role": "In this calibration"},
+        rows[["parameter", "prior", "role"]],
+        headers={"prior": "Range (the uniform prior when freed)", "role": "In this calibration"},
         caption=f"Calibrated parameters of {s.name}: freed here, or fixed at values set elsewhere"))
     n_inherited = sum(k in parents for k in every if k not in free)
     print(f"This calibration frees {len(free)} of the {len(every)} calibrated parameters of {s.name};"
@@ -202,24 +206,25 @@ if calfile is not None:
             caption=f"ABC-SMC generations of the {s.name} calibration"))
     m = re.search(r"final tolerance ([^,]+), chi-square point ([^)]+)", reached)
     tol, chi2 = (float(m.group(1)), float(m.group(2))) if m else (np.nan, np.nan)
+    df_match = re.search(r"df (\d+)", meta.get("final_tolerance", ""))
+    df_text = f"{df_match.group(1)} degrees of freedom" if df_match else "degrees of freedom not recorded"
     accepted = calfile.accepted
     best_d = float(accepted["distance"].min())
     n_within = int((accepted["distance"] <= chi2).sum())
-    n_fit = len(meta.get("targets", "").split())
     last = int(gens.loc[gens["complete"], "generation"].max()) if len(gens) else None
     if reached.startswith("yes"):
         print(f"Tolerance reached: yes. Generation {last} was completed at tolerance {tol:.4g}, within the χ² 95%"
-              f" point {chi2:.4g} ({n_fit} targets): each of the {len(accepted)} accepted sets reproduces the targets"
+              f" point {chi2:.4g} ({df_text}): each of the {len(accepted)} accepted sets reproduces the targets"
               f" jointly within the distance's SDs at the calibration's {int(meta.get('women', 0)):,} women"
               f" (best distance {best_d:.4g}).")
     elif reached.startswith("no"):
         print(f"Tolerance reached: no. The draw budget ({int(meta.get('draws_used', 0)):,} of"
               f" {int(meta.get('draws', 0)):,} draws) was spent before a population within the χ² 95% point"
-              f" {chi2:.4g} ({n_fit} targets) was complete. The {len(accepted)} accepted sets are the last complete"
+              f" {chi2:.4g} ({df_text}) was complete. The {len(accepted)} accepted sets are the last complete"
               f" population (generation {last}, tolerance {tol:.4g}, {tol / chi2:.1f} times that point), not a"
               f" posterior at the tolerance: the targets are not jointly reproduced. {n_within} of the"
-              f" {len(accepted)} accepted sets have a distance within the χ² point (the best: {best_d:.4g}). The fit"
-              " below shows where the model misses.")
+              f" {len(accepted)} accepted sets {'has' if n_within == 1 else 'have'} a distance within the χ² point"
+              f" (the best: {best_d:.4g}). The fit below shows where the model misses.")
     else:
         print(f"Tolerance reached: not recorded (a calibration of the {meta.get('method', 'rounds')} method,"
               f" acceptance {meta.get('acceptance')!r}); {len(accepted)} accepted sets, best distance {best_d:.4g}.")
@@ -244,13 +249,16 @@ if cal is not None:
     post = run_posterior(s, women=women, seed=seed, by=target_groupings(scenario_targets(s, checks=True)))
     fit = calibration_fit(post, s)
     flat, strat = fit[fit["stratum"] == ""], fit[fit["stratum"] != ""]
+    if "overlaps_target_interval" in flat.columns:  # 1.0 / 0.0 / NaN (no interval) -> yes / no / —
+        flat = flat.assign(overlaps_target_interval=flat["overlaps_target_interval"].map({1.0: "yes", 0.0: "no"}))
     if len(flat):
         display(tables.format_table(
             flat[["target", "measure", "kind", "target_value", "target_lower", "target_upper", "target_interval",
                   "model", "model_lower", "model_upper", "posterior_lower", "posterior_upper", "z", "verdict",
-                  "source"]], measure="measure",
-            columns={"measure": "measure", "kind": KIND_TEXT.get, "z": signed},
+                  *[c for c in ["overlaps_target_interval"] if c in flat.columns], "source"]], measure="measure",
+            columns={"measure": "measure", "kind": KIND_TEXT.get, "z": signed, "overlaps_target_interval": "text"},
             headers={"target_interval": "Target interval from", "z": "z (best set)",
+                     "overlaps_target_interval": "Range across sets overlaps the target interval",
                      "source": "Source (citation key)"},
             intervals={"Target (95% interval)": ("target_value", "target_lower", "target_upper", "by_measure"),
                        "Model, best set (Wilson 95%)": ("model", "model_lower", "model_upper", "by_measure")},
@@ -346,21 +354,32 @@ elif fit is not None:
 if fit is not None:
     fitted = fit[fit["role"] == "fitted"]
     outside = fitted[fitted["verdict"] == "outside"]
-    names = ", ".join(f"{t} (z {signed(z)})" for t, z in zip(outside["target"], outside["z"], strict=True))
-    print(f"{len(fitted) - len(outside)} of the {len(fitted)} fitted targets are within their interval at the best set"
-          f" (|z| ≤ 1.96); {len(outside)} {'is' if len(outside) == 1 else 'are'} outside"
-          + (f": {names}." if len(outside) else "."))
+    out_flat, out_cells = outside[outside["stratum"] == ""], outside[outside["stratum"] != ""]
+    names = [f"{t} (z {signed(z)})" for t, z in zip(out_flat["target"], out_flat["z"], strict=True)]
+    if len(out_cells):
+        n_cells = int((fitted["stratum"] != "").sum())
+        names.append(f"{len(out_cells)} of the {n_cells} stratified cells (by measure below)")
+    n_in = len(fitted) - len(outside)
+    print(f"{n_in} of the {len(fitted)} fitted targets {'is' if n_in == 1 else 'are'} within the interval of the"
+          f" calibration's distance at the best set (|z| ≤ 1.96); {len(outside)}"
+          f" {'is' if len(outside) == 1 else 'are'} outside" + (f": {'; '.join(names)}." if len(outside) else "."))
     if len(strat):
         for measure, rest, g in strata_grids(strat[strat["role"] == "fitted"]):
             n_in = int((g["verdict"] == "within").sum())
             print(f"  {figures.measure_label(measure)}: {n_in} of {len(g)} cells within.")
     checks = fit[fit["role"] != "fitted"]
     if len(checks):
-        print(f"{int((checks['verdict'] == 'within').sum())} of the {len(checks)} check rows (shown, not fitted) are"
-              " within.")
+        n_ok = int((checks["verdict"] == "within").sum())
+        print(f"{n_ok} of the {len(checks)} check rows (shown, not fitted) {'is' if n_ok == 1 else 'are'} within.")
+    if "overlaps_target_interval" in fitted.columns:
+        ov = fitted["overlaps_target_interval"].dropna()
+        print(f"Against the targets' own intervals (stricter: without the model-discrepancy and Monte Carlo SDs): the"
+              f" weighted 95% range across the accepted sets overlaps the target interval for {int(ov.sum())} of the"
+              f" {len(ov)} fitted targets with an interval.")
+    df_fit = fit.attrs.get("df", fit.attrs["targets"])
     print(f"χ² distance at the best set on these {women:,} women: {fit.attrs['distance']:.4g} (95% point"
-          f" {fit.attrs['chi2_point']:.4g} for {fit.attrs['targets']} targets); the calibration's own distance of"
-          f" that set, on {int(meta.get('women', 0)):,} women: {float(calfile.best()['distance']):.4g}.")
+          f" {fit.attrs['chi2_point']:.4g}, df {df_fit}); the calibration's own distance of that set, on"
+          f" {int(meta.get('women', 0)):,} women: {float(calfile.best()['distance']):.4g}.")
 
 # %% [markdown]
 # ## Identifiability: what the targets pinned down
@@ -397,12 +416,12 @@ if calfile is not None:
                 f" effective sample size {ident.attrs['effective_sample_size']:.1f})"))
     ratio = ident.set_index("parameter")["width_ratio"]
     loose, tight = ratio[ratio >= 0.9], ratio[ratio < 0.5]
-    verb = {True: "has", False: "have"}
-    print(f"{len(loose) or 'None'} of the {len(ratio)} freed parameters {verb[len(loose) == 1]} a width ratio of 0.90"
-          " or more, i.e. were hardly or not at all narrowed by the targets"
-          + (": " + ", ".join(f"{k} ({v:.2f})" for k, v in loose.items()) if len(loose) else "") + ".")
-    print(f"{len(tight) or 'None'} {verb[len(tight) == 1]} a ratio under 0.50 (clearly narrowed)"
-          + (": " + ", ".join(f"{k} ({v:.2f})" for k, v in tight.sort_values().items()) if len(tight) else "") + ".")
+    listed = {"loose": ", ".join(f"{k} ({v:.2f})" for k, v in loose.items()) or "none",
+              "tight": ", ".join(f"{k} ({v:.2f})" for k, v in tight.sort_values().items()) or "none"}
+    print(f"Freed parameters with a width ratio of 0.90 or more, hardly or not at all narrowed by the targets"
+          f" ({len(loose)} of {len(ratio)}): {listed['loose']}.")
+    print(f"Freed parameters with a width ratio under 0.50, clearly narrowed ({len(tight)} of {len(ratio)}):"
+          f" {listed['tight']}.")
     corr = ident.attrs["correlation"]
     keys = list(corr.columns)
     pairs = [(keys[i], keys[j], corr.iloc[i, j]) for i in range(len(keys)) for j in range(i + 1, len(keys))

@@ -88,7 +88,11 @@ def test_baseline_rescaling_is_exact_with_depletion(name):
     wh = woman_hazards(s, model, ref, uniforms(REFERENCE_SEED, "history.cluster", 0, ref.n))
     d = np.diff(model.ages)
     events = np.mean(np.exp(-wh.cumulative[:-1]) * -np.expm1(-wh.hazard * d[:, None]), axis=1)
-    table = band_rate(s.tables["incidence"], "annual_incidence_per_100000", model.ages[:-1]) / 1e5 * s.cancer.incidence_scale
+    table = (
+        band_rate(s.tables["incidence"], "annual_incidence_per_100000", model.ages[:-1])
+        / 1e5
+        * s.cancer.incidence_scale
+    )
     np.testing.assert_allclose(events, table * d, rtol=1e-9)
     assert model.ages[-1] == 100.0 and np.all(model.baseline > 0)
     # depletion matters: without it (mean hazard = table) the baseline would be too low at old ages
@@ -104,7 +108,12 @@ def test_unscreened_incidence_matches_the_table_in_fresh_women(nl, fresh):
     lowers = np.arange(35.0, 85.0, 5.0)
     woman_years = np.array([np.clip(np.minimum(end, lo + 5) - lo, 0, None).sum() for lo in lowers])
     observed = np.array([np.sum((nh.clinical_age >= lo) & (nh.clinical_age < lo + 5)) for lo in lowers])
-    expected = band_rate(nl.tables["incidence"], "annual_incidence_per_100000", lowers) / 1e5 * nl.cancer.incidence_scale * woman_years
+    expected = (
+        band_rate(nl.tables["incidence"], "annual_incidence_per_100000", lowers)
+        / 1e5
+        * nl.cancer.incidence_scale
+        * woman_years
+    )
     assert np.all(observed > 0)
     chi2 = float(np.sum((observed - expected) ** 2 / expected))
     print("observed / expected by band:", np.round(observed / expected, 3), "chi2", round(chi2, 2))

@@ -158,7 +158,9 @@ class ReadingParams:
         "positive", "change of the malignant recall logit per mm of invasive tumour diameter (10 mm = reference)"
     )
     benign_recall_or_per_decade: float = _p("odds_ratio", "OR of benign recall per decade of age (50 = reference)")
-    first_screen_benign_or: float = _p("odds_ratio", "OR of benign recall at a woman's first screen, beyond prior images")
+    first_screen_benign_or: float = _p(
+        "odds_ratio", "OR of benign recall at a woman's first screen, beyond prior images"
+    )
     known_benign_cluster_or: float = _p(
         "odds_ratio", "OR of recalling a benign cluster already seen on prior images or worked up"
     )
