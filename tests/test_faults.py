@@ -150,7 +150,7 @@ def test_full_disk_while_streaming_screens_is_one_line(tmp_path, monkeypatch, ca
 @pytest.mark.parametrize("where", ["simulation", "writing"])
 def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path, monkeypatch, capsys, where):
     if where == "simulation":
-        real_block, seen = simulation.simulate_block, []
+        real_block, seen = simulation.run_block, []
 
         def interrupted(*args, **kwargs):
             seen.append(1)
@@ -158,7 +158,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path, monkeypatch, capsys, wher
                 raise KeyboardInterrupt
             return real_block(*args, **kwargs)
 
-        monkeypatch.setattr(simulation, "simulate_block", interrupted)
+        monkeypatch.setattr(simulation, "run_block", interrupted)
     else:
 
         def interrupted(tmp, data):
@@ -292,7 +292,7 @@ def test_block_sizes_of_ten_trillion_women_costs_nothing():
 
 
 def test_huge_run_starts_at_once_and_logs_progress_when_stderr_is_not_a_terminal(monkeypatch, capsys):
-    real_block, seen = simulation.simulate_block, []
+    real_block, seen = simulation.run_block, []
 
     def two_blocks_then_ctrl_c(*args, **kwargs):
         seen.append(args[2])
@@ -300,7 +300,7 @@ def test_huge_run_starts_at_once_and_logs_progress_when_stderr_is_not_a_terminal
             raise KeyboardInterrupt
         return real_block(*args, **kwargs)
 
-    monkeypatch.setattr(simulation, "simulate_block", two_blocks_then_ctrl_c)
+    monkeypatch.setattr(simulation, "run_block", two_blocks_then_ctrl_c)
     monkeypatch.setattr(simulation, "PROGRESS_LOG_SECONDS", 0.0, raising=False)  # a line a block, not every 30 s
     rc, _, err = run(capsys, "run", "--women", str(10**13))
     assert rc == 130 and seen == [0, 1, 2]
