@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,6 +32,7 @@ from analysis.errors import ArgumentError, CalcsimInputError
 from analysis.io import atomic, bcsc
 from analysis.io.bcsc import common, risk
 from analysis.model import simulation
+from analysis.model.measures import SCREEN_COLUMNS
 from analysis.model.simulation import block_sizes, check_capacity, simulate
 from analysis.model.streams import BLOCK_SIZE
 from analysis.scaleout import available_cores, dask_client
@@ -365,7 +367,9 @@ def test_capacity_rule_against_a_small_machine(monkeypatch):
         check_capacity(s, 2_000_000, keep_screens=True)
     fit = int(err.value.allowed.split("at most about ")[1].split(" women fit")[0].replace(",", ""))
     rows_per_woman = 13 * s.programme.attendance  # 13 rounds, ages 50-74 every 2 years
-    assert fit == int((2**30 - simulation.RUN_PEAK_BYTES) / (2 * 47 * rows_per_woman))
+    row_bytes = sum(np.dtype(v).itemsize for v in SCREEN_COLUMNS.values())  # 53: coded columns are int8
+    assert row_bytes == 53
+    assert fit == int((2**30 - simulation.RUN_PEAK_BYTES) / (2 * row_bytes * rows_per_woman))
     check_capacity(s, fit, keep_screens=True)  # fits: no error
     with pytest.raises(ArgumentError):
         check_capacity(s, fit + 1000, keep_screens=True)
@@ -603,8 +607,8 @@ def test_figures_are_written_through_a_temporary_file(tmp_path, monkeypatch, cap
     monkeypatch.setattr(atomic.AtomicGroup, "open", spy)
     out = tmp_path / "fit"
     assert run(capsys, "fit", "--women", "1000", "--out", str(out))[0] == 0
-    assert opened == ["calibration_fit.csv", "calibration_fit.png"]
-    assert {p.name for p in out.iterdir()} == {"calibration_fit.csv", "calibration_fit.png"}
+    assert opened == ["calibration_fit.csv", "identifiability.csv", "calibration_fit.png"]
+    assert {p.name for p in out.iterdir()} == {"calibration_fit.csv", "identifiability.csv", "calibration_fit.png"}
     assert (out / "calibration_fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -350,6 +350,7 @@ def _density_fit(benign_or_d: float, seed: int) -> pd.DataFrame:
             "reading.density_odds_ratio_benign": [1.0, 1.0, 1.0, benign_or_d],
             "reading.density_odds_ratio_malignant": [1.0, 1.0, 1.0, 1.0],
             "calcifications.cluster_or_dense": 1.0,
+            "cancer.density_rr": [1.0, 1.0, 1.0, 1.0],
         },
         calibration=None,
     )
@@ -368,7 +369,7 @@ def density_positive_fit():
 
 
 def test_density_null_recall_odds_ratios_are_one(density_null_fit):
-    """No density effect on reading, on clusters, or (in this model) on cancer risk => recall ORs of 1.
+    """No density effect on reading, on clusters, or on cancer risk (all switched off) => recall ORs of 1.
 
     Given age and menopause, a woman's density category depends only on her own density
     percentile, which nothing else in the model uses once these three effects are switched off.

@@ -25,8 +25,8 @@ from analysis.scenario.schema import scheduled_rounds
 # (1,000,000 women) and peak RSS of a 10,000,000-woman run, flat in the number of women.
 SCREENS_PER_SECOND = 5_617_765
 RUN_PEAK_BYTES = int(211.1 * 2**20)
-#: Screens table in memory: the item sizes of SCREEN_COLUMNS (coded columns have int8 codes) = 47 bytes per
-#: row, as ``Results.screens.memory_usage(deep=True)`` gives. screens.parquet, measured at 100,000 women, seed
+#: Screens table in memory: the item sizes of SCREEN_COLUMNS (coded columns have int8 codes) = 53 bytes per
+#: row, as ``Results.screens.memory_usage(deep=True)`` gives. screens.parquet (before issue 10), 100,000 women, seed
 #: 1: 6.76 (nl-biennial), 6.84 (us-annual), 7.53 (england-triennial) bytes per row; per row group (one a
 #: block) 6,575-6,628 footer bytes and 27,200-28,500 bytes of writer memory until closed (VmRSS over 10,000
 #: row groups). The largest of each.
