@@ -356,12 +356,15 @@ def test_cohort_draws_match_their_parameters(nl):
     assert within(carriers, p.brca1_share + p.brca2_share, c.n)
 
 
-def test_death_follows_the_gompertz_law(nl, fresh):
+def test_death_follows_the_life_table(nl, fresh):
+    """Survival from the model start to 50, 70 and 85 is the product of the table's (1 - q): binomial, 4 SE."""
     _, nh = fresh
-    co = nl.cohort
-    b, h = co.mortality_gompertz_slope, co.mortality_hazard_age50
-    cum = h / b * (np.exp(b * 20) - np.exp(b * (co.model_start_age_years - 50)))
-    assert within(float(np.mean(nh.death_age <= 70)), 1 - np.exp(-cum), nh.death_age.size)
+    table = nl.tables["life_table"]
+    q = table.set_index("age_lower")["probability_of_death"]
+    start = int(nl.cohort.model_start_age_years)
+    for age in (50, 70, 85):
+        expected = float(np.prod(1 - q.loc[start : age - 1].to_numpy()))
+        assert within(float(np.mean(nh.death_age > age)), expected, nh.death_age.size)
     has = nh.lesion > 0  # a lesion starts before death
     assert has.sum() > 1000
     assert np.all(np.minimum(nh.dcis_onset_age, nh.invasive_onset_age)[has] < nh.death_age[has])

@@ -248,7 +248,7 @@ def _metadata(
     """The header keys common to both methods (those of the method's ``*_HEADER_KEYS`` must match to resume)."""
     return {
         "scenario": s.name,
-        "prior_hash": s.hash,
+        "prior_hash": s.prior_hash,
         "version": __version__,
         "seed": seed,
         "women": women,
@@ -268,7 +268,7 @@ def _tail(s: Scenario, free: list[tuple[str, float, float]], t: pd.DataFrame) ->
             for r in t.itertuples(index=False)
         ),
         "prior_ranges": json.dumps({k: [lo, hi] for k, lo, hi in free}, separators=(",", ":")),
-        "prior_values": prior_record(s.values(), dict(s.tables)),
+        "prior_values": prior_record(s.calibration_values(), dict(s.tables)),
     }
 
 

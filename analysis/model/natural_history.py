@@ -2,7 +2,7 @@
 
 Everything is drawn once per woman (no yearly loop), vectorised over a block:
 
-* **Death** from other causes: Gompertz hazard ``h(a) = h50 * exp(b (a - 50))`` from the model start.
+* **Death** from other causes: the setting's period life table (:mod:`analysis.model.lifetable`), from the model start.
 * **Invasive cancer, drawn backward from its clinical surfacing.** The woman's hazard of a first
   clinical invasive cancer (:mod:`analysis.model.risk`: fixed relative risks, density and clusters
   by age, or the carrier table) is rescaled so that a reference population reproduces the
@@ -38,6 +38,7 @@ from analysis.model.calcifications import CALC_MASS, CALC_ONLY, MASS, OTHER, ben
 from analysis.model.cohort import NO_EVENT, Cohort
 from analysis.model.cohort import density_grid as make_density_grid
 from analysis.model.growth import Growth, diameter_mm, draw_growth
+from analysis.model.lifetable import life_table
 from analysis.model.risk import (
     band_rate,
     code_factors,
@@ -186,6 +187,7 @@ class NaturalHistory:
     invasive_onset_age: np.ndarray  # inf when no invasive tumour
     doubling_time_years: np.ndarray  # diameter doubling time (inf when no invasive tumour)
     clinical_age: np.ndarray  # inf: does not surface before min(death, model end)
+    surfacing_age: np.ndarray  # age the invasive tumour would surface if she lived on (inf: no invasive tumour)
     clinical_diameter_mm: np.ndarray  # nan when no invasive tumour
     onset_diameter_mm: float
     dcis_presentation: np.ndarray  # int8, -1 when no DCIS phase
@@ -227,10 +229,9 @@ class NaturalHistory:
 
 
 def _death(s: Scenario, seed: int, block: int, n: int) -> np.ndarray:
-    co = s.cohort
+    """Ages at other-cause death from the setting's life table, for women alive at the model start age."""
     e = exponentials(seed, "history.death", block, n)
-    b, h50 = co.mortality_gompertz_slope, co.mortality_hazard_age50
-    return 50.0 + np.log(np.exp(b * (co.model_start_age_years - 50.0)) + b * e / h50) / b
+    return life_table(s.tables["life_table"]).death_ages(s.cohort.model_start_age_years, e)
 
 
 def _lesions(
@@ -286,6 +287,7 @@ def draw_natural_history(
         invasive_onset_age=inv_onset,
         doubling_time_years=np.where(invasive, growth.doubling_time_years, np.inf),
         clinical_age=clinical,
+        surfacing_age=latent,
         clinical_diameter_mm=np.where(invasive, growth.clinical_diameter_mm, np.nan),
         onset_diameter_mm=ca.onset_diameter_mm,
         dcis_presentation=dc.presentation,

@@ -24,6 +24,7 @@ from analysis.errors import CalcsimInputError, did_you_mean, input_error
 from analysis.scenario.calibrated import AppliedCalibration
 from analysis.scenario.schema import (
     MIN_INTERVAL_YEARS,
+    NOT_CALIBRATION_INPUTS,
     SECTIONS,
     CalcificationParams,
     CancerParams,
@@ -31,6 +32,7 @@ from analysis.scenario.schema import (
     ProgrammeParams,
     Provenance,
     ReadingParams,
+    SurvivalParams,
     WorkupParams,
     scheduled_rounds,
 )
@@ -52,6 +54,7 @@ class Scenario:
     reading: ReadingParams
     workup: WorkupParams
     programme: ProgrammeParams
+    survival: SurvivalParams
     provenance: Mapping[str, Provenance]
     tables: Mapping[str, pd.DataFrame]
     origin: str = ""
@@ -116,6 +119,22 @@ class Scenario:
         }
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def calibration_values(self) -> dict[str, Any]:
+        """:meth:`values` without the sections no screening measure reads (:data:`NOT_CALIBRATION_INPUTS`)."""
+        return {k: v for k, v in self.values().items() if k.split(".", 1)[0] not in NOT_CALIBRATION_INPUTS}
+
+    @property
+    def prior_hash(self) -> str:
+        """The hash a calibration is checked against: :attr:`hash` of the :meth:`calibration_values` and tables.
+
+        Changing breast-cancer survival or discounting (``[survival]``) does not invalidate a calibration.
+        """
+        payload = {
+            "values": self.calibration_values(),
+            "tables": {k: v.to_csv(index=False) for k, v in sorted(self.tables.items())},
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def parameter_table(self) -> pd.DataFrame:
         """Every parameter with its value, source or status, range and meaning."""
@@ -319,6 +338,20 @@ def _cross_checks(s: Scenario) -> None:
     rounds = scheduled_rounds(pg)
     if pg.cumulative_rounds > rounds and pv["programme.cumulative_rounds"].status == "user":
         fail(("programme.cumulative_rounds",), f"at most the number of scheduled rounds ({rounds})")
+    if s.survival.horizon_age_years > 100:
+        fail(("survival.horizon_age_years",), "at most 100 (the age to which the incidence hazard is defined)")
+    if s.survival.horizon_age_years < co.model_end_age_years:
+        fail(
+            ("survival.horizon_age_years", "cohort.model_end_age_years"),
+            "survival.horizon_age_years must be >= cohort.model_end_age_years (lifetime follow-up goes on from there)",
+        )
+    life = s.tables["life_table"]
+    if life["age_lower"].iloc[0] > co.model_start_age_years:
+        fail(
+            ("cohort.life_table", "cohort.model_start_age_years"),
+            f"the life table must start at or before age {co.model_start_age_years:g}"
+            f" (it starts at {life['age_lower'].iloc[0]:g})",
+        )
     inc = s.tables["incidence"]
     if inc["age_lower"].iloc[0] > co.model_start_age_years or inc["age_upper"].iloc[-1] < co.model_end_age_years:
         fail(

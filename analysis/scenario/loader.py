@@ -172,11 +172,11 @@ def _apply(raw: dict[str, Any], level_path: Path, cal: CalibrationFile) -> Appli
             f"{cal.label}: scenario = {cal.meta['scenario']!r}: a calibration of another"
             f" scenario; this is {start.name!r}"
         )
-    if cal.meta["prior_hash"] != start.hash:
-        what = describe_change(cal.meta, start.values(), dict(start.tables))
+    if cal.meta["prior_hash"] != start.prior_hash:
+        what = describe_change(cal.meta, start.calibration_values(), dict(start.tables))
         raise CalcsimInputError(
             f"{cal.label}: prior_hash = {cal.meta['prior_hash']}: made from other prior values than"
-            f" {start.name} has now (hash {start.hash}; {what}): the scenario or a calibration it extends"
+            f" {start.name} has now (hash {start.prior_hash}; {what}): the scenario or a calibration it extends"
             " changed; recalibrate it, or run with --calibration none"
         )
     best = cal.best()

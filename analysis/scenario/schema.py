@@ -20,6 +20,7 @@ __all__ = [
     "MORPHOLOGIES",
     "PRESENTATIONS",
     "SECTIONS",
+    "NOT_CALIBRATION_INPUTS",
     "STATUSES",
     "TOP_LEVEL_KEYS",
     "CalcificationParams",
@@ -28,6 +29,7 @@ __all__ = [
     "ProgrammeParams",
     "Provenance",
     "ReadingParams",
+    "SurvivalParams",
     "WorkupParams",
     "cumulative_rounds",
     "scheduled_rounds",
@@ -74,8 +76,7 @@ class CohortParams:
     surgical_menopause_share: float = _p("probability", "lifetime share with surgical menopause")
     surgical_menopause_mean_age_years: float = _p("age", "mean age at surgical menopause")
     surgical_menopause_sd_years: float = _p("positive", "SD of age at surgical menopause")
-    mortality_hazard_age50: float = _p("positive", "other-cause mortality hazard at age 50 (per year)")
-    mortality_gompertz_slope: float = _p("positive", "Gompertz slope of other-cause mortality (per year)")
+    life_table: str = _p("table:life_table", "female period life table of the setting (other-cause death)")
     density_table: str = _p("table:density", "BI-RADS density by age group and menopause")
 
 
@@ -204,6 +205,25 @@ class ProgrammeParams:
     cumulative_rounds: int = _p("count", "screens over which cumulative false-positive risk is counted")
 
 
+@dataclass(frozen=True)
+class SurvivalParams:
+    """Breast-cancer death after diagnosis, lifetime follow-up and discounting (docs/model.md §11).
+
+    Read only by the benefits-and-harms runs (:mod:`analysis.model.benefits`); no screening measure depends on
+    it, so it is not part of the starting point a calibration is checked against (:attr:`Scenario.prior_hash`).
+    """
+
+    lethality_q: float = _p("positive", "Q of the size-lethality law L(D) = 1 - exp(-Q D^Z), D in mm")
+    lethality_z: float = _p("positive", "Z of the size-lethality law (power of the diameter)")
+    lethality_scale: float = _p("positive", "multiplier of Q D^Z: treatment since the source era (1 = source era)")
+    dcis_lethality: float = _p("probability", "probability of breast-cancer death after a diagnosis of DCIS")
+    death_median_years: float = _p("positive", "median time from diagnosis to breast-cancer death (fatal cases)")
+    death_log_sd: float = _p("positive", "log-SD of the log-normal time from diagnosis to breast-cancer death")
+    horizon_age_years: float = _p("age", "age at which lifetime follow-up ends")
+    discount_rate: float = _p("nonnegative", "annual discount rate of life-years (default of harms-benefits)")
+    discount_age_years: float = _p("age", "age life-years are counted and discounted from (every strategy)")
+
+
 SECTIONS: dict[str, type] = {
     "cohort": CohortParams,
     "cancer": CancerParams,
@@ -211,7 +231,10 @@ SECTIONS: dict[str, type] = {
     "reading": ReadingParams,
     "workup": WorkupParams,
     "programme": ProgrammeParams,
+    "survival": SurvivalParams,
 }
+#: Sections no screening measure depends on: left out of the starting point a calibration is checked against.
+NOT_CALIBRATION_INPUTS = ("survival",)
 TOP_LEVEL_KEYS = ("name", "description", "extends", "setting", *SECTIONS)
 
 

@@ -17,6 +17,7 @@ __all__ = ["TABLE_SPECS", "load_table"]
 TABLE_SPECS: dict[str, dict[str, Any]] = {
     "incidence": {"columns": ["age_lower", "age_upper", "annual_incidence_per_100000", "source"]},
     "brca_incidence": {"columns": ["age_lower", "age_upper", "brca1_annual_hazard", "brca2_annual_hazard", "source"]},
+    "life_table": {"columns": ["age_lower", "age_upper", "probability_of_death", "source"]},
     "density": {
         "columns": [
             "age_lower",
@@ -103,6 +104,14 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
         if sorted(got) != sorted(spec["rows"]):
             raise input_error(str(path), label, got, f"exactly the rows {', '.join(spec['rows'])}")
         df = df.set_index(label).loc[spec["rows"]].reset_index()
+    _check_kind(df, kind, path)
+    df.attrs["file"] = fname
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _check_kind(df: pd.DataFrame, kind: str, path: Path) -> None:
+    """The checks of one kind of table: menopause codes, contiguous age bands, probabilities."""
     if kind == "density" and not df["postmenopausal"].isin([0, 1]).all():
         bad = df.loc[~df["postmenopausal"].isin([0, 1]), "postmenopausal"].iloc[0]
         raise input_error(str(path), "postmenopausal", bad, "0 (premenopausal) or 1 (postmenopausal)")
@@ -115,7 +124,7 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
                 df["age_upper"].iloc[i],
                 f"must be > age_lower ({df['age_lower'].iloc[i]:g})",
             )
-    if kind in ("incidence", "brca_incidence"):
+    if kind in ("incidence", "brca_incidence", "life_table"):
         lowers = df["age_lower"].to_numpy()
         if np.any(np.diff(lowers) <= 0) or np.any(df["age_lower"].to_numpy()[1:] != df["age_upper"].to_numpy()[:-1]):
             raise input_error(
@@ -124,8 +133,10 @@ def load_table(kind: str, fname: str, base_dir: Path | None, where: str, key: st
                 list(lowers),
                 "contiguous, increasing age bands (each age_lower = previous age_upper)",
             )
+    if kind == "life_table":
+        q = df["probability_of_death"]
+        if ((q <= 0) | (q >= 1)).any():
+            bad = q[(q <= 0) | (q >= 1)].iloc[0]
+            raise input_error(str(path), "probability_of_death", bad, "a probability in (0, 1)")
     if kind == "brca_incidence" and ((df[["brca1_annual_hazard", "brca2_annual_hazard"]] > 1).any().any()):
         raise input_error(str(path), "annual_hazard", "> 1", "an annual hazard below 1")
-    df.attrs["file"] = fname
-    df.attrs["path"] = str(path)
-    return df
