@@ -13,6 +13,8 @@ quick)::
     cs.compare("us-annual", "nl-biennial", women=100_000, seed=1)
     cs.run_replicates("nl-biennial", women=50_000, seed=1, replicates=10)
     cs.figures.screening_funnel(res)
+    hb = cs.harms_benefits(s, women=200_000, seed=1, strategies=cs.load_strategies())  # same women, 21 schedules
+    hb.balance(), hb.wide()                              # balance sheet per 1,000 screened; frontier flags
 
 The package follows its pipeline, with one import direction (lower layers never import higher
 ones; ``tests/test_architecture.py`` enforces it with import-linter)::
@@ -51,6 +53,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "cumulative_false_positive_curve": ("analysis.stats.cumulative", "cumulative_false_positive_curve"),
     "load_targets": ("analysis.stats.targets", "load_targets"),
     "run_posterior": ("analysis.calibration.posterior", "run_posterior"),
+    "harms_benefits": ("analysis.stats.harms_benefits", "harms_benefits"),
+    "load_strategies": ("analysis.scenario.strategies", "load_strategies"),
     "figures": ("analysis.figures", None),
 }
 

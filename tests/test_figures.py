@@ -390,13 +390,17 @@ PUBLIC = [
     "PALETTE",
     "ROUND_MEASURES",
     "SCENARIO_COLOURS",
+    "STRATEGY_MEASURES",
     "STYLE",
+    "balance_sheet",
     "calc_only_shares",
     "calcsim_style",
     "calibration_fit",
     "cohort_distributions",
     "cumulative_false_positive",
+    "efficiency_frontier",
     "funnel_counts",
+    "harm_benefit",
     "measure_label",
     "odds_ratios",
     "parse_stratum",
@@ -523,6 +527,13 @@ def _synthetic_tables() -> dict[str, pd.DataFrame]:
     return {"one_way": ow, "fit": fit, "sobol": so, "compare": cmp, "odds_ratios": ors}
 
 
+def _benefit_tables():
+    """A strategies table and a balance sheet as :mod:`analysis.stats.harms_benefits` gives them (synthetic)."""
+    from test_figures_benefits import _balance, _strategies
+
+    return _strategies(), _balance()
+
+
 def test_figures_leave_rcparams_unchanged_and_carry_the_style(run, by_round):
     import matplotlib
 
@@ -539,6 +550,9 @@ def test_figures_leave_rcparams_unchanged_and_carry_the_style(run, by_round):
         "sobol_indices": lambda: F.sobol_indices(t["sobol"]),
         "tornado": lambda: F.tornado(t["one_way"]),
         "calibration_fit": lambda: F.calibration_fit(t["fit"]),
+        "efficiency_frontier": lambda: F.efficiency_frontier(_benefit_tables()[0]),
+        "harm_benefit": lambda: F.harm_benefit(_benefit_tables()[0]),
+        "balance_sheet": lambda: F.balance_sheet(_benefit_tables()[1]),
     }
     assert set(builders) == {n for n in PUBLIC if n[0].islower()} - {
         "calcsim_style",

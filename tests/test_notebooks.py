@@ -27,6 +27,7 @@ EXPECTED = {
     "04_calibration",
     "05_sensitivity",
     "06_coursework",
+    "07_benefits_and_harms",
 }
 
 
@@ -42,7 +43,7 @@ def _outputs(nb, kind: str) -> list[dict]:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == kind]
 
 
-def test_the_six_notebooks_are_there():
+def test_the_notebooks_are_there():
     assert EXPECTED <= set(IDS)
     assert {p.stem for p in FOLDER.glob("*.py")} == set(IDS)  # every notebook has both halves
 

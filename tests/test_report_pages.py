@@ -38,6 +38,7 @@ PAGES = [
     "04_calibration",
     "05_sensitivity",
     "06_coursework",
+    "07_benefits_and_harms",
 ]
 _NUM = r"[−-]?\d[\d,]*(?:\.(\d+))?"
 #: An interval cell: "24.0% (22.5–25.5)", "6.21 (5.80–6.65) per 1,000 screens", "1.13 (0.94–1.35)",

@@ -215,3 +215,16 @@ def test_several_groupings_on_the_cluster_equal_serial(client, scenario):
     _assert_same_run(simulate_distributed(client, scenario, WOMEN, SEED, by=groups), serial)
     assert serial.counts["stratum"].str.startswith("density=").any()
     assert serial.counts["stratum"].str.contains("; age_group=").any()
+
+
+def test_harms_benefits_as_dask_tasks_identical_to_serial(client):
+    """Strategies x blocks as Dask tasks: the same integer sums, so the same table, bit for bit."""
+    from analysis.scenario.strategies import Strategy
+    from analysis.stats.harms_benefits import harms_benefits
+
+    s = load_scenario("nl-biennial", calibration=None)
+    grid = [Strategy("50-69_3y", 50, 69, 3)]
+    serial = harms_benefits(s, WOMEN, SEED, grid)
+    dask = harms_benefits(s, WOMEN, SEED, grid, map_fn=lambda fn, items: map_parameter_sets(client, fn, items))
+    pd.testing.assert_frame_equal(serial.table, dask.table)
+    assert serial.estimate("bc_deaths_averted_per_1000_invited") > 0

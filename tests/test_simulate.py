@@ -10,7 +10,7 @@ from scipy.special import expit, logit
 from analysis import load_scenario
 from analysis.model.cohort import draw_cohort
 from analysis.model.natural_history import draw_natural_history
-from analysis.model.programme import reading_logits, reading_table, schedule, screen_block
+from analysis.model.programme import reading_logits, reading_table, run_programme, schedule
 from analysis.model.results import MEASURE_NAMES, SCREEN_COLUMNS
 from analysis.model.simulation import build_model, screens_frame, simulate
 from analysis.model.streams import BLOCK_SIZE
@@ -40,7 +40,7 @@ def block(nl, nl_model):
     seed, b, n = 9, 1, 20_000
     c = draw_cohort(nl, seed, b, n)
     nh = draw_natural_history(nl, nl_model.hazards, c, seed, b)
-    f = screen_block(nl, c, nh, seed, b, nl_model.density_grid, first_woman=b * BLOCK_SIZE)
+    f = run_programme(nl, c, nh, seed, b, nl_model.density_grid, first_woman=b * BLOCK_SIZE).screens
     return c, nh, pd.DataFrame(f)
 
 

@@ -25,6 +25,7 @@ from analysis.cli.commands import (
     cmd_table,
     cmd_teach,
 )
+from analysis.cli.commands_benefits import cmd_harms_benefits
 from analysis.cli.commands_model import cmd_calibrate, cmd_fit, cmd_sensitivity, cmd_validate
 from analysis.cli.parser import build_parser
 from analysis.errors import ArgumentError, CalcsimInputError
@@ -38,6 +39,7 @@ COMMANDS = {
     "check": cmd_check,
     "table": cmd_table,
     "compare": cmd_compare,
+    "harms-benefits": cmd_harms_benefits,
     "calc-only": cmd_calc_only,
     "calibrate": cmd_calibrate,
     "fit": cmd_fit,

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from analysis import __version__
+from analysis.cli.parser_benefits import add_harms_benefits
 from analysis.cli.parser_model import add_calibrate, add_fit, add_sensitivity, add_validate
 from analysis.cli.parser_options import (
     STRATA_HELP,
@@ -268,6 +269,7 @@ SUBCOMMANDS = (
     add_validate,
     add_sensitivity,
     add_compare,
+    add_harms_benefits,
     add_calc_only,
     add_scenarios,
     add_check,

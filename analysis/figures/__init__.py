@@ -23,7 +23,7 @@ Modules: :mod:`~analysis.figures.style` (palette, style, drawing helpers),
 :mod:`~analysis.figures.inputs` (reading the tables), :mod:`~analysis.figures.cohort`,
 :mod:`~analysis.figures.funnel`, :mod:`~analysis.figures.recalls`,
 :mod:`~analysis.figures.question`, :mod:`~analysis.figures.programmes`,
-:mod:`~analysis.figures.regression`, :mod:`~analysis.figures.calibration`.
+:mod:`~analysis.figures.regression`, :mod:`~analysis.figures.calibration`, :mod:`~analysis.figures.benefits`.
 
 Tables: :mod:`~analysis.figures.tables` (``from analysis.figures import tables``) formats every
 table of the notebooks with one pandas Styler — units in the headers, intervals as
@@ -32,6 +32,7 @@ value, no truncation, no meaningless index; :mod:`~analysis.figures.cells` holds
 formatters, which the sentences printed beside a table use as well.
 """
 
+from analysis.figures.benefits import STRATEGY_MEASURES, balance_sheet, efficiency_frontier, harm_benefit
 from analysis.figures.calibration import calibration_fit, sobol_indices, tornado
 from analysis.figures.cohort import cohort_distributions
 from analysis.figures.funnel import funnel_counts, screening_funnel
@@ -57,13 +58,17 @@ __all__ = [
     "PALETTE",
     "ROUND_MEASURES",
     "SCENARIO_COLOURS",
+    "STRATEGY_MEASURES",
     "STYLE",
+    "balance_sheet",
     "calc_only_shares",
     "calcsim_style",
     "calibration_fit",
     "cohort_distributions",
     "cumulative_false_positive",
+    "efficiency_frontier",
     "funnel_counts",
+    "harm_benefit",
     "measure_label",
     "odds_ratios",
     "parse_stratum",

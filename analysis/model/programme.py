@@ -39,7 +39,7 @@ __all__ = [
     "reading_table",
     "run_programme",
     "schedule",
-    "screen_block",
+    "woman_schedule",
 ]
 
 
@@ -47,6 +47,30 @@ def schedule(s: Scenario) -> np.ndarray:
     """Invitation ages: start, start + interval, ... up to the stop age."""
     pg = s.programme
     return pg.start_age_years + pg.interval_years * np.arange(scheduled_rounds(pg))
+
+
+def woman_schedule(s: Scenario, intervals: np.ndarray | None) -> list[tuple[float, np.ndarray | None]]:
+    """The invitation rounds when women have their own screening intervals: ``(age, invited mask)`` in age order.
+
+    ``intervals`` (years, one per woman) puts each woman on the grid ``start, start + I, ...`` up to the stop
+    age; a round is an age on any woman's grid, and only the women whose grid has it are invited (the mask).
+    Ages in the same month (the random streams' slot) are one round, at the first such age; with one
+    interval for everyone the rounds are :func:`schedule`'s. ``round_index`` in the screens table then counts
+    these rounds, not the woman's own screens. ``None``: the programme's own interval for everyone (masks
+    ``None``).
+    """
+    if intervals is None:
+        return [(float(a), None) for a in schedule(s)]
+    pg = s.programme
+    rounds: dict[int, tuple[float, np.ndarray]] = {}  # keyed by the screening month (the streams' slot)
+    for interval in np.unique(intervals):
+        k = int(np.floor((pg.stop_age_years - pg.start_age_years) / interval + 1e-9)) + 1
+        mine = intervals == interval
+        for a in pg.start_age_years + interval * np.arange(k):
+            month = int(round(a * 12))
+            age, mask = rounds.get(month, (float(a), np.zeros_like(mine)))
+            rounds[month] = (age, mask | mine)
+    return [rounds[m] for m in sorted(rounds)]
 
 
 def _draw(seed: int, decision: str, block: int, n: int, slot: int, buf: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -73,31 +97,19 @@ def run_programme(
     density_grid: np.ndarray,
     first_woman: int = 0,
     detail: bool = True,
+    intervals: np.ndarray | None = None,
 ) -> ProgrammeOutcome:
     """Run the programme over one block of women: their screens and who was screen-detected, when and how.
 
     One screen row per attended screen (see :data:`analysis.model.results.SCREEN_COLUMNS`). With
     ``detail=False`` only the columns that the measures and strata need are built (same draws, same
-    counts; faster).
+    counts; faster). ``intervals`` (years, one per woman) gives each woman her own screening interval
+    (risk-based strategies, :func:`woman_schedule`); interval cancers are counted within her own interval.
     """
-    run = _BlockRun(s, c, nh, seed, block, density_grid, first_woman, detail)
-    for k, age in enumerate(schedule(s)):
-        run.screen_round(k, float(age))
+    run = _BlockRun(s, c, nh, seed, block, density_grid, first_woman, detail, intervals)
+    for k, (age, invited) in enumerate(woman_schedule(s, intervals)):
+        run.screen_round(k, age, invited)
     return ProgrammeOutcome(run.frame(), run.detected_age, run.detected_type, run.detected_diameter)
-
-
-def screen_block(
-    s: Scenario,
-    c: Cohort,
-    nh: NaturalHistory,
-    seed: int,
-    block: int,
-    density_grid: np.ndarray,
-    first_woman: int = 0,
-    detail: bool = True,
-) -> Frame:
-    """The screens of one block of women (:func:`run_programme` without the per-woman outcome)."""
-    return run_programme(s, c, nh, seed, block, density_grid, first_woman, detail).screens
 
 
 def _calc_presentation(presentation: np.ndarray) -> np.ndarray:
@@ -139,8 +151,10 @@ class _BlockRun:
         density_grid: np.ndarray,
         first_woman: int,
         detail: bool,
+        intervals: np.ndarray | None = None,
     ) -> None:
         n = c.n
+        self.window = np.full(n, s.programme.interval_years) if intervals is None else np.asarray(intervals, float)
         self.s, self.c, self.nh, self.seed, self.block, self.n = s, c, nh, seed, block, n
         self.grid, self.first_woman, self.detail = density_grid, first_woman, detail
         self.reading, self.workup = ReadingModel.from_scenario(s), WorkupModel.from_scenario(s)
@@ -168,10 +182,15 @@ class _BlockRun:
         """Append one round's values of a column."""
         self.cols.setdefault(name, []).append(value)
 
-    def screen_round(self, k: int, age: float) -> None:
-        """Attendance, calcifications, reading and work-up at the ``k``-th invitation (age ``age``)."""
+    def screen_round(self, k: int, age: float, invited: np.ndarray | None = None) -> None:
+        """Attendance, calcifications, reading and work-up at the ``k``-th invitation (age ``age``).
+
+        ``invited``: the women invited at this age (``None``: all of them).
+        """
         nh, c, n, slot = self.nh, self.c, self.n, int(round(age * 12))
         alive = (nh.death_age > age) & (nh.clinical_age > age) & (self.detected_age > age)
+        if invited is not None:
+            alive &= invited
         post_all = c.menopause_age <= age
         dens_all = density_category(self.grid, age, post_all, c.density_u)
         # the cluster the risk model uses (first half-year grid age with one): one state, whatever the schedule
@@ -194,7 +213,7 @@ class _BlockRun:
         malignant_recall = (recall_calc & calc["mal_calc"]) | (recall_other & (other_state > 0))
         out = self.work_up(idx, recalled, malignant_recall, recall_calc, phase, diameter, n, slot, age)
         clinical = nh.clinical_age[idx]
-        interval_ca = ~out["screen_detected"] & (clinical > age) & (clinical <= age + self.s.programme.interval_years)
+        interval_ca = ~out["screen_detected"] & (clinical > age) & (clinical <= age + self.window[idx])
         fp = recalled & ~(out["screen_detected"] | interval_ca)
         self.n_screens[idx] += 1
         self.any_fp[idx] |= fp
