@@ -347,7 +347,7 @@ def test_calibrate_writes_where_the_user_says_never_into_the_package(tmp_path, m
     )
     written = tmp_path / "calibration" / "nl-biennial.csv"
     assert written.is_file() and sorted(p.name for p in (data_dir() / "calibration").iterdir()) == before
-    assert df.attrs["prior_hash"] == load_scenario("nl-biennial", calibration="parents").hash
+    assert df.attrs["prior_hash"] == load_scenario("nl-biennial", calibration="parents").prior_hash
     s = load_scenario("nl-biennial", calibration=written)  # and a user's file is applied by path
     assert s.calibration[0].file == str(written) and s.calibration[0].draw in set(df.loc[df["accepted"], "draw"])
 

@@ -79,6 +79,7 @@ def test_shipped_scenario_loads_with_its_own_name(shipped):
         "presentation",
         "morphology",
         "distribution",
+        "life_table",
     }
 
 
