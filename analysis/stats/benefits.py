@@ -88,7 +88,7 @@ def _measures() -> tuple[BenefitMeasure, ...]:
         ),
         BenefitMeasure(
             "bc_mortality_reduction_pct", "Breast-cancer mortality reduction among women invited", "benefit",
-            _AVERTED, deaths_invited, 100.0, "% of breast-cancer deaths without screening", True,
+            _AVERTED, deaths_invited, 100.0, "% of breast-cancer deaths without screening",
         ),
         BenefitMeasure(
             "overdiagnosed_share_of_screen_detected_pct", "Overdiagnosed share of screen-detected cancers", "share",
