@@ -167,8 +167,10 @@ for name in [scenario, *other_scenarios]:
     r = result if name == scenario else harms_benefits(load_scenario(name), women, seed)
     rows[name] = r.balance("programme").set_index("label")["estimate"]
 sheet = pd.DataFrame(rows)
-display(tables.format_table(sheet.reset_index(), headers={"label": "Per 1,000 women screened"},
-                            caption="Balance sheets of the shipped programmes (estimates)"))
+one_decimal = {name: (lambda v: f"{v:,.1f}") for name in sheet.columns}
+display(tables.format_table(sheet.reset_index(), columns=one_decimal,
+                            headers={"label": "Per 1,000 women screened", **{n: n for n in sheet.columns}},
+                            caption="Balance sheets of the shipped programmes (estimates per 1,000 women screened)"))
 best = sheet.loc["Breast-cancer deaths averted"].idxmax()
 print(f"Most deaths averted per 1,000 women screened: {best} "
       f"({sheet.loc['Breast-cancer deaths averted', best]:.1f}); most false-positive recalls: "
