@@ -21,19 +21,16 @@ from analysis.errors import CalcsimInputError
 from analysis.figures.cells import format_number
 from analysis.figures.inputs import need
 from analysis.figures.style import PALETTE, calcsim_style, errorbar, left_title, new_axes, new_figure, subtitle, wrap
+from analysis.stats.benefits import BENEFIT_MEASURES
 
 __all__ = ["STRATEGY_MEASURES", "axis_label", "balance_sheet", "efficiency_frontier", "harm_benefit"]
 
 #: The columns of a measure ``M`` in the strategies table: ``M``, ``M_lower``, ``M_upper``.
 _ENDS = ("", "_lower", "_upper")
-#: What each measure counts (the part of its name before ``_per_``).
-_NAMES = {
-    "screens": "Screens",
-    "life_years_gained": "Life-years gained",
-    "bc_deaths_averted": "Breast-cancer deaths averted",
-    "false_positive_recalls": "False-positive recalls",
-    "overdiagnosed": "Overdiagnosed cancers",
-}
+#: What each measure counts (the part of its name before ``_per_``), labelled as the measures are.
+_LABELS = {m.name.split("_per_1000_")[0]: m.label for m in BENEFIT_MEASURES if "_per_1000_" in m.name}
+_NAMES = {k: _LABELS[k] for k in ("screens", "life_years_gained", "bc_deaths_averted", "false_positive_recalls",
+                                  "overdiagnosed")}  # fmt: skip
 #: The measures of the strategies table (each with ``_lower`` and ``_upper``), per 1,000 women of the
 #: population (the frontier's common denominator).
 STRATEGY_MEASURES = tuple(f"{name}_per_1000_women" for name in _NAMES)

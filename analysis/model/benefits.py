@@ -35,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.model.cohort import Cohort, density_category
-from analysis.model.natural_history import CALC_ONLY, DCIS, INVASIVE, NaturalHistory, draw_natural_history
+from analysis.model.natural_history import (
+    CALC_ONLY,
+    DCIS,
+    INVASIVE,
+    HazardModel,
+    NaturalHistory,
+    draw_natural_history,
+)
 from analysis.model.programme import ProgrammeOutcome, run_programme
 from analysis.model.streams import BLOCK_SIZE, uniforms
 from analysis.model.survival import Survival
@@ -138,7 +145,7 @@ def strategy_outcome(
 ) -> ProgrammeOutcome:
     """The programme of one strategy run on the block's women (``s`` already carries the strategy's ages)."""
     return run_programme(
-        s, c, nh, seed, block, density_grid, first_woman=block * BLOCK_SIZE, detail=True,
+        s, c, nh, seed, block, density_grid, first_woman=block * BLOCK_SIZE, detail=False,
         intervals=strategy_intervals(st, c, density_grid),
     )  # fmt: skip
 
@@ -242,7 +249,7 @@ def block_benefits(
     scenarios: Sequence[Scenario],
     strategies: Sequence[Strategy],
     c: Cohort,
-    hazards: object,
+    hazards: HazardModel,
     density_grid: np.ndarray,
     seed: int,
     block: int,
@@ -254,7 +261,7 @@ def block_benefits(
     ``scenarios[i]`` is ``s`` with the ages and interval of ``strategies[i]``; the natural history is
     drawn from ``s`` (the strategies share the women's biology).
     """
-    nh = draw_natural_history(s, hazards, c, seed, block)  # type: ignore[arg-type]
+    nh = draw_natural_history(s, hazards, c, seed, block)
     sv = Survival.from_scenario(s)
     cmp = comparator(s, nh, sv, seed, block, population_age)
     acc = BenefitSums.zeros(len(strategies))

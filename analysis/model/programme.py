@@ -358,6 +358,8 @@ class _BlockRun:
         put("interval_cancer", f["interval_ca"])
         put("cfp_eligible", f["cfp_eligible"])
         put("cfp_event", f["cfp_eligible"] & self.any_fp[idx])
+        put("false_positive", f["fp"])
+        put("workup", out["workup"])
         if self.detail:
             self.record_detail(k, idx, f, out)
 
@@ -382,9 +384,7 @@ class _BlockRun:
         )
         put("calc_compact", np.where(mal_calc, mal_compact, benign_cluster & nh.benign_compact[idx]))
         put("recall_other", f["recall_other"])
-        put("workup", out["workup"])
         put("biopsy_method", out["biopsy_method"])
-        put("false_positive", f["fp"])
 
     def frame(self) -> Frame:
         """The screens of the block as columns (in :data:`SCREEN_COLUMNS` order with ``detail``)."""
