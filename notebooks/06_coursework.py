@@ -16,243 +16,248 @@
 # %% [markdown]
 # # 6 · Coursework: estimates, intervals and denominators
 #
-# Exercises on a simulated screening programme. Each exercise has a cell marked
-# `# YOUR CODE HERE` for you, followed by a **worked answer**. The worked-answer cells are
-# collapsed in JupyterLab (click the `…` to expand) and their explanations are folded under
-# *Worked answer* — try first, then look. The notebook runs top to bottom as it is, so your
-# placeholders are allowed to stay `None`.
+# A graded assignment on one screening dataset — **your** dataset: `calcsim teach export` gives every
+# student a file of their own, simulated from slightly different assumptions, so your numbers are not
+# your neighbours'. The exercise sheet (`exercises.md`, beside this notebook) lists what to hand in and
+# how it is marked.
 #
-# The data: one row per attended screen (`screens`), as a screening programme's register would
-# hold it, plus columns a real register would not have (the simulated truth). Useful columns:
+# How to work: put your code in the cells marked `# YOUR CODE HERE` (delete the `raise
+# NotImplementedError()` line) and set the variables each exercise names; write free-text answers where
+# it says *YOUR ANSWER HERE*. The cells after each exercise check the *form* of your answer (a number
+# between 0 and 1, an interval whose lower end is below its upper end); the grader checks the values
+# against a correct analysis of your own data. Restart the kernel and run all cells before you hand in.
 #
-# | column | meaning |
-# |---|---|
-# | `woman` | woman identifier (a woman has several screens) |
-# | `age_years`, `first_round`, `density` (BI-RADS `a`–`d`), `family_history` (affected first-degree relatives: `0`, `1`, `>=2`) | the screen and the woman |
-# | `recalled` | recalled for further assessment |
-# | `recall_calc`, `recall_other` | the calcification channel / another finding triggered the recall |
-# | `calc_only_recall` | recalled for calcifications and nothing else |
-# | `screen_detected` | a cancer (DCIS or invasive) diagnosed after this recall |
+# The data: one row per attended screen, the columns a screening programme's register holds
+# (`README.md` beside your file describes each). A woman has one row per screen she attended, so rows
+# of one woman are not independent.
 
 # %% tags=["parameters"]
+# Your data file (set for you by `calcsim teach export`). Left empty, the notebook simulates a demo
+# dataset of `women` women exactly as the export writes one (the report's and the instructor's view).
+data_file = ""
 women = 20_000
 seed = 2026
 scenario = "nl-biennial"
 
 # %%
 import numpy as np
-from IPython.display import display
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis import calc_only_question, fit_odds_ratios, simulate
-from analysis.figures import tables
+if data_file:
+    df = pd.read_csv(data_file, keep_default_na=False, dtype={"family_history": str, "density": str})
+else:  # the demo: a dataset simulated as `calcsim teach export` writes one, read back as a student reads it
+    from analysis.teach import demo_student_table
 
-# %%
-res = simulate(scenario, women=women, seed=seed, keep_screens=True)
-screens = res.screens
-estimates = res.estimates()
-print(f"{scenario}: {len(screens):,} screens of {screens['woman'].nunique():,} women")
-tables.format_table(screens.head(), headers={c: c for c in screens.columns},
-                    caption="The first five rows of screens (headers are the column names; scroll sideways for all "
-                            f"{screens.shape[1]} columns)")
+    df = demo_student_table(scenario, women=women, seed=seed)
+print(f"{len(df):,} screens of {df['woman_id'].nunique():,} women")
+df.head().style.hide(axis="index").set_caption("The first five rows of screens in the file (scroll sideways for all "
+                                               f"{df.shape[1]} columns)")
 
 # %% [markdown]
-# ## Exercise 1 — a recall rate and its interval, by hand
+# ## Exercise 1 — a recall rate and its interval (2 points)
 #
-# (a) Count the **numerator** (recalled screens) and the **denominator** (screens) of the recall
-# rate. (b) Compute the estimate and its 95% **Wilson** interval with
-# `statsmodels.stats.proportion.proportion_confint(count, nobs, alpha=0.05, method="wilson")`.
-# (c) Check your numbers against the package's `estimates` table (row `recall_rate`, stratum `all`).
-
-# %%
-# YOUR CODE HERE
-numerator = None  # recalled screens
-denominator = None  # all screens
-# estimate, lower, upper = ...
-
-# %% [markdown]
-# <details><summary><b>Worked answer</b> (click to open)</summary>
-#
-# The numerator is the number of screens with `recalled == True`, the denominator the number of
-# rows. The Wilson interval is the one the package reports; it stays inside [0, 1] and behaves
-# well for small counts, unlike the textbook Wald interval *p ± 1.96 √(p(1−p)/n)*.
-# </details>
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# Worked answer
-numerator = int(screens["recalled"].sum())
-denominator = len(screens)
-estimate = numerator / denominator
-lower, upper = proportion_confint(numerator, denominator, alpha=0.05, method="wilson")
-print(f"recall rate = {numerator:,} / {denominator:,} = {estimate:.4%} (Wilson 95% {lower:.4%} to {upper:.4%})")
-package = estimates[(estimates["measure"] == "recall_rate") & (estimates["stratum"] == "all")].iloc[0]
-print(f"package:      {int(package['numerator_count']):,} / {int(package['denominator_count']):,} = {package['estimate']:.4%} "
-      f"({package['lower']:.4%} to {package['upper']:.4%})")
-
-# %% [markdown]
-# ## Exercise 2 — Wald versus Wilson on a small sample
-#
-# Take only the first 200 screens of the table (`screens.head(200)`) — as if a small audit had
-# been done. Compute the recall rate with both the Wald interval (`method="normal"`) and the Wilson
-# interval. Which one would you report, and why?
-
-# %%
-# YOUR CODE HERE
-audit = screens.head(200)
-# wald = proportion_confint(..., method="normal"); wilson = proportion_confint(..., method="wilson")
-
-# %% [markdown]
-# <details><summary><b>Worked answer</b></summary>
-#
-# With a handful of recalls among 200 screens the Wald interval is symmetric around a small
-# proportion and its lower end can fall below zero (it is then cut at 0 by `statsmodels` or, worse,
-# reported as negative); its coverage is well below 95% for small counts. The Wilson interval is
-# asymmetric, stays within [0, 1] and has close to nominal coverage. Report Wilson (or an exact
-# Clopper–Pearson interval), and always report the counts beside the percentage.
-# </details>
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# Worked answer
-k, n = int(audit["recalled"].sum()), len(audit)
-for method in ("normal", "wilson"):
-    lo, hi = proportion_confint(k, n, alpha=0.05, method=method)
-    print(f"{method:7s}: {k}/{n} = {k / n:.2%}, 95% interval {lo:.2%} to {hi:.2%} (width {hi - lo:.2%})")
-
-# %% [markdown]
-# ## Exercise 3 — the same words, two denominators
-#
-# "12.7–41.2% of women with calcifications are brought back for assessment as the only warning
-# sign of cancer." Compute, with intervals:
-#
-# 1. the share of **recalls** that were for calcifications only;
-# 2. the share of **screen-detected cancers** that were recalled for calcifications only.
-#
-# Then compare with `calc_only_question(res)`.
-
-# %%
-# YOUR CODE HERE
-share_of_recalls = None
-share_of_cancers = None
-
-# %% [markdown]
-# <details><summary><b>Worked answer</b></summary>
-#
-# 1. numerator `calc_only_recall`, denominator `recalled`;
-# 2. numerator `calc_only_recall & screen_detected`, denominator `screen_detected`.
-#
-# The two numerators overlap (a calcification-only recall that finds a cancer counts in both) but
-# the denominators differ: recalls include every benign one (the worked answer prints how many of
-# them found a cancer), while all screen-detected cancers are by definition recalls that found
-# cancer. The first share is about the *workload and harms* of
-# screening (benign calcifications brought back); the second about its *benefit* (cancers found
-# only through calcifications; how many of them are DCIS is printed below).
-# </details>
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# Worked answer
-recalls = screens[screens["recalled"]]
-cancers = screens[screens["screen_detected"]]
-for label, num, den in [("share of recalls", int(recalls["calc_only_recall"].sum()), len(recalls)),
-                        ("share of screen-detected cancers", int(cancers["calc_only_recall"].sum()), len(cancers))]:
-    lo, hi = proportion_confint(num, den, method="wilson") if den else (float("nan"), float("nan"))
-    print(f"{label:33s}: {num:,} / {den:,} = {num / max(den, 1):.1%} (Wilson 95% {lo:.1%} to {hi:.1%})")
-found = int(recalls["screen_detected"].sum())
-print(f"{found:,} of {len(recalls):,} recalls ({found / max(len(recalls), 1):.1%}) found a cancer, so "
-      f"{'most recalls were benign' if 2 * found < len(recalls) else 'most recalls found a cancer'}.")
-calc_only_cancers = cancers[cancers["calc_only_recall"]]
-dcis = int((calc_only_cancers["pathology"].astype(str) == "dcis").sum())
-print(f"{dcis:,} of the {len(calc_only_cancers):,} cancers found through calcifications only were DCIS "
-      f"({dcis / max(len(calc_only_cancers), 1):.1%}).")
-q = calc_only_question(res)
-display(tables.format_table(q[["measure", "estimate", "lower", "upper", "numerator_count", "denominator_count",
-                               "in_literature_band"]], columns={"measure": "measure"},
-                            headers={"measure": "Measure", "numerator_count": "Numerator",
-                                     "denominator_count": "Denominator", "in_literature_band": "Inside 12.7–41.2%"},
-                            intervals={"Estimate (Wilson 95% interval)": ("estimate", "lower", "upper")},
-                            caption="calc_only_question(res)"))
-
-# %% [markdown]
-# ## Exercise 4 — odds ratios when women have several screens
-#
-# Fit the odds ratio of recall for dense breasts (BI-RADS c/d, covariate `dense`), adjusted for age
-# (`age_per_decade`), in two ways with `fit_odds_ratios`:
-#
-# * `method="glm"`: a logistic regression on each woman's **first** screen only;
-# * `method="gee"`: a GEE on **all** screens, grouped by woman (exchangeable correlation, robust
-#   errors).
-#
-# Compare the estimates and the widths of the intervals. Why not simply run a logistic regression
-# on all screens as if they were independent?
-
-# %%
-# YOUR CODE HERE
-# glm = fit_odds_ratios(screens, "recalled", method="glm", covariates=[...])
-# gee = fit_odds_ratios(screens, "recalled", method="gee", covariates=[...])
-
-# %% [markdown]
-# <details><summary><b>Worked answer</b></summary>
-#
-# The GEE uses all screens and the GLM one screen per woman, so the GEE has more information (the
-# worked answer compares the widths of the two intervals); the two estimate slightly different
-# things (the first-screen GLM is about first screens, without prior images). Screens of one woman are correlated — she keeps her density rank, her benign cluster
-# persists, her propensity to attend is her own — so a plain logistic regression on all screens
-# would treat correlated screens as independent information and give intervals that are too narrow.
-# The GEE's robust (sandwich) errors account for the clustering by woman; `attrs["working_correlation"]`
-# shows how strongly her screens are correlated. If it comes out small (as it may here), naive and
-# robust errors are close — but you only know that after fitting the model that allows for it.
-# </details>
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# Worked answer
-glm = fit_odds_ratios(screens, "recalled", method="glm", covariates=["age_per_decade", "dense"])
-# the vectorised engine gives statsmodels' numbers (tested equal to 1e-10) about ten times faster; with your own
-# data, the default engine (statsmodels itself) gives the same answer
-gee = fit_odds_ratios(screens, "recalled", method="gee", covariates=["age_per_decade", "dense"], engine="vectorised")
-for name, fit in (("GLM, first screens", glm), ("GEE, all screens", gee)):
-    r = fit.set_index("term").loc["dense"]
-    print(f"{name:19s}: OR {r['odds_ratio']:.2f} (95% {r['lower']:.2f} to {r['upper']:.2f}), "
-          f"{fit.attrs['n_obs']:,} screens of {fit.attrs['n_women']:,} women")
-widths = {name: float(np.log(f.set_index("term").loc["dense", "upper"] / f.set_index("term").loc["dense", "lower"]))
-          for name, f in (("GLM", glm), ("GEE", gee))}
-print(f"On the log scale the GEE interval is {widths['GEE'] / widths['GLM']:.2f} times as wide as the GLM's "
-      f"({'narrower' if widths['GEE'] < widths['GLM'] else 'not narrower'}).")
-print(f"GEE working correlation between screens of a woman: {gee.attrs['working_correlation']:.3f}")
-
-# %% [markdown]
-# ## Exercise 5 — argue about the denominator
-#
-# A journalist writes: *"Up to 41% of women called back after a mammogram are called back only
-# because of calcifications — and most of these turn out to be cancer."* Using your results from
-# Exercise 3 (and `ppv_calc_recall` in the `estimates` table), write three or four sentences: which
-# denominator does the first half use, is the second half supported, and what would you ask the
-# journalist to add?
-
-# %% [markdown]
-# *Your answer here.*
+# Compute the recall rate (recalled screens / screens) as a proportion between 0 and 1, and its 95%
+# **Wilson** interval with `proportion_confint(count, nobs, alpha=0.05, method="wilson")`.
+# Set `recall_rate` (a number) and `recall_rate_ci` (a pair: lower, upper).
 #
 # <details><summary><b>Worked answer</b></summary>
 #
-# The first half uses **recalls** as the denominator (share of recalls for calcification only);
-# the worked answer prints that share in this simulation beside the 41%. The second half is a claim about a different quantity: the share of
-# calcification recalls that turn out to be cancer is the positive predictive value of a
-# calcification recall (`ppv_calc_recall`, printed below); "most" would need it above 50%. In
-# published series most recalled calcifications are benign — only fine pleomorphic and fine
-# linear/branching morphologies are malignant more often than not (docs/model.md §4.9). The 12.7–41.2% figure in the literature is quoted without a denominator;
-# read as a share of **screen-detected cancers** it means something else again (how many cancers
-# were found *only* because of calcifications). Ask for the numerator, the denominator, the
-# programme and years, and an interval.
+# The numerator is the number of rows with `recalled == 1`, the denominator the number of rows (every
+# attended screen). The Wilson interval stays inside [0, 1] and has close to nominal coverage even for
+# small counts, unlike the Wald interval *p ± 1.96 √(p(1−p)/n)*.
 # </details>
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# Worked answer: the numbers behind the argument
-show = ["calc_only_share_of_recalls", "calc_only_share_of_screen_detected", "ppv_calc_recall", "ppv1"]
-numbers = estimates[(estimates["stratum"] == "all") & estimates["measure"].isin(show)].set_index("measure")
-ppv = numbers.loc["ppv_calc_recall"]
-verdict = "supported" if ppv["lower"] > 0.5 else "not supported"
-share = numbers.loc["calc_only_share_of_recalls"]
-side = "below" if share["upper"] < 0.41 else "above" if share["lower"] > 0.41 else "compatible with"
-print(f"Share of recalls for calcification only: {share['estimate']:.1%} (Wilson 95% {share['lower']:.1%} to "
-      f"{share['upper']:.1%}), {side} the journalist's 'up to 41%'.")
-print(f"PPV of a calcification recall: {ppv['estimate']:.1%} (Wilson 95% {ppv['lower']:.1%} to {ppv['upper']:.1%}): "
-      f"'most turn out to be cancer' is {verdict} in this simulation")
-tables.format_estimates(numbers.reset_index(), caption="The numbers behind the argument (stratum all)")
+# %% jupyter={"source_hidden": true} nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+### BEGIN SOLUTION
+recalls = int(df["recalled"].sum())
+recall_rate = recalls / len(df)
+recall_rate_ci = proportion_confint(recalls, len(df), alpha=0.05, method="wilson")
+print(f"recall rate {recalls:,} / {len(df):,} = {recall_rate:.2%} (Wilson 95% {recall_rate_ci[0]:.2%} to "
+      f"{recall_rate_ci[1]:.2%})")
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_rate", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert 0 <= recall_rate <= 1, "recall_rate is a proportion between 0 and 1"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_proportion(checks.student_key(df), "recall_rate", recall_rate)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_interval", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert len(recall_rate_ci) == 2 and recall_rate_ci[0] < recall_rate_ci[1], "recall_rate_ci is (lower, upper)"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_interval(checks.student_key(df), "recall_rate", recall_rate_ci)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 2 — first and subsequent screens (3 points)
+#
+# At a woman's first screen the reader has no earlier mammogram to compare with. Compute the recall
+# rate at **first** screens (`round == "first"`) and at **subsequent** screens, each as a proportion
+# (`recall_first`, `recall_subsequent`), and say in `first_higher` (`True` or `False`) whether your data
+# show a higher recall rate at first screens: `True` only if the 95% interval of the difference
+# (first − subsequent, Wald interval of a difference of two proportions) lies entirely above 0.
+#
+# <details><summary><b>Worked answer</b></summary>
+#
+# Each rate has its own denominator: the screens of that round. Taking all screens as the denominator
+# of the first-round rate (forgetting the stratum) mixes the two rounds. The difference of two
+# independent proportions has standard error √(p₁(1−p₁)/n₁ + p₂(1−p₂)/n₂); the rounds are not quite
+# independent (a woman contributes to both), but with one first screen per woman the correlation is
+# small against a difference this large.
+# </details>
+
+# %% jupyter={"source_hidden": true} nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+### BEGIN SOLUTION
+first = df[df["round"] == "first"]
+later = df[df["round"] == "subsequent"]
+recall_first = first["recalled"].mean()
+recall_subsequent = later["recalled"].mean()
+difference = recall_first - recall_subsequent
+se = np.sqrt(recall_first * (1 - recall_first) / len(first) + recall_subsequent * (1 - recall_subsequent) / len(later))
+first_higher = bool(difference - 1.96 * se > 0)
+print(f"first screens {recall_first:.2%} ({len(first):,} screens), subsequent {recall_subsequent:.2%} "
+      f"({len(later):,}); difference {100 * difference:.2f} pp (95% {100 * (difference - 1.96 * se):.2f} to "
+      f"{100 * (difference + 1.96 * se):.2f}) -> first_higher = {first_higher}")
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_first", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert 0 <= recall_first <= 1, "recall_first is a proportion between 0 and 1"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_proportion(checks.student_key(df), "recall_first", recall_first)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_subsequent", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert 0 <= recall_subsequent <= 1, "recall_subsequent is a proportion between 0 and 1"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_proportion(checks.student_key(df), "recall_subsequent", recall_subsequent)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_direction", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert isinstance(first_higher, (bool, np.bool_)), "first_higher is True or False"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_first_higher(checks.student_key(df), first_higher, recall_first, recall_subsequent)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 3 — the same words, two denominators (4 points)
+#
+# "12.7–41.2% ... calcifications as the only sign." Compute, as proportions:
+#
+# 1. `share_of_recalls`: the share of **recalls** (`recalled == 1`) whose `recall_reason` is
+#    `calcification only`;
+# 2. `share_of_screen_detected`: the share of **screen-detected cancers** (`outcome` `DCIS` or
+#    `invasive`) whose `recall_reason` is `calcification only`.
+#
+# <details><summary><b>Worked answer</b></summary>
+#
+# Same numerator condition, two denominators: recalls include every benign recall, screen-detected
+# cancers are the recalls that found a cancer. Dividing by all screens (a common slip) gives a third,
+# much smaller number — the calcification-only recall rate per screen — which is neither share.
+# </details>
+
+# %% jupyter={"source_hidden": true} nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+### BEGIN SOLUTION
+calc_only = df["recall_reason"] == "calcification only"
+recalled = df["recalled"] == 1
+detected = df["outcome"].isin(["DCIS", "invasive"])
+share_of_recalls = (calc_only & recalled).sum() / recalled.sum()
+share_of_screen_detected = (calc_only & detected).sum() / detected.sum()
+print(f"calcification only: {share_of_recalls:.1%} of {recalled.sum():,} recalls, "
+      f"{share_of_screen_detected:.1%} of {detected.sum():,} screen-detected cancers")
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_recalls", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert 0 <= share_of_recalls <= 1, "share_of_recalls is a proportion between 0 and 1"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_proportion(checks.student_key(df), "calc_only_share_of_recalls", share_of_recalls)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_screen_detected", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert 0 <= share_of_screen_detected <= 1, "share_of_screen_detected is a proportion between 0 and 1"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_proportion(checks.student_key(df), "calc_only_share_of_screen_detected", share_of_screen_detected)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 4 — an odds ratio when women have several screens (4 points)
+#
+# Among **postmenopausal** screens, estimate the odds ratio of a microcalcification cluster
+# (`microcalcification_cluster`) for lifetime breastfeeding over 12 months (`breastfeeding_months > 12`),
+# unadjusted, with a 95% interval that allows for the repeated screens of each woman: a logistic GEE
+# (`statsmodels.formula.api.gee`, `groups="woman_id"`, binomial family, exchangeable working
+# correlation; its default errors are robust). Set `or_breastfeeding` and `or_breastfeeding_ci`
+# (lower, upper), on the odds-ratio scale.
+#
+# <details><summary><b>Worked answer</b></summary>
+#
+# A cluster, once present, persists: the screens of one woman are strongly correlated, so a plain
+# logistic regression on all screens counts each woman several times and its interval is too narrow
+# (the worked answer prints both widths). The GEE estimates the same population-averaged odds ratio
+# with robust (sandwich) errors clustered by woman.
+# </details>
+
+# %% jupyter={"source_hidden": true} nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+### BEGIN SOLUTION
+post = df[df["menopausal_status"] == "postmenopausal"].assign(bf12=lambda d: (d["breastfeeding_months"] > 12) * 1)
+gee = smf.gee("microcalcification_cluster ~ bf12", groups="woman_id", data=post, family=sm.families.Binomial(),
+              cov_struct=sm.cov_struct.Exchangeable()).fit()
+or_breastfeeding = float(np.exp(gee.params["bf12"]))
+or_breastfeeding_ci = tuple(np.exp(gee.conf_int().loc["bf12"]))
+naive = smf.logit("microcalcification_cluster ~ bf12", data=post).fit(disp=0)
+naive_ci = np.exp(naive.conf_int().loc["bf12"])
+ratio = np.log(or_breastfeeding_ci[1] / or_breastfeeding_ci[0]) / np.log(naive_ci[1] / naive_ci[0])
+print(f"GEE OR {or_breastfeeding:.3f} (95% {or_breastfeeding_ci[0]:.3f} to {or_breastfeeding_ci[1]:.3f}), "
+      f"{len(post):,} screens of {post['woman_id'].nunique():,} women")
+print(f"A logistic regression ignoring the repeated screens: {np.exp(naive.params['bf12']):.3f} "
+      f"({naive_ci[0]:.3f} to {naive_ci[1]:.3f}); the GEE interval is {ratio:.2f} times as wide on the log scale "
+      f"({'wider' if ratio > 1 else 'not wider'}).")
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_estimate", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert or_breastfeeding > 0, "or_breastfeeding is an odds ratio (> 0)"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_odds_ratio(checks.student_key(df), "bf12_cluster_or_crude", or_breastfeeding)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_clustered_interval", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
+assert len(or_breastfeeding_ci) == 2 and 0 < or_breastfeeding_ci[0] < or_breastfeeding_ci[1], "(lower, upper) > 0"
+### BEGIN HIDDEN TESTS
+from analysis.teach import checks
+checks.check_clustered_interval(checks.student_key(df), "bf12_cluster_or_crude", or_breastfeeding_ci)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 5 — argue about the denominator (4 points, marked by hand)
+#
+# The literature says "12.7–41.2%" of something is calcification-only. In four to six sentences, using
+# your numbers from Exercise 3: which denominators could the quote use, which of your two shares falls
+# inside the band, why the choice matters for a woman deciding whether to attend, and what you would ask
+# an author quoting the figure to add.
+#
+# Rubric (4 points): 1 — names both denominators correctly (recalls; screen-detected cancers) with the
+# numbers; 1 — says which of the two lies inside 12.7–41.2% in their data; 1 — explains that the share
+# of recalls speaks about harms/workload (most recalls are benign) and the share of cancers about benefit
+# (cancers found only through calcifications); 1 — asks for numerator, denominator, programme/years and
+# an interval.
+
+# %% [markdown] jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "ex5_denominator", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# ### BEGIN SOLUTION
+# A model answer: the quote can be a share of **recalls** (what fraction of women called back were called
+# back for calcifications and nothing else) or a share of **screen-detected cancers** (what fraction of
+# the cancers screening found were found only through calcifications). The two differ by the denominator:
+# recalls include every benign recall, so the first is about the workload and the harm of being called
+# back; the second is about the benefit. Which one lies inside 12.7–41.2% depends on the dataset (the
+# numbers printed by Exercise 3). An author should give numerator, denominator, programme and years,
+# and a confidence interval.
+# ### END SOLUTION

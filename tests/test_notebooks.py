@@ -28,6 +28,10 @@ EXPECTED = {
     "05_sensitivity",
     "06_coursework",
     "07_benefits_and_harms",
+    "08_lab_denominators",
+    "09_lab_lead_length_bias",
+    "10_lab_overdiagnosis",
+    "11_lab_ppv_prevalence",
 }
 
 

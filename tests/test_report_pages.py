@@ -39,6 +39,10 @@ PAGES = [
     "05_sensitivity",
     "06_coursework",
     "07_benefits_and_harms",
+    "08_lab_denominators",
+    "09_lab_lead_length_bias",
+    "10_lab_overdiagnosis",
+    "11_lab_ppv_prevalence",
 ]
 _NUM = r"[−-]?\d[\d,]*(?:\.(\d+))?"
 #: An interval cell: "24.0% (22.5–25.5)", "6.21 (5.80–6.65) per 1,000 screens", "1.13 (0.94–1.35)",
@@ -464,7 +468,7 @@ def test_page_06_describes_the_columns_its_table_shows(real_report):
     (screens,) = [t for t in _output_tables(soup) if "rows of screens" in t.get_text()]
     head, body = _rows(screens)
     assert {r[head.index("density")] for r in body} <= {"a", "b", "c", "d"}
-    assert {r[head.index("family_history")] for r in body} <= {"0", "1", "≥2"}
+    assert {r[head.index("family_history")] for r in body} <= {"0", "1", ">=2"}
 
 
 def test_every_dotted_name_in_the_notebooks_text_exists():

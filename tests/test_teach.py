@@ -13,7 +13,8 @@ from analysis import load_scenario
 from analysis.errors import ArgumentError
 from analysis.model.results import SCREEN_COLUMNS
 from analysis.stats.regression import fit_odds_ratios
-from analysis.teach import COLUMNS, HIDDEN, export_coursework
+from analysis.teach import COLUMNS, DEFAULT_WOMEN, HIDDEN, LABS, export_coursework
+from analysis.teach.texts import MARKING
 
 STUDENTS, SEED, WOMEN = 3, 5, 2000
 HIDDEN_TRUTH = {
@@ -44,28 +45,102 @@ def course(tmp_path_factory):
 
 
 def files(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_one_dataset_per_student_plus_key_and_readme(course):
-    names = sorted(p.name for p in course.iterdir())
-    assert names == [
-        "README.md",
-        "instructor_key.csv",
-        "instructor_key.md",
-        *[f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)],
-    ]
-    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
-    assert list(key["student"]) == list(range(1, STUDENTS + 1))
-    assert list(key["file"]) == [f"student_{k:02d}.csv" for k in range(1, STUDENTS + 1)]
-    md = (course / "instructor_key.md").read_text()
-    assert all(f"| {k} |" in md for k in range(1, STUDENTS + 1))
+def sids(n=STUDENTS):
+    return [f"student_{k:02d}" for k in range(1, n + 1)]
+
+
+def read_key(course):
+    return pd.read_csv(course / "instructor" / "key.csv", keep_default_na=False)
+
+
+def test_the_course_folder(course):
+    assert sorted(p.name for p in course.iterdir()) == ["README.md", "instructor", "labs", "students"]
+    assert sorted(p.name for p in (course / "students").iterdir()) == sids()
+    for sid in sids():
+        names = sorted(p.name for p in (course / "students" / sid).iterdir())
+        assert names == ["README.md", "coursework.ipynb", "exercises.md", f"{sid}.csv"]
+    assert sorted(p.stem for p in (course / "labs").iterdir()) == sorted(LABS)
+    instructor = sorted(p.relative_to(course / "instructor").as_posix() for p in (course / "instructor").rglob("*"))
+    assert {"key.csv", "key.md", "power.md", "grading/coursework.ipynb"} <= set(instructor)
+    assert {f"solutions/{sid}.ipynb" for sid in sids()} | {f"labs/{lab}.ipynb" for lab in LABS} <= set(instructor)
+    key = read_key(course)
+    assert list(key["student"]) == sids()
+    assert list(key["file"]) == [f"{sid}.csv" for sid in sids()]
+    md = (course / "instructor" / "key.md").read_text()
+    assert all(f"| {sid} |" in md for sid in sids())
+    assert "calcsim teach grade SUBMISSIONS --course DIR --out GRADES" in (course / "README.md").read_text()
+
+
+def _student_texts(course):
+    """Everything a student receives, as text: their folders and the labs."""
+    for folder in (course / "students", course / "labs"):
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                yield p, p.read_text(encoding="utf-8")
+
+
+def test_nothing_a_student_receives_holds_an_answer_or_the_hidden_truth(course):
+    import nbformat
+
+    key = read_key(course)
+    secrets = [h.key for h in HIDDEN] + [h.key.split(".")[-1] for h in HIDDEN]
+    secrets += ["BEGIN SOLUTION", "HIDDEN TESTS", "checks.check_", "student_key", "<summary><b>Worked answer"]
+    source = nbformat.read(course / "instructor" / "grading" / "coursework.ipynb", as_version=4)
+    answers = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) == 5
+    for cell in answers:  # a line of every worked answer
+        lines = [ln for ln in cell.source.splitlines() if len(ln) > 30 and "SOLUTION" not in ln]
+        secrets.append(lines[1])
+    values = []
+    for col in key.columns:
+        if col.endswith(("_lower", "_upper")) or col in ("recall_rate", "bf12_cluster_or_crude") or "." in col:
+            values += [f"{float(v):.6f}" for v in key[col] if isinstance(v, float) and math.isfinite(v)]
+    checked = 0
+    for path, text in _student_texts(course):
+        for secret in secrets:
+            assert secret not in text, f"{path.relative_to(course)} holds {secret!r}"
+        if path.suffix != ".csv":
+            for v in values:
+                assert v not in text, f"{path.relative_to(course)} holds the key value {v}"
+        checked += 1
+    assert checked == STUDENTS * 4 + len(LABS)
+    nb = nbformat.read(course / "students" / "student_02" / "coursework.ipynb", as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "data_file = 'student_02.csv'" in params[0].source
+    stubs = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert [c.source for c in stubs[:4]] == ["# YOUR CODE HERE\nraise NotImplementedError()"] * 4
+    assert stubs[4].source == "YOUR ANSWER HERE"
+
+
+def test_exercise_sheet_and_power(course):
+    sheet = (course / "students" / "student_01" / "exercises.md").read_text()
+    for gid in MARKING:
+        assert f"`{gid}`" in sheet
+    assert "13 points are marked automatically" in sheet and "4 by hand; 17 in all" in sheet
+    assert "## What to hand in" in sheet and "Rubric (4 points)" in sheet
+    power = (course / "instructor" / "power.md").read_text()
+    assert f"# Power of a correct analysis at {WOMEN:,} women per student" in power
+    assert "2: first-screen recall higher than subsequent" in power
+
+
+@pytest.mark.slow
+def test_the_default_size_gives_the_direction_exercise_90_percent_power():
+    """The default size is chosen by power: the direction asked (Exercise 2) >= 90% for every student."""
+    from analysis.teach.power import exercise_power
+
+    p = exercise_power("nl-biennial", DEFAULT_WOMEN, seed=2026, draws=500)
+    assert p["first_higher"]["min"] >= 0.9
+    smaller = exercise_power("nl-biennial", 5_000, seed=2026, draws=500)  # the old default: the OR underpowered
+    assert smaller["bf12_or_excludes_1"]["mean"] < p["bf12_or_excludes_1"]["mean"] < 1
 
 
 def test_students_see_readable_columns_and_no_hidden_truth(course):
-    readme = (course / "README.md").read_text()
-    for k in range(1, STUDENTS + 1):
-        df = pd.read_csv(course / f"student_{k:02d}.csv", keep_default_na=False, dtype={"family_history": str})
+    readme = (course / "students" / "student_01" / "README.md").read_text()
+    for sid in sids():
+        df = pd.read_csv(course / "students" / sid / f"{sid}.csv", keep_default_na=False, dtype={"family_history": str})
         assert list(df.columns) == list(COLUMNS)
         assert not HIDDEN_TRUTH & set(df.columns)
         assert set(df["round"]) == {"first", "subsequent"}
@@ -86,7 +161,7 @@ def test_students_see_readable_columns_and_no_hidden_truth(course):
 
 
 def test_hidden_parameters_differ_between_students_and_stay_in_range(course):
-    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
+    key = read_key(course)
     base = load_scenario("nl-biennial")
     for h in HIDDEN:
         values = key[h.key].to_numpy(dtype=float)
@@ -106,14 +181,18 @@ def _wilson(k, n):
 
 def test_key_equals_a_correct_analysis_of_each_student_file(course):
     """Recompute every key estimate from the student's CSV alone, as a student would."""
-    key = pd.read_csv(course / "instructor_key.csv", keep_default_na=False)
+    key = read_key(course)
     for row in key.to_dict("records"):
-        df = pd.read_csv(course / row["file"], keep_default_na=False, dtype={"family_history": str})
+        df = pd.read_csv(
+            course / "students" / row["student"] / row["file"], keep_default_na=False, dtype={"family_history": str}
+        )
         recalled = df["recalled"] == 1
         calc_only = df["recall_reason"] == "calcification only"
         detected = df["outcome"].isin(["DCIS", "invasive"])
         checks = {
             "recall_rate": (recalled.sum(), len(df)),
+            "recall_first": ((recalled & (df["round"] == "first")).sum(), (df["round"] == "first").sum()),
+            "recall_subsequent": ((recalled & (df["round"] != "first")).sum(), (df["round"] != "first").sum()),
             "calc_only_share_of_recalls": ((calc_only & recalled).sum(), recalled.sum()),
             "calc_only_share_of_screen_detected": ((calc_only & detected).sum(), detected.sum()),
         }
@@ -157,10 +236,16 @@ def test_same_seed_identical_files_and_more_students_keep_the_first(course, tmp_
     again = export_coursework(tmp_path / "again", STUDENTS, SEED, women=WOMEN)
     assert files(again) == files(course)
     fewer = export_coursework(tmp_path / "fewer", 2, SEED, women=WOMEN)
-    assert files(fewer)["student_01.csv"] == files(course)["student_01.csv"]
-    assert files(fewer)["student_02.csv"] == files(course)["student_02.csv"]
+    for sid in sids(2):
+        for name in (
+            f"students/{sid}/{sid}.csv",
+            f"students/{sid}/coursework.ipynb",
+            f"instructor/solutions/{sid}.ipynb",
+        ):
+            assert files(fewer)[name] == files(course)[name]
     other = export_coursework(tmp_path / "other", 1, SEED + 1, women=WOMEN)
-    assert files(other)["student_01.csv"] != files(course)["student_01.csv"]
+    csv = "students/student_01/student_01.csv"
+    assert files(other)[csv] != files(course)[csv]
 
 
 def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
@@ -175,12 +260,7 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     assert (out / "marks.xlsx").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
     export_coursework(out, 1, 1, women=500, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == [
-        "README.md",
-        "instructor_key.csv",
-        "instructor_key.md",
-        "student_01.csv",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "instructor", "labs", "students"]
     empty = tmp_path / "empty"
     empty.mkdir()
     export_coursework(empty, 1, 1, women=500)  # an empty folder is fine

@@ -11,6 +11,7 @@ import argparse
 import json
 import re
 import sys
+from pathlib import Path
 
 from analysis.cli.shared import (
     check_counts,
@@ -289,7 +290,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
-    """``calcsim teach export``: one synthetic dataset per student and the instructor key."""
+    """``calcsim teach export`` (a course folder) and ``calcsim teach grade`` (a grades table)."""
+    if args.teach_command == "grade":
+        from analysis.teach.grading import grade_submissions
+
+        grades = grade_submissions(
+            args.submissions, args.course, args.out, overwrite=args.overwrite, progress=sys.stderr.isatty()
+        )
+        for line in grades.attrs.get("skipped", []):
+            print(f"not graded: {line}", file=sys.stderr)
+        print(Path(args.out).absolute() / "grades.csv")
+        return 0
     from analysis.teach import export_coursework
 
     out = export_coursework(

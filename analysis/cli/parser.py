@@ -233,10 +233,12 @@ def add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def add_teach(sub: argparse._SubParsersAction) -> None:
-    """``calcsim teach export``."""
-    teach = add_command(sub, "teach", "coursework: student datasets and the instructor key")
+    """``calcsim teach export`` and ``calcsim teach grade``."""
+    teach = add_command(sub, "teach", "coursework: student folders, labs and the instructor key; grading")
     teach_sub = teach.add_subparsers(dest="teach_command", required=True)
-    export = add_command(teach_sub, "export", "write one dataset per student, a README and the instructor key")
+    export = add_command(
+        teach_sub, "export", "write a course: per student a dataset, notebook and exercise sheet; labs; the key"
+    )
     export.add_argument("dir", type=Path, metavar="DIR", help="folder to create (must be new or empty)")
     export.add_argument("--students", type=int, required=True, metavar="N", help="number of students (required)")
     export.add_argument(
@@ -246,9 +248,24 @@ def add_teach(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="course seed; the same seed gives identical files (required)",
     )
-    add_women(export, 5_000, "women per student")
+    add_women(export, 20_000, "women per student (chosen by power: see instructor/power.md)")
     export.add_argument("--scenario", default="nl-biennial", help="base scenario (default: %(default)s)")
     export.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty (default: refuse)")
+    grade = add_command(
+        teach_sub,
+        "grade",
+        "grade submitted notebooks with nbgrader against each student's own key",
+        "SUBMISSIONS holds student_NN/coursework.ipynb (or student_NN.ipynb) per student. Writes OUT/grades.csv"
+        " and OUT/feedback/student_NN.html; free-text answers are left for marking by hand.",
+    )
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS", help="folder of submitted notebooks")
+    grade.add_argument(
+        "--course", type=Path, required=True, metavar="DIR", help="the course folder `teach export` wrote (required)"
+    )
+    grade.add_argument(
+        "--out", type=Path, required=True, metavar="OUT", help="folder to create for the grades (required)"
+    )
+    grade.add_argument("--overwrite", action="store_true", help="replace OUT if it is not empty (default: refuse)")
 
 
 def add_scenarios(sub: argparse._SubParsersAction) -> None:

@@ -57,6 +57,7 @@ __all__ = [
     "block_benefits",
     "comparator",
     "strategy_intervals",
+    "screened_bc_death_age",
     "strategy_outcome",
 ]
 
@@ -174,6 +175,20 @@ def _life_days(start: float, end: np.ndarray, rate: float) -> tuple[np.ndarray, 
     return np.rint(t * DAYS_PER_YEAR).astype(np.int64), np.rint(disc * DAYS_PER_YEAR).astype(np.int64)
 
 
+def screened_bc_death_age(cmp: Comparator, out: ProgrammeOutcome, sv: Survival) -> np.ndarray:
+    """Breast-cancer death age under a strategy (``inf``: none), by the cure model.
+
+    A cancer the strategy detects is fatal only if the woman's lethality uniform is below the lethality at
+    the size it was found (DCIS: :attr:`Survival.dcis_lethality`); a fatal one kills her when it would have
+    without screening. Women the strategy does not detect keep their unscreened fate.
+    """
+    detected = np.isfinite(out.detected_age)
+    lethal = np.where(
+        out.detected_type == DCIS, sv.dcis_lethality, sv.invasive_lethality(np.nan_to_num(out.detected_diameter_mm))
+    )
+    return np.where(detected & (cmp.lethal_u >= lethal), np.inf, cmp.bc_death_age)
+
+
 def woman_variables(
     s: Scenario,
     st: Strategy,
@@ -191,9 +206,7 @@ def woman_variables(
     per = _per_woman(out.screens, first_woman, n)
     detected = np.isfinite(out.detected_age)
     dcis, inv = detected & (out.detected_type == DCIS), detected & (out.detected_type == INVASIVE)
-    lethal_screen = np.where(dcis, sv.dcis_lethality, sv.invasive_lethality(np.nan_to_num(out.detected_diameter_mm)))
-    cured = detected & (cmp.lethal_u >= lethal_screen)
-    bc_s = np.where(cured, np.inf, cmp.bc_death_age)
+    bc_s = screened_bc_death_age(cmp, out, sv)
     death_s = np.minimum(nh.death_age, bc_s)
     over = detected & ~cmp.diagnosed
     invited = cmp.population & (nh.death_age > st.start_age_years) & (nh.surfacing_age > st.start_age_years)

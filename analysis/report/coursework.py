@@ -41,6 +41,8 @@ _DETAILS = re.compile(
     r"<details\b[^>]*>\s*<summary\b[^>]*>(?P<summary>.*?)</summary>(?P<body>.*?)</details>", re.IGNORECASE | re.DOTALL
 )
 _ANSWER = re.compile(r"answer|solution", re.IGNORECASE)
+#: nbgrader's solution markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``), not shown on a page.
+_MARKERS = re.compile(r"^[ \t]*#+[ \t]*(?:BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 def _tags(cell: Any) -> list[str]:
@@ -125,6 +127,7 @@ def instructor_edition(nb: Any) -> Any:
         if set(_tags(cell)) & REMOVED_TAGS:
             continue  # removed from the page anyway: it must not carry a fold's start or end
         if is_solution(cell):
+            cell.source = _MARKERS.sub("", cell.source)
             answer = [_shown_code(cell), cell] if cell.cell_type == "code" else [cell]
             if not open_fold:
                 answer[0].metadata[FOLD_OPEN] = "<b>Worked answer</b>"

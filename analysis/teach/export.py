@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ArgumentError, CalcsimInputError, check_seed, check_women
 from analysis.scenario.codings import DENSITY, FAMILY_HISTORY, PATHOLOGY
 
 #: Tag mixed into every coursework seed (keeps these streams apart from ``calcsim run --seed``).
@@ -82,7 +80,7 @@ COLUMNS: dict[str, str] = {
 }
 
 _OUTCOME = np.array(["none", "benign", "high-risk", "DCIS", "invasive"])
-_CALC_ONLY, _CALC_OTHER, _OTHER = "calcification only", "calcification + other", "other"
+CALC_ONLY, CALC_OTHER, OTHER_REASON = "calcification only", "calcification + other", "other"
 
 #: Covariates of the adjusted odds ratio in the key (names of :data:`analysis.stats.regression.COVARIATES`).
 ADJUSTED_COVARIATES: tuple[str, ...] = (
@@ -140,7 +138,7 @@ def student_table(screens: pd.DataFrame) -> pd.DataFrame:
     sc = screens.sort_values(["woman", "round_index"], kind="stable").reset_index(drop=True)
     woman_id = pd.factorize(sc["woman"], sort=True)[0] + 1
     rc, ro = sc["recall_calc"].to_numpy(), sc["recall_other"].to_numpy()
-    reason = np.select([rc & ~ro, rc & ro, ro], [_CALC_ONLY, _CALC_OTHER, _OTHER], "")
+    reason = np.select([rc & ~ro, rc & ro, ro], [CALC_ONLY, CALC_OTHER, OTHER_REASON], "")
     return pd.DataFrame(
         {
             "woman_id": woman_id,
@@ -182,170 +180,3 @@ def screens_from_student_table(df: pd.DataFrame) -> pd.DataFrame:
             "any_cluster": df["microcalcification_cluster"].to_numpy().astype(bool),
         }
     )
-
-
-def _wilson(k: int, n: int) -> tuple[float, float, float]:
-    from analysis.model.results import wilson
-
-    est, lo, hi = wilson(np.array([k]), np.array([n]))
-    return float(est[0]), float(lo[0]), float(hi[0])
-
-
-def analyse_student_table(df: pd.DataFrame) -> dict[str, Any]:
-    """The estimates a correct analysis of one student table finds (the key's columns)."""
-    from analysis.stats.regression import fit_odds_ratios
-
-    recalled = df["recalled"].to_numpy() == 1
-    calc_only = (df["recall_reason"] == _CALC_ONLY).to_numpy()
-    detected = df["outcome"].isin(["DCIS", "invasive"]).to_numpy()
-    out: dict[str, Any] = {"screens": len(df), "women_screened": int(df["woman_id"].nunique())}
-    for name, k, n in (
-        ("recall_rate", recalled.sum(), len(df)),
-        ("calc_only_share_of_recalls", (calc_only & recalled).sum(), recalled.sum()),
-        ("calc_only_share_of_screen_detected", (calc_only & detected).sum(), detected.sum()),
-    ):
-        est, lo, hi = _wilson(int(k), int(n))
-        out.update(
-            {f"{name}_numerator": int(k), f"{name}_n": int(n), name: est, f"{name}_lower": lo, f"{name}_upper": hi}
-        )
-    screens = screens_from_student_table(df)
-    post = screens["postmenopausal"].to_numpy()
-    for label, covs in (("crude", ("breastfeeding_over_12_months",)), ("adjusted", ADJUSTED_COVARIATES)):
-        prefix = f"bf12_cluster_or_{label}"
-        try:
-            fit = fit_odds_ratios(screens, "any_cluster", method="gee", covariates=covs, subset=post)
-            row = fit.loc[fit["term"] == "breastfeeding_over_12_months"].iloc[0]
-            out.update(
-                {
-                    prefix: float(row["odds_ratio"]),
-                    f"{prefix}_lower": float(row["lower"]),
-                    f"{prefix}_upper": float(row["upper"]),
-                    f"{prefix}_screens": int(fit.attrs["n_obs"]),
-                    f"{prefix}_women": int(fit.attrs["n_women"]),
-                    f"{prefix}_note": "",
-                }
-            )
-        except CalcsimInputError as exc:  # e.g. a tiny cohort: record why, keep the other estimates
-            out.update(
-                {
-                    prefix: math.nan,
-                    f"{prefix}_lower": math.nan,
-                    f"{prefix}_upper": math.nan,
-                    f"{prefix}_screens": int(post.sum()),
-                    f"{prefix}_women": 0,
-                    f"{prefix}_note": f"not estimable: {exc}",
-                }
-            )
-    return out
-
-
-def _check(students: int, seed: int, women: int) -> None:
-    if isinstance(students, bool) or not isinstance(students, int | np.integer) or not 1 <= students <= 9999:
-        raise ArgumentError("students", students, "a whole number between 1 and 9999")
-    check_seed(seed)
-    if check_women(women) < 100:
-        raise ArgumentError(
-            "women", women, "a whole number >= 100 (each student needs enough screens to estimate anything)"
-        )
-
-
-def _check_out_dir(out_dir: str | os.PathLike[str], overwrite: bool) -> Path:
-    """``out_dir`` as an absolute path: a new or empty folder, or any folder with ``overwrite``."""
-    out = Path(out_dir).absolute()
-    if out.exists() and not out.is_dir():
-        raise ArgumentError("out_dir", str(out), "exists and is not a folder", flag="DIR")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ArgumentError(
-            "out_dir",
-            str(out),
-            "folder exists and is not empty; choose a new folder, or replace it with overwrite=True "
-            "(--overwrite on the command line)",
-            flag="DIR",
-        )
-    return out
-
-
-def _export_student(stage: Path, base: Any, scenario: str, seed: int, k: int, women: int, width: int) -> dict[str, Any]:
-    """Simulate student ``k``, write their CSV into ``stage`` and return their row of the instructor key."""
-    from analysis.model.simulation import simulate
-    from analysis.scenario import load_scenario
-
-    hidden = hidden_parameters(base, seed, k)
-    s = load_scenario(scenario, hidden)
-    sim_seed = student_seed(seed, k)
-    res = simulate(s, women=women, seed=sim_seed, keep_screens=True)
-    name = f"student_{k:0{width}d}.csv"
-    student_table(res.screens).to_csv(stage / name, index=False, lineterminator="\n")
-    est = analyse_student_table(read_student_csv(stage / name))
-    return {
-        "student": k,
-        "file": name,
-        "simulation_seed": sim_seed,
-        "scenario": base.name,
-        "student_scenario_hash": s.hash,
-        **hidden,
-        **est,
-    }
-
-
-def export_coursework(
-    out_dir: str | os.PathLike[str],
-    students: int,
-    seed: int,
-    *,
-    women: int = 5_000,
-    scenario: str = "nl-biennial",
-    overwrite: bool = False,
-    progress: bool = False,
-) -> Path:
-    """Write one synthetic dataset per student, a README for them and the instructor's key.
-
-    Parameters
-    ----------
-    out_dir : path
-        Folder to create. An existing non-empty folder is refused unless ``overwrite=True``, which
-        replaces it as a whole (after everything has been written beside it).
-    students : int
-        Number of students (files ``student_01.csv`` …; three digits from 100 students).
-    seed : int
-        Course seed: the same seed gives byte-identical files.
-    women : int
-        Women simulated per student (about 7–8 screens each in ``nl-biennial``).
-    scenario : str
-        Base scenario (shipped name or TOML path); the :data:`HIDDEN` parameters are drawn around it.
-    overwrite : bool
-        Replace a non-empty ``out_dir``.
-    progress : bool
-        Progress bar on stderr.
-
-    Returns
-    -------
-    Path
-        ``out_dir``.
-
-    Raises
-    ------
-    CalcsimInputError
-        One line: bad arguments (an :class:`ArgumentError` naming the argument, e.g. ``students=0``), a
-        non-empty ``out_dir`` without ``overwrite``, a bad scenario.
-    """
-    from tqdm import tqdm
-
-    from analysis.io.atomic import staging_folder, swap_into_place
-    from analysis.scenario import load_scenario
-    from analysis.teach.texts import instructor_markdown, student_readme
-
-    _check(students, seed, women)
-    out = _check_out_dir(out_dir, overwrite)
-    base = load_scenario(scenario)
-    width = max(2, len(str(int(students))))
-    with staging_folder(out, "coursework") as stage:
-        students_done = tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress)
-        rows = [_export_student(stage, base, scenario, int(seed), k, int(women), width) for k in students_done]
-        key = pd.DataFrame(rows)
-        key.to_csv(stage / "instructor_key.csv", index=False, lineterminator="\n")
-        key_md = instructor_markdown(key, str(scenario), base.hash, int(seed), int(women))
-        (stage / "instructor_key.md").write_text(key_md, encoding="utf-8")
-        (stage / "README.md").write_text(student_readme(base, int(women), width), encoding="utf-8")
-        swap_into_place(stage, out)
-    return out

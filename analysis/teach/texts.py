@@ -10,15 +10,16 @@ import pandas as pd
 from analysis import __version__
 from analysis.teach.export import COLUMNS, HIDDEN
 
-__all__ = ["instructor_markdown", "student_readme"]
+__all__ = ["course_readme", "exercise_sheet", "instructor_markdown", "power_markdown", "student_readme"]
 
 
-def student_readme(base: Any, women: int, width: int) -> str:
+def student_readme(base: Any, women: int) -> str:
+    """The students' README: what the dataset is and what each column means (the same for everyone)."""
     rows = "\n".join(f"| `{c}` | {d} |" for c, d in COLUMNS.items())
     pg = base.programme
     return f"""# Screening coursework: your dataset
 
-Your file `student_NN.csv` (NN = your number, e.g. `student_{1:0{width}d}.csv`) is a **synthetic**
+Your file `student_NN.csv` (NN = your number; the notebook `coursework.ipynb` beside it reads it) is a **synthetic**
 dataset, simulated with calcsim {__version__}: the screening histories of the women, out of {women:,}
 invited, who attended a mammography screening programme that invites women every {pg.interval_years:g} years
 from age {pg.start_age_years:g} to {pg.stop_age_years:g} (setting: {base.description or base.name}). It contains
@@ -56,6 +57,7 @@ def _fmt_or(est: float, lo: float, hi: float) -> str:
 
 
 def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, seed: int, women: int) -> str:
+    """The instructor's key as a Markdown page (per student: hidden parameters and the correct estimates)."""
     hidden = "\n".join(f"* `{h.key}` — {h.doc}" for h in HIDDEN)
     lines = [
         "# Coursework — instructor key",
@@ -110,5 +112,123 @@ def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, se
     ]
     if notes:
         lines += ["## Not estimable", "", *notes, ""]
-    lines += ["Full precision: `instructor_key.csv`.", ""]
+    lines += ["Full precision: `key.csv`.", ""]
     return "\n".join(lines)
+
+
+#: What each graded cell of the coursework checks (the marking scheme; points come from the notebook).
+MARKING: dict[str, str] = {
+    "ex1_rate": "`recall_rate` lies inside the 95% Wilson interval of a correct analysis of your data",
+    "ex1_interval": "both bounds of `recall_rate_ci` within 5% of the interval's width of the correct 95% bounds",
+    "ex2_first": "`recall_first` inside the 95% Wilson interval of the correct first-screen rate",
+    "ex2_subsequent": "`recall_subsequent` inside the 95% Wilson interval of the correct subsequent-screen rate",
+    "ex2_direction": "`first_higher` is the conclusion a correct analysis of your data draws (or the one your own"
+    " two rates imply: a wrong rate is not marked down twice)",
+    "ex3_recalls": "`share_of_recalls` inside the 95% Wilson interval of the correct share of recalls",
+    "ex3_screen_detected": "`share_of_screen_detected` inside the 95% Wilson interval of the correct share of"
+    " screen-detected cancers",
+    "ex4_estimate": "`or_breastfeeding` within one standard error of the correct log odds ratio",
+    "ex4_clustered_interval": "`or_breastfeeding_ci` allows for repeated screens: its log-width is closer to the"
+    " robust (clustered) interval than to that of a regression treating screens as independent",
+    "ex5_denominator": "marked by hand with the rubric under Exercise 5",
+}
+
+
+def _graded_cells(nb: Any) -> list[tuple[str, float, bool]]:
+    """(grade_id, points, marked by hand) of the notebook's graded cells, in order."""
+    out = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            out.append((meta["grade_id"], float(meta.get("points", 0)), bool(meta.get("solution"))))
+    return out
+
+
+def exercise_sheet(nb: Any = None) -> str:
+    """The exercise sheet of the coursework: the tasks, what to hand in, the marking scheme and the rubric."""
+    from analysis.teach.assignment import source_notebook, strip_answer_blocks
+
+    nb = source_notebook() if nb is None else nb
+    tasks = [
+        strip_answer_blocks(c.source).strip()
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.source.lstrip().startswith("## Exercise")
+    ]
+    graded = _graded_cells(nb)
+    auto = sum(p for _, p, manual in graded if not manual)
+    manual = sum(p for _, p, m in graded if m)
+    rows = "\n".join(
+        f"| `{gid}` | {p:g} | {'by hand' if m else 'automatic'} | {MARKING[gid]} |" for gid, p, m in graded
+    )
+    return (
+        "\n\n".join(
+            [
+                "# Coursework: exercise sheet",
+                "Work in `coursework.ipynb`, beside your data file; it reads your file for you. Each exercise says"
+                " which variables to set. Free-text answers go in the cells marked *YOUR ANSWER HERE*.",
+                "## What to hand in\n\nYour `coursework.ipynb`, saved after *Restart kernel and run all cells*, with"
+                " every answer cell filled in and nothing else renamed. Do not change the cell that names your"
+                " data file, and do not delete or edit the check cells (they are replaced by the grader's own).",
+                *tasks,
+                f"## Marking scheme\n\n{auto:g} points are marked automatically against a correct analysis of"
+                f" *your own* data, {manual:g} by hand; {auto + manual:g} in all. A check either passes (all its"
+                " points) or fails (none).\n\n| check | points | marked | passes when |\n|---|---|---|---|\n" + rows,
+            ]
+        )
+        + "\n"
+    )
+
+
+def power_markdown(power: dict[str, Any]) -> str:
+    """The instructor's page on the power of each exercise at the export's dataset size."""
+    from analysis.teach.power import power_table
+
+    def pct(x: float) -> str:
+        return "—" if math.isnan(x) else f"{x:.1f}"
+
+    lines = "\n".join(
+        "| " + " | ".join([r["exercise"], *(pct(float(v)) for k, v in r.items() if k != "exercise")]) + " |"
+        for r in power_table(power).to_dict("records")
+    )
+    d, o = power["first_higher"], power["bf12_or_excludes_1"]
+    return f"""# Power of a correct analysis at {power["women"]:,} women per student
+
+Computed by `analysis.teach.power.exercise_power` from a pilot dataset of {power["pilot_women"]:,} women at the
+scenario's own values, standard errors scaled by √(pilot / women), averaged over the students' hidden effects
+drawn as the export draws them (method: the module's docstring).
+
+| exercise | power, mean over students (%) | power, lowest student (%) | power at the scenario's value (%) |
+|---|---|---|---|
+{lines}
+
+Exercise 2 asks a direction; its standard error of the difference is {100 * d["se_at_women"]:.2f} percentage
+points at this size. Exercise 4 asks for an estimate and its interval (standard error of the log odds ratio
+{o["se_at_women"]:.3f}); whether a student's interval excludes 1 is a question of power, and the students whose
+drawn odds ratio lies near the lower end of its stated range will often see an interval that includes 1 — a
+correct answer, and a point worth making in class.
+"""
+
+
+def course_readme(students: int, seed: int, women: int, scenario: str) -> str:
+    """The course folder's README for the instructor: what is where, and how to hand out and grade."""
+    return f"""# Screening coursework: course folder
+
+Made by calcsim {__version__} with `calcsim teach export --students {students} --seed {seed} --women {women}
+--scenario {scenario} DIR` (the same command writes byte-identical data and keys).
+
+* `students/` — one folder per student; hand out each folder as it is (data file, `coursework.ipynb`,
+  `exercises.md`, `README.md`). Nothing in it contains an answer or a hidden parameter.
+* `labs/` — the labs for students (no worked answers).
+* `instructor/` — never hand out: `key.csv` / `key.md` (hidden parameters and what a correct analysis of
+  each student's file finds), `power.md`, `solutions/` (each student's notebook with the worked answers),
+  `labs/` (with worked answers), `grading/coursework.ipynb` (the nbgrader source the grader uses).
+
+Grading: collect the submitted notebooks as `SUBMISSIONS/student_NN/coursework.ipynb` (or
+`SUBMISSIONS/student_NN.ipynb`), then
+
+    calcsim teach grade SUBMISSIONS --course DIR --out GRADES
+
+writes `GRADES/grades.csv` (one row per student, points per check) and `GRADES/feedback/student_NN.html`.
+Free-text answers are marked by hand with the rubric in `exercises.md`; the table lists their points as
+pending.
+"""

@@ -1,0 +1,163 @@
+"""The checks the coursework's hidden tests run: a student's answer against a correct analysis of *their* data.
+
+The graded notebook (``notebooks/06_coursework.py``) calls these from its hidden test cells, e.g.::
+
+    grading.check_proportion(grading.student_key(df), "recall_rate", recall_rate)
+
+:func:`student_key` reads the student's key from the file named by the environment variable
+:data:`KEY_ENV` — ``calcsim teach grade`` sets it for each submission, from the instructor's key, so a
+student's edited data cannot change what they are graded against — and, when it is not set (the
+report, an instructor running a solution notebook), computes the key from the data in the notebook.
+
+Tolerances come from the sampling theory of each quantity (a correct analysis reproduces the key
+exactly; the tolerance says how wrong an answer may be and still count):
+
+* a proportion must lie inside the 95% Wilson interval of the correct estimate on the student's data;
+* an interval's bounds must be within 5% of the interval's width of the Wilson bounds (any proper 95%
+  interval — Wilson, Clopper–Pearson, Agresti–Coull, Wald — passes at these sizes; a 90% or 99%
+  interval, or one on another quantity, does not);
+* an odds ratio must be within one standard error of the correct log odds ratio;
+* an interval that should allow for the repeated screens of each woman must be closer, in log-width,
+  to the robust (clustered) interval of the correct analysis than to the model-based interval of a
+  logistic regression that ignores the clustering;
+* a direction (``True``/``False``) must be the one the correct analysis of the data finds, or the one the
+  student's own estimates imply (error carried forward: a mistake loses only its own marks).
+
+A failed check raises :class:`AssertionError` with a message for the student's feedback that says
+what is wrong without giving the key's value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "INTERVAL_TOLERANCE",
+    "KEY_ENV",
+    "check_clustered_interval",
+    "check_first_higher",
+    "check_interval",
+    "check_odds_ratio",
+    "check_proportion",
+    "student_key",
+]
+
+#: Environment variable naming the JSON file of the student's key (set by ``calcsim teach grade``).
+KEY_ENV = "CALCSIM_TEACH_KEY"
+#: Tolerance on an interval's bounds, as a share of the correct interval's width.
+INTERVAL_TOLERANCE = 0.05
+_Z = 1.959963984540054
+_cache: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def student_key(df: Any = None) -> dict[str, Any]:
+    """The key of the student being graded (see the module doc); ``df`` is used only without :data:`KEY_ENV`."""
+    path = os.environ.get(KEY_ENV)
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    if df is None:
+        raise AssertionError(f"no key: {KEY_ENV} is not set and no data was given")
+    cached = _cache.get(id(df))
+    if cached is None or cached[0] is not df:
+        from analysis.teach.export import analyse_student_table
+
+        cached = (df, analyse_student_table(df))
+        _cache.clear()
+        _cache[id(df)] = cached
+    return cached[1]
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool | np.bool_) or value is None:
+        raise AssertionError(f"{name} must be a number, not {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{name} must be a number, not {type(value).__name__}") from None
+    if not math.isfinite(v):
+        raise AssertionError(f"{name} must be a finite number, not {v}")
+    return v
+
+
+def _pair(name: str, value: Any) -> tuple[float, float]:
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise AssertionError(f"{name} must be a pair (lower, upper)") from None
+    return _number(f"{name} lower", lo), _number(f"{name} upper", hi)
+
+
+def check_proportion(key: dict[str, Any], name: str, value: Any) -> None:
+    """``value`` lies inside the 95% Wilson interval of the correct estimate ``key[name]``."""
+    v = _number(name, value)
+    lo, hi = float(key[f"{name}_lower"]), float(key[f"{name}_upper"])
+    if not lo <= v <= hi:
+        raise AssertionError(
+            f"{name} = {v:.4g} is outside the 95% interval of a correct analysis of your data:"
+            " check the numerator and, above all, the denominator (which rows count?)"
+        )
+
+
+def check_interval(key: dict[str, Any], name: str, value: Any) -> None:
+    """Both bounds within :data:`INTERVAL_TOLERANCE` of the width of the Wilson interval of ``key[name]``."""
+    lo, hi = _pair(name, value)
+    klo, khi = float(key[f"{name}_lower"]), float(key[f"{name}_upper"])
+    tol = INTERVAL_TOLERANCE * (khi - klo)
+    if abs(lo - klo) > tol or abs(hi - khi) > tol:
+        raise AssertionError(
+            f"({lo:.4g}, {hi:.4g}) is not the 95% interval of your {name}: check the counts, alpha=0.05 and the method"
+        )
+
+
+def check_odds_ratio(key: dict[str, Any], name: str, value: Any) -> None:
+    """``log(value)`` within one standard error of the correct log odds ratio ``key[name]``."""
+    v = _number(name, value)
+    if v <= 0:
+        raise AssertionError(f"{name} must be an odds ratio (> 0), not {v}")
+    se = (math.log(float(key[f"{name}_upper"])) - math.log(float(key[f"{name}_lower"]))) / (2 * _Z)
+    if abs(math.log(v) - math.log(float(key[name]))) > se:
+        raise AssertionError(
+            f"odds ratio {v:.4g} is more than one standard error from a correct analysis of your data: check the"
+            " subset (postmenopausal screens), the exposure (> 12 months) and the outcome"
+        )
+
+
+def check_clustered_interval(key: dict[str, Any], name: str, value: Any) -> None:
+    """The interval's log-width is closer to the robust (clustered) one than to the naive one."""
+    lo, hi = _pair(name, value)
+    if not 0 < lo < hi:
+        raise AssertionError(f"{name} interval must have 0 < lower < upper, not ({lo}, {hi})")
+    width = math.log(hi / lo)
+    robust = math.log(float(key[f"{name}_upper"]) / float(key[f"{name}_lower"]))
+    naive = math.log(float(key[f"{name}_naive_upper"]) / float(key[f"{name}_naive_lower"]))
+    if abs(math.log(width / robust)) >= abs(math.log(width / naive)):
+        raise AssertionError(
+            "the interval is about as narrow as one that treats every screen as independent: allow for the"
+            " repeated screens of each woman (robust errors clustered by woman)"
+        )
+
+
+def check_first_higher(
+    key: dict[str, Any], value: Any, recall_first: Any = None, recall_subsequent: Any = None
+) -> None:
+    """``value`` (True/False) is the direction a correct analysis finds — or, error carried forward, the one
+    the student's own two rates imply (Wald interval of the difference above 0, the key's denominators), so
+    a wrong rate loses its own marks and not the conclusion drawn correctly from it."""
+    if not isinstance(value, bool | np.bool_):
+        raise AssertionError(f"first_higher must be True or False, not {value!r}")
+    allowed = {bool(key["first_higher"])}
+    try:
+        p1, p2 = _number("recall_first", recall_first), _number("recall_subsequent", recall_subsequent)
+    except AssertionError:
+        p1 = p2 = math.nan
+    n1, n2 = float(key["recall_first_n"]), float(key["recall_subsequent_n"])
+    if 0 <= p1 <= 1 and 0 <= p2 <= 1 and n1 and n2:
+        allowed.add(bool(p1 - p2 - _Z * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2) > 0))
+    if bool(value) not in allowed:
+        raise AssertionError(f"first_higher = {bool(value)} is not what your rates show: compare the interval with 0")
