@@ -33,7 +33,8 @@
 
 # %% tags=["parameters"]
 # Your data file (set for you by `calcsim teach export`). Left empty, the notebook simulates a demo
-# dataset of `women` women exactly as the export writes one (the report's and the instructor's view).
+# dataset exactly as the export writes one, of `women` women but at most a student's 20,000 (the report's
+# and the instructor's view).
 data_file = ""
 women = 20_000
 seed = 2026
@@ -49,9 +50,9 @@ from statsmodels.stats.proportion import proportion_confint
 if data_file:
     df = pd.read_csv(data_file, keep_default_na=False, dtype={"family_history": str, "density": str})
 else:  # the demo: a dataset simulated as `calcsim teach export` writes one, read back as a student reads it
-    from analysis.teach import demo_student_table
+    from analysis.teach import DEFAULT_WOMEN, demo_student_table
 
-    df = demo_student_table(scenario, women=women, seed=seed)
+    df = demo_student_table(scenario, women=min(women, DEFAULT_WOMEN), seed=seed)
 print(f"{len(df):,} screens of {df['woman_id'].nunique():,} women")
 df.head().style.hide(axis="index").set_caption("The first five rows of screens in the file (scroll sideways for all "
                                                f"{df.shape[1]} columns)")

@@ -628,3 +628,9 @@ def test_an_error_starts_with_an_option_only_if_it_was_given(capsys, argv):
         return
     first = assert_one_line(rc, err).removeprefix("calcsim: error: ").split()[0].rstrip(":")
     assert not first.startswith("--") or first in argv, err
+
+
+def test_an_impossible_incidence_is_one_line(capsys):
+    """An incidence_scale that asks for more cancers than women at risk: exit 2, the field named, no traceback."""
+    rc, _, err = run(capsys, "run", "--set", "cancer.incidence_scale=50", "--women", "500")
+    assert_one_line(rc, err, "cancer.incidence_scale=50.0: ", "than there are women at risk", "allowed:")

@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from analysis.errors import CalcsimInputError
 from analysis.model.calcifications import CalcificationPropensity
 from analysis.model.cohort import Cohort, density_category
 from analysis.scenario import Scenario
@@ -241,6 +242,11 @@ def rescaled_baseline(
         need = reference.n * table[j] * d - np.dot(surv[carriers], 1.0 - e_c)
         if need <= 0:
             raise ValueError(f"carrier incidence exceeds the population incidence table at age {ages[j]:g}")
+        if need >= float(np.sum(surv[nc])):
+            raise CalcsimInputError(
+                f"cancer.incidence_scale={s.cancer.incidence_scale!r}: the incidence table it scales asks for more"
+                f" cancers at age {ages[j]:g} than there are women at risk; allowed: a smaller incidence_scale"
+            )
         baseline[j] = b = _solve_interval(surv, x, need)
         x *= -b
         surv *= np.exp(x, out=x)
@@ -254,7 +260,8 @@ def _solve_interval(surv: np.ndarray, x: np.ndarray, need: float) -> float:
     The left side is expanded in powers of ``b``, ``sum_k (-1)^(k+1) b^k M_k / k!`` with
     ``M_k = sum(surv x^k)``, to :data:`SERIES_TERMS` terms (the first omitted term, relative to the
     first, is ``(b x)^5 / 720 < 1e-10`` for ``b x <= 0.05``; at the shipped values ``b x < 0.035``)
-    and solved by Newton's method from ``need / M1`` (below the root: the sum is concave in ``b``).
+    and solved by Newton's method from ``need / M1`` (below the root: the sum is concave in ``b``); beyond
+    ``b x = 0.05`` (incidence far above the shipped tables) Newton's method on the exact sum instead.
     """
     t = surv * x
     moments = []
@@ -271,6 +278,12 @@ def _solve_interval(surv: np.ndarray, x: np.ndarray, need: float) -> float:
         b -= step
         if abs(step) <= 1e-15 * b:
             break
-    if float(np.max(x)) * b > 0.05:
-        raise ValueError(f"hazard per grid interval too large for the series solution ({float(np.max(x)) * b:.3f})")
+    if float(np.max(x)) * b > 0.05:  # beyond the series' accuracy: Newton on the exact sum (concave, from below)
+        b = need / moments[0]
+        for _ in range(100):
+            e = np.exp(-b * x)
+            step = (float(np.sum(surv * (1.0 - e))) - need) / float(np.sum(surv * x * e))
+            b -= step
+            if abs(step) <= 1e-13 * b:
+                break
     return float(b)
