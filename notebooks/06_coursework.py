@@ -33,7 +33,7 @@
 
 # %% tags=["parameters"]
 # Your data file (set for you by `calcsim teach export`). Left empty, the notebook simulates a demo
-# dataset exactly as the export writes one, of `women` women but at most a student's 20,000 (the report's
+# dataset exactly as the export writes one, of `women` women but at most a student's 10,000 (the report's
 # and the instructor's view).
 data_file = ""
 women = 20_000
@@ -84,14 +84,14 @@ print(f"recall rate {recalls:,} / {len(df):,} = {recall_rate:.2%} (Wilson 95% {r
 assert 0 <= recall_rate <= 1, "recall_rate is a proportion between 0 and 1"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_proportion(checks.student_key(df), "recall_rate", recall_rate)
+checks.check_proportion(checks.student_key(globals().get("df")), "recall_rate", recall_rate)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_interval", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
 assert len(recall_rate_ci) == 2 and recall_rate_ci[0] < recall_rate_ci[1], "recall_rate_ci is (lower, upper)"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_interval(checks.student_key(df), "recall_rate", recall_rate_ci)
+checks.check_interval(checks.student_key(globals().get("df")), "recall_rate", recall_rate_ci)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -130,21 +130,21 @@ print(f"first screens {recall_first:.2%} ({len(first):,} screens), subsequent {r
 assert 0 <= recall_first <= 1, "recall_first is a proportion between 0 and 1"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_proportion(checks.student_key(df), "recall_first", recall_first)
+checks.check_proportion(checks.student_key(globals().get("df")), "recall_first", recall_first)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_subsequent", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
 assert 0 <= recall_subsequent <= 1, "recall_subsequent is a proportion between 0 and 1"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_proportion(checks.student_key(df), "recall_subsequent", recall_subsequent)
+checks.check_proportion(checks.student_key(globals().get("df")), "recall_subsequent", recall_subsequent)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_direction", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
 assert isinstance(first_higher, (bool, np.bool_)), "first_higher is True or False"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_first_higher(checks.student_key(df), first_higher, recall_first, recall_subsequent)
+checks.check_first_higher(checks.student_key(globals().get("df")), first_higher, recall_first, recall_subsequent)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -179,14 +179,14 @@ print(f"calcification only: {share_of_recalls:.1%} of {recalled.sum():,} recalls
 assert 0 <= share_of_recalls <= 1, "share_of_recalls is a proportion between 0 and 1"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_proportion(checks.student_key(df), "calc_only_share_of_recalls", share_of_recalls)
+checks.check_proportion(checks.student_key(globals().get("df")), "calc_only_share_of_recalls", share_of_recalls)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_screen_detected", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
 assert 0 <= share_of_screen_detected <= 1, "share_of_screen_detected is a proportion between 0 and 1"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_proportion(checks.student_key(df), "calc_only_share_of_screen_detected", share_of_screen_detected)
+checks.check_proportion(checks.student_key(globals().get("df")), "calc_only_share_of_screen_detected", share_of_screen_detected)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -228,14 +228,14 @@ print(f"A logistic regression ignoring the repeated screens: {np.exp(naive.param
 assert or_breastfeeding > 0, "or_breastfeeding is an odds ratio (> 0)"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_odds_ratio(checks.student_key(df), "bf12_cluster_or_crude", or_breastfeeding)
+checks.check_odds_ratio(checks.student_key(globals().get("df")), "bf12_cluster_or_crude", or_breastfeeding)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_clustered_interval", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]
 assert len(or_breastfeeding_ci) == 2 and 0 < or_breastfeeding_ci[0] < or_breastfeeding_ci[1], "(lower, upper) > 0"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_clustered_interval(checks.student_key(df), "bf12_cluster_or_crude", or_breastfeeding_ci)
+checks.check_clustered_interval(checks.student_key(globals().get("df")), "bf12_cluster_or_crude", or_breastfeeding_ci)
 ### END HIDDEN TESTS
 
 # %% [markdown]

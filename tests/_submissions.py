@@ -17,11 +17,11 @@ MISTAKES = {
         "share_of_recalls = (calc_only & recalled).sum() / len(df)",
         "ex3_recalls",
     ),
-    "unclustered_errors": (
+    "unclustered_errors": (  # a plain logistic regression on all screens, for the estimate and its interval
         "ex4_answer",
-        'or_breastfeeding_ci = tuple(np.exp(gee.conf_int().loc["bf12"]))',
-        'or_breastfeeding_ci = tuple(np.exp(smf.logit("microcalcification_cluster ~ bf12", data=post)'
-        '.fit(disp=0).conf_int().loc["bf12"]))',
+        'gee = smf.gee("microcalcification_cluster ~ bf12", groups="woman_id", data=post, '
+        "family=sm.families.Binomial(),\n              cov_struct=sm.cov_struct.Exchangeable()).fit()",
+        'gee = smf.logit("microcalcification_cluster ~ bf12", data=post).fit(disp=0)',
         "ex4_clustered_interval",
     ),
     "forgotten_stratum": (
@@ -42,8 +42,20 @@ def _answers(source_nb) -> dict[str, str]:
     return out
 
 
-def submission(student_nb: Path, source_nb: Path, out: Path, mistake: str | None = None, empty: bool = False) -> Path:
-    """The student's release notebook with the worked answers filled in (one ``mistake`` of :data:`MISTAKES`)."""
+def submission(
+    student_nb: Path,
+    source_nb: Path,
+    out: Path,
+    mistake: str | None = None,
+    empty: bool = False,
+    rename_df: bool = False,
+    delete: str | None = None,
+) -> Path:
+    """The student's release notebook with the worked answers filled in (one ``mistake`` of :data:`MISTAKES`).
+
+    ``rename_df``: the student calls the data ``data`` instead of ``df``; ``delete``: the student deleted the
+    check cell with that grade id.
+    """
     nb = nbformat.read(student_nb, as_version=4)
     if not empty:
         answers = _answers(nbformat.read(source_nb, as_version=4))
@@ -57,6 +69,12 @@ def submission(student_nb: Path, source_nb: Path, out: Path, mistake: str | None
                 cell.source = answers[gid]
             elif gid == "ex5_denominator":
                 cell.source = "The first share uses recalls, the second screen-detected cancers."
+        if rename_df:
+            for cell in nb.cells:
+                if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
+                    cell.source = re.sub(r"\bdf\b", "data", cell.source)
+        if delete:
+            nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != delete]
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return out

@@ -18,9 +18,12 @@ from analysis.teach import export_coursework
 from analysis.teach.grading import grade_submissions
 
 pytestmark = pytest.mark.slow
-STUDENTS, SEED, WOMEN = 5, 11, 3000
+STUDENTS, SEED, WOMEN = 8, 11, 3000
 ROLES = {"student_01": None, "student_02": "wrong_denominator", "student_03": "unclustered_errors"}
 ROLES |= {"student_04": "forgotten_stratum", "student_05": "empty"}
+#: Beyond the mock class of five: correct work with the data renamed, correct work with a check cell deleted,
+#: a file that is not a notebook (graded as "not graded", the others all the same).
+ROLES |= {"student_06": "renamed", "student_07": "deleted_check", "student_08": "not_a_notebook"}
 
 
 def _tree(folder):
@@ -40,7 +43,18 @@ def graded(tmp_path_factory):
     for sid, role in ROLES.items():
         released = course / "students" / sid / "coursework.ipynb"
         mistake = role if role in MISTAKES else None
-        submission(released, source, subs / sid / "coursework.ipynb", mistake=mistake, empty=role == "empty")
+        out = subs / sid / "coursework.ipynb"
+        submission(
+            released,
+            source,
+            out,
+            mistake=mistake,
+            empty=role == "empty",
+            rename_df=role == "renamed",
+            delete="ex1_rate" if role == "deleted_check" else None,
+        )
+        if role == "not_a_notebook":
+            out.write_text("{not json", encoding="utf-8")
     marker = base / "executed-outside.txt"
     stray = submission(course / "students" / "student_01" / "coursework.ipynb", source, subs / "stray.ipynb")
     _touching(stray, marker)
@@ -61,11 +75,19 @@ def _touching(path, marker):
     nbformat.write(nb, path)
 
 
-def test_correct_work_scores_full_marks(graded):
+@pytest.mark.parametrize("sid", ["student_01", "student_06", "student_07"])
+def test_correct_work_scores_full_marks(graded, sid):
+    """Also when the student named the data otherwise, or deleted a check cell (put back from the source)."""
     grades, *_ = graded
-    row = grades.loc["student_01"]
-    assert row["automatic_max"] == 13 and row["automatic_points"] == 13
+    row = grades.loc[sid]
+    assert row["status"] == "graded" and row["automatic_max"] == 13 and row["automatic_points"] == 13
     assert row["ex5_denominator"] == "to mark" and row["points_to_mark_by_hand"] == 4 and row["total_max"] == 17
+
+
+def test_a_file_that_is_not_a_notebook_is_reported_and_the_class_graded(graded):
+    grades, *_ = graded
+    assert grades.loc["student_08", "status"].startswith("not graded: ")
+    assert (grades.drop(index="student_08")["status"] == "graded").all()
 
 
 @pytest.mark.parametrize("sid", ["student_02", "student_03", "student_04"])
@@ -74,6 +96,7 @@ def test_a_typical_mistake_loses_exactly_its_points(graded, sid):
     broken = MISTAKES[ROLES[sid]][3]
     row, full = grades.loc[sid], grades.loc["student_01"]
     checks = [c for c in grades.columns if c.startswith("ex") and c != "ex5_denominator"]
+    assert row["status"] == "graded"
     assert [c for c in checks if row[c] != full[c]] == [broken]
     assert row[broken] == 0 and row["automatic_points"] == 13 - float(full[broken])
 
@@ -90,11 +113,12 @@ def test_outputs_and_nothing_run_outside_the_submissions(graded):
     out = base / "grades"
     table = pd.read_csv(out / "grades.csv", keep_default_na=False)
     assert list(table["student"]) == list(ROLES)
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"{sid}.html" for sid in ROLES]
-    assert "not a correct analysis" not in (out / "feedback" / "student_01.html").read_text()
-    assert "outside the 95% interval" in (out / "feedback" / "student_02.html").read_text()
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"{sid}.html" for sid in ROLES][:-1]
+    assert "is not what a correct analysis" not in (out / "feedback" / "student_01.html").read_text()
+    assert "is not what a correct analysis" in (out / "feedback" / "student_02.html").read_text()
     skipped = (out / "not_graded.txt").read_text().splitlines()
-    assert skipped == ["notes (not a student of this course)", "stray.ipynb (not a student of this course)"]
+    assert [line.split(" (")[0] for line in skipped] == ["notes", "stray.ipynb"]
+    assert all("not a student of this course" in line for line in skipped)
     assert not marker.exists(), "a notebook outside the students' submissions was run"
     assert _tree(base / "submissions") == before, "grading wrote into the submissions folder"
 
@@ -108,5 +132,20 @@ def test_bad_arguments_are_one_line_errors(graded, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ArgumentError, match=r"no submission of a student of this course"):
         grade_submissions(tmp_path / "empty", base / "course", tmp_path / "g")
-    with pytest.raises(ArgumentError, match=r"^out_dir=.*folder exists and is not empty"):
+    with pytest.raises(ArgumentError, match=r"^out=.*folder exists and is not empty"):
         grade_submissions(base / "submissions", base / "course", base / "grades")
+    for inside in (base / "submissions", base / "course", base / "course" / "grades", base):
+        with pytest.raises(ArgumentError, match=r"^out=.*must be outside"):
+            grade_submissions(base / "submissions", base / "course", inside, overwrite=True)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "marks.xlsx").write_text("precious")
+    with pytest.raises(ArgumentError, match=r"^out=.*holds files grading did not write \(marks.xlsx\)"):
+        grade_submissions(base / "submissions", base / "course", mine, overwrite=True)
+    assert (mine / "marks.xlsx").read_text() == "precious"
+    import shutil
+
+    broken = tmp_path / "course"
+    shutil.copytree(base / "course" / "instructor", broken / "instructor")
+    with pytest.raises(ArgumentError, match=r"^course=.*students/student_01/student_01.csv is missing"):
+        grade_submissions(base / "submissions", broken, tmp_path / "g")

@@ -62,7 +62,9 @@ def test_the_course_folder(course):
     for sid in sids():
         names = sorted(p.name for p in (course / "students" / sid).iterdir())
         assert names == ["README.md", "coursework.ipynb", "exercises.md", f"{sid}.csv"]
-    assert sorted(p.stem for p in (course / "labs").iterdir()) == sorted(LABS)
+    assert sorted(p.stem for p in (course / "labs").iterdir()) == sorted([*LABS, "overdiagnosis"])
+    cohorts = sorted(p.name for p in (course / "labs" / "overdiagnosis").iterdir())
+    assert cohorts == ["screened_cohort.csv", "unscreened_cohort.csv"]
     instructor = sorted(p.relative_to(course / "instructor").as_posix() for p in (course / "instructor").rglob("*"))
     assert {"key.csv", "key.md", "power.md", "grading/coursework.ipynb"} <= set(instructor)
     assert {f"solutions/{sid}.ipynb" for sid in sids()} | {f"labs/{lab}.ipynb" for lab in LABS} <= set(instructor)
@@ -106,7 +108,7 @@ def test_nothing_a_student_receives_holds_an_answer_or_the_hidden_truth(course):
             for v in values:
                 assert v not in text, f"{path.relative_to(course)} holds the key value {v}"
         checked += 1
-    assert checked == STUDENTS * 4 + len(LABS)
+    assert checked == STUDENTS * 4 + len(LABS) + 2
     nb = nbformat.read(course / "students" / "student_02" / "coursework.ipynb", as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "data_file = 'student_02.csv'" in params[0].source
@@ -127,14 +129,19 @@ def test_exercise_sheet_and_power(course):
 
 
 @pytest.mark.slow
-def test_the_default_size_gives_the_direction_exercise_90_percent_power():
-    """The default size is chosen by power: the direction asked (Exercise 2) >= 90% for every student."""
-    from analysis.teach.power import exercise_power
+def test_the_default_size_is_the_one_the_power_rule_picks():
+    """The default is computed: the smallest size at which the exercises reach 90% power (power.py's rule)."""
+    from analysis.cli.parser import build_parser
+    from analysis.teach.power import choose_default_women
 
-    p = exercise_power("nl-biennial", DEFAULT_WOMEN, seed=2026, draws=500)
-    assert p["first_higher"]["min"] >= 0.9
-    smaller = exercise_power("nl-biennial", 5_000, seed=2026, draws=500)  # the old default: the OR underpowered
-    assert smaller["bf12_or_excludes_1"]["mean"] < p["bf12_or_excludes_1"]["mean"] < 1
+    chosen, table = choose_default_women()
+    assert chosen == DEFAULT_WOMEN, table
+    row = table.set_index("women per student").loc[chosen]
+    assert row["Ex. 2 direction, lowest student (%)"] >= 90 and row["Ex. 4 excludes 1 at the scenario's OR (%)"] >= 90
+    smaller = table[table["women per student"] < chosen]
+    assert (smaller["Ex. 4 excludes 1 at the scenario's OR (%)"] < 90).all()  # a smaller size would not do
+    args = build_parser().parse_args(["teach", "export", "x", "--students", "1", "--seed", "1"])
+    assert args.women == DEFAULT_WOMEN
 
 
 def test_students_see_readable_columns_and_no_hidden_truth(course):

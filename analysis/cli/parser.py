@@ -248,7 +248,7 @@ def add_teach(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="course seed; the same seed gives identical files (required)",
     )
-    add_women(export, 20_000, "women per student (chosen by power: see instructor/power.md)")
+    add_women(export, 10_000, "women per student (chosen by power: see instructor/power.md)")
     export.add_argument("--scenario", default="nl-biennial", help="base scenario (default: %(default)s)")
     export.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty (default: refuse)")
     grade = add_command(

@@ -286,4 +286,6 @@ def _solve_interval(surv: np.ndarray, x: np.ndarray, need: float) -> float:
             b -= step
             if abs(step) <= 1e-13 * b:
                 break
+        else:
+            raise ValueError(f"baseline hazard did not converge (need {need:g}, last step {step:g})")
     return float(b)

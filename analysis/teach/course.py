@@ -8,7 +8,8 @@
         coursework.ipynb                   the assignment, reading student_01.csv (no answers, no hidden tests)
         exercises.md                       the exercise sheet: tasks, what to hand in, marking scheme, rubric
         README.md                          the columns of the dataset
-    DIR/labs/                              the labs, student editions (no worked answers)
+    DIR/labs/                              the labs, student editions (no worked answers), and
+        overdiagnosis/                     the overdiagnosis lab's screened and unscreened cohorts (CSV)
     DIR/instructor/                        never handed out
         key.csv, key.md                    per student: hidden parameters and what a correct analysis finds
         power.md                           the power of each exercise at this dataset size
@@ -31,10 +32,10 @@ from analysis.teach.export import hidden_parameters, read_student_csv, student_s
 
 __all__ = ["DEFAULT_WOMEN", "LABS", "export_coursework"]
 
-#: Women per student by default: the smallest size on the grid 5k, 10k, 20k, 40k at which the direction
-#: asked in Exercise 2 has power >= 90% for every student and the odds-ratio estimate of Exercise 4 its
-#: highest feasible power (measured by :func:`analysis.teach.power.exercise_power`; see ``power.md``).
-DEFAULT_WOMEN = 20_000
+#: Women per student by default: what :func:`analysis.teach.power.choose_default_women` picks (the smallest
+#: of 5k, 10k, 20k, 40k at which Exercise 2's direction has power >= 90% for every student and Exercise 4's
+#: interval excludes 1 with power >= 90% at the published odds ratio; a test keeps the two equal).
+DEFAULT_WOMEN = 10_000
 #: The labs (notebook stems) exported with the course.
 LABS = ("08_lab_denominators", "09_lab_lead_length_bias", "10_lab_overdiagnosis", "11_lab_ppv_prevalence")
 
@@ -98,7 +99,7 @@ def _export_student(stage: Path, base: Any, scenario: str, seed: int, k: int, wo
     }
 
 
-def _notebooks(stage: Path, key: pd.DataFrame) -> None:
+def _notebooks(stage: Path, key: pd.DataFrame, scenario: str, seed: int) -> None:
     """The assignment (students' release, instructor's solutions and nbgrader source) and the labs."""
     import nbformat
 
@@ -125,6 +126,10 @@ def _notebooks(stage: Path, key: pd.DataFrame) -> None:
         lab = nbformat.read(notebooks_folder() / f"{stem}.ipynb", as_version=4)
         _write_nb(lab_student_edition(lab), stage / "labs" / f"{stem}.ipynb")
         _write_nb(lab, stage / "instructor" / "labs" / f"{stem}.ipynb")
+    from analysis.teach.lab_overdiagnosis import write_overdiagnosis_cohorts
+
+    # the overdiagnosis lab's two cohorts as files (for a spreadsheet or R), without the truth
+    write_overdiagnosis_cohorts(stage / "labs" / "overdiagnosis", scenario, seed=seed)
 
 
 def export_coursework(
@@ -182,7 +187,7 @@ def export_coursework(
     with staging_folder(out, "coursework") as stage:
         done = tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress)
         key = pd.DataFrame([_export_student(stage, base, scenario, int(seed), k, int(women), width) for k in done])
-        _notebooks(stage, key)
+        _notebooks(stage, key, str(scenario), int(seed))
         sheet, readme = exercise_sheet(), student_readme(base, int(women))
         for sid in key["student"]:
             (stage / "students" / sid / "exercises.md").write_text(sheet, encoding="utf-8")
@@ -191,7 +196,7 @@ def export_coursework(
         key.to_csv(instructor / "key.csv", index=False, lineterminator="\n")
         md = instructor_markdown(key, str(scenario), base.hash, int(seed), int(women))
         (instructor / "key.md").write_text(md, encoding="utf-8")
-        power = exercise_power(str(scenario), int(women), seed=int(seed))
+        power = exercise_power(str(scenario), int(women), seed=int(seed), students=len(key))
         (instructor / "power.md").write_text(power_markdown(power), encoding="utf-8")
         (stage / "README.md").write_text(
             course_readme(len(key), int(seed), int(women), str(scenario)), encoding="utf-8"

@@ -1,106 +1,190 @@
 """``calcsim teach grade``: every submitted notebook graded by nbgrader against its student's own key.
 
-For each submission the grader builds a private nbgrader course in a temporary folder: the assignment's
-source as exported (``instructor/grading/coursework.ipynb``), the submitted notebook alone (no other
-file of the submission, nothing outside it) and the instructor's copy of the student's data file. nbgrader
-replaces the check cells by the source's own (hidden tests included), runs the notebook there, and scores
-each check; the key of that student (from ``instructor/key.csv``) reaches the checks through
-:data:`~analysis.teach.checks.KEY_ENV`. Nothing is written into the submissions folder.
+For each submission the grader builds a private nbgrader course of its own in a temporary folder: the
+assignment's source as exported (``instructor/grading/coursework.ipynb``), the submitted notebook alone
+(no other file of the submission, nothing outside it; a check cell the student deleted is put back) and
+the course's copy of the student's data file. nbgrader replaces the check cells by the source's own
+(hidden tests included), runs the notebook there and scores each check; the key of that student (from
+``instructor/key.csv``) reaches the checks through :data:`~analysis.teach.checks.KEY_ENV`. Nothing is
+written into the submissions folder or the course.
 
-Writes ``OUT/grades.csv`` (one row per student: points per check, automatic total, points still to be
-marked by hand) and ``OUT/feedback/<student>.html`` (nbgrader's feedback page).
+Writes ``OUT/grades.csv`` (one row per student of the course: status, points per check, automatic total,
+points still to be marked by hand) and ``OUT/feedback/<student>.html`` (nbgrader's feedback page). A
+submission that cannot be graded (not a notebook, two notebooks) gets its reason in the status column;
+the others are graded all the same.
+
+As with any notebook autograder, the submission's code runs in the kernel before the checks: a student
+who sets out to could tamper with them; grading is a check of honest work, not a sandbox.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.errors import ArgumentError, CalcsimInputError
+from analysis.errors import ArgumentError
 
 __all__ = ["find_submissions", "grade_submissions"]
 
+#: What ``calcsim teach grade`` writes into its output folder (the only entries ``overwrite`` replaces).
+OUTPUTS = frozenset({"grades.csv", "feedback", "not_graded.txt"})
+
 
 def _course(course: str | os.PathLike[str]) -> tuple[Path, pd.DataFrame]:
-    root = Path(course).absolute()
-    key_file, source = root / "instructor" / "key.csv", root / "instructor" / "grading" / "coursework.ipynb"
-    if not (key_file.is_file() and source.is_file()):
-        raise ArgumentError(
-            "course",
-            str(root),
-            "a course folder written by `calcsim teach export` (instructor/key.csv is missing)",
-            flag="--course",
-        )
-    return root, pd.read_csv(key_file, keep_default_na=False)
+    root = Path(course).resolve()
+    for rel in ("instructor/key.csv", "instructor/grading/coursework.ipynb"):
+        if not (root / rel).is_file():
+            raise ArgumentError(
+                "course",
+                str(root),
+                f"a course folder written by `calcsim teach export` ({rel} is missing)",
+                flag="--course",
+            )
+    keys = pd.read_csv(root / "instructor" / "key.csv", keep_default_na=False)
+    for sid, file in zip(keys["student"], keys["file"], strict=True):
+        if not (root / "students" / sid / file).is_file():
+            raise ArgumentError(
+                "course",
+                str(root),
+                f"students/{sid}/{file} is missing: grading needs each student's data file",
+                flag="--course",
+            )
+    return root, keys
 
 
-def find_submissions(submissions: Path, students: set[str]) -> tuple[dict[str, Path], list[str]]:
-    """The notebook of each student in ``submissions``, and the entries that are not graded (with why).
+def _target(out: str | os.PathLike[str], overwrite: bool, protected: tuple[Path, ...]) -> Path:
+    """The output folder: new, empty, or (``overwrite``) one holding only what this command writes."""
+    target = Path(out).absolute()
+    resolved = target.resolve()
+    for p in protected:
+        if resolved == p or p in resolved.parents or resolved in p.parents:
+            raise ArgumentError(
+                "out", str(target), f"must be outside {p} (the submissions and the course)", flag="--out"
+            )
+    if target.exists() and not target.is_dir():
+        raise ArgumentError("out", str(target), "exists and is not a folder", flag="--out")
+    if target.is_dir() and any(target.iterdir()):
+        if not overwrite:
+            raise ArgumentError(
+                "out",
+                str(target),
+                "folder exists and is not empty; choose a new folder or add --overwrite",
+                flag="--out",
+            )
+        others = sorted(p.name for p in target.iterdir() if p.name not in OUTPUTS)
+        if others:
+            raise ArgumentError(
+                "out",
+                str(target),
+                f"holds files grading did not write ({', '.join(others[:3])}); not replaced",
+                flag="--out",
+            )
+    return target
+
+
+def find_submissions(submissions: Path, students: set[str]) -> tuple[dict[str, Path], dict[str, str], list[str]]:
+    """Each student's notebook in ``submissions``; students whose submission cannot be graded (why); other entries.
 
     A student's submission is ``<student>/`` holding one notebook (``coursework.ipynb`` preferred) or
     ``<student>.ipynb``. Anything else is listed, never opened or run.
     """
     found: dict[str, Path] = {}
+    problems: dict[str, str] = {}
     skipped: list[str] = []
     for entry in sorted(submissions.iterdir()):
         sid = entry.stem if entry.is_file() and entry.suffix == ".ipynb" else entry.name
         if sid not in students:
             if not entry.name.startswith("."):
-                skipped.append(f"{entry.name} (not a student of this course)")
+                skipped.append(f"{entry.name} (not a student of this course: name it student_NN/ or student_NN.ipynb)")
             continue
         if entry.is_dir():
             nbs = sorted(p for p in entry.glob("*.ipynb") if p.is_file())
             chosen = [p for p in nbs if p.name == "coursework.ipynb"] or nbs
             if len(chosen) != 1:
-                skipped.append(f"{entry.name}/ ({len(nbs)} notebooks; expected coursework.ipynb)")
+                problems[sid] = f"not graded: {len(nbs)} notebooks in {entry.name}/, expected coursework.ipynb"
                 continue
             entry = chosen[0]
         if sid in found:
-            skipped.append(f"{entry.name} (a second submission of {sid})")
+            problems[sid] = "not graded: two submissions (a folder and a notebook)"
+            found.pop(sid)
             continue
         found[sid] = entry
-    return found, skipped
+    return found, problems, skipped
 
 
-def _grade_one(api: Any, work: Path, sid: str, notebook: Path, data: Path, key: dict[str, Any]) -> None:
-    from analysis.teach.assignment import ASSIGNMENT
+def _submitted(path: Path, source: Any) -> Any:
+    """The submitted notebook, validated, with any check cell the student deleted put back from ``source``."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    at = 0
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if gid in present:
+            at = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid) + 1
+        elif meta.get("grade") and not meta.get("solution"):
+            nb.cells.insert(at, copy.deepcopy(cell))
+            at += 1
+    return nb
+
+
+def _key_json(key: dict[str, Any]) -> str:
+    """The key row as JSON (empty fields, the values the export could not estimate, as null)."""
+    return json.dumps({k: (None if v == "" else v) for k, v in key.items()})
+
+
+def _grade_one(template: Path, sid: str, nb: Any, data: Path, key: dict[str, Any]) -> Path:
+    """Autograde one notebook in a course folder of its own (a copy of ``template``); return that folder."""
+    import nbformat
+
+    from analysis.teach.assignment import ASSIGNMENT, nbgrader_api
     from analysis.teach.checks import KEY_ENV
 
-    folder = work / "submitted" / sid / ASSIGNMENT
+    work = Path(tempfile.mkdtemp(prefix=f"calcsim-grade-{sid}-"))
+    shutil.copytree(template, work / "course")
+    folder = work / "course" / "submitted" / sid / ASSIGNMENT
     folder.mkdir(parents=True)
-    shutil.copyfile(notebook, folder / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
     shutil.copyfile(data, folder / data.name)
-    key_file = work / "keys" / f"{sid}.json"
-    key_file.parent.mkdir(exist_ok=True)
-    key_file.write_text(json.dumps(key), encoding="utf-8")
+    key_file = work / "key.json"
+    key_file.write_text(_key_json(key), encoding="utf-8")
     old = os.environ.get(KEY_ENV)
     os.environ[KEY_ENV] = str(key_file)
     try:
-        result = api.autograde(ASSIGNMENT, sid, force=True, create=True)
+        with nbgrader_api(work / "course") as api:
+            result = api.autograde(ASSIGNMENT, sid, force=True, create=True)
+            if result["success"]:
+                api.generate_feedback(ASSIGNMENT, sid, force=True)
     finally:
         if old is None:
             os.environ.pop(KEY_ENV, None)
         else:
             os.environ[KEY_ENV] = old
     if not result["success"]:
-        raise CalcsimInputError(f"nbgrader could not grade {sid}: {(result.get('error') or '').strip()[-300:]}")
-    api.generate_feedback(ASSIGNMENT, sid, force=True)
+        shutil.rmtree(work, ignore_errors=True)
+        raise RuntimeError("nbgrader could not run it")
+    return work / "course"
 
 
-def _scores(work: Path, sid: str) -> dict[str, Any]:
+def _scores(course: Path, sid: str) -> dict[str, Any]:
     from nbgrader.api import Gradebook
 
     from analysis.teach.assignment import ASSIGNMENT
 
-    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, sid)
-        row: dict[str, Any] = {"student": sid}
+        row: dict[str, Any] = {}
         auto = auto_max = pending = 0.0
         for g in sorted(nb.grades, key=lambda g: g.name):
             if g.needs_manual_grade:
@@ -114,6 +198,21 @@ def _scores(work: Path, sid: str) -> dict[str, Any]:
         row.update({"automatic_points": auto, "automatic_max": auto_max, "points_to_mark_by_hand": pending})
         row["total_max"] = float(nb.max_score)
     return row
+
+
+def _failure(exc: Exception) -> str:
+    """The status of a submission that could not be graded: the error's first line."""
+    text = str(exc).strip().splitlines()
+    return f"not graded: {type(exc).__name__}" + (f": {text[0][:120]}" if text else "")
+
+
+def _template(source: Any) -> Path:
+    """A course folder with the assignment registered (source, release, gradebook), copied per student."""
+    from analysis.teach.assignment import generate_release
+
+    folder = Path(tempfile.mkdtemp(prefix="calcsim-grade-template-"))
+    generate_release(source, folder)
+    return folder
 
 
 def grade_submissions(
@@ -133,56 +232,64 @@ def grade_submissions(
     course : path
         The course folder ``calcsim teach export`` wrote.
     out : path
-        Folder to create for ``grades.csv`` and ``feedback/`` (new or empty; ``overwrite`` replaces it).
+        Folder to create for ``grades.csv`` and ``feedback/`` (new or empty; with ``overwrite``, one that
+        holds only what this command writes). Must lie outside ``submissions`` and ``course``.
     overwrite : bool
-        Replace a non-empty ``out``.
+        Replace the grades in a non-empty ``out``.
     progress : bool
         Progress bar on stderr.
 
     Returns
     -------
     pandas.DataFrame
-        The grades table (also ``out/grades.csv``); ``attrs["skipped"]`` lists what was not graded.
+        The grades table (also ``out/grades.csv``), one row per student of the course;
+        ``attrs["skipped"]`` lists the entries of ``submissions`` that are not a student's.
     """
+    import nbformat
     from tqdm import tqdm
 
     from analysis.io.atomic import staging_folder, swap_into_place
-    from analysis.teach.assignment import ASSIGNMENT, generate_release, nbgrader_api
-    from analysis.teach.course import check_out_dir
+    from analysis.teach.assignment import ASSIGNMENT
 
     sub = Path(submissions).absolute()
     if not sub.is_dir():
         raise ArgumentError("submissions", str(sub), "an existing folder of submitted notebooks", flag="SUBMISSIONS")
     root, keys = _course(course)
-    target = check_out_dir(out, overwrite, flag="--out")
-    found, skipped = find_submissions(sub, set(keys["student"]))
+    target = _target(out, overwrite, (sub.resolve(), root))
+    found, problems, skipped = find_submissions(sub, set(keys["student"]))
     if not found:
         raise ArgumentError(
             "submissions", str(sub), "no submission of a student of this course in it", flag="SUBMISSIONS"
         )
-    import nbformat
-
     source = nbformat.read(root / "instructor" / "grading" / f"{ASSIGNMENT}.ipynb", as_version=4)
+    template = _template(source)
     rows = []
-    work = Path(tempfile.mkdtemp(prefix="calcsim-grade-"))
     try:
-        generate_release(source, work)
-        with staging_folder(target, "grades") as stage, nbgrader_api(work) as api:
+        with staging_folder(target, "grades") as stage, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy session warnings
             (stage / "feedback").mkdir()
-            for sid in tqdm(sorted(found), desc="grading", unit="notebook", disable=not progress):
-                key = keys.loc[keys["student"] == sid].iloc[0].to_dict()
-                data = root / "students" / sid / str(key["file"])
-                _grade_one(api, work, sid, found[sid], data, key)
-                rows.append(_scores(work, sid))
-                page = work / "feedback" / sid / ASSIGNMENT / f"{ASSIGNMENT}.html"
-                if page.is_file():
-                    shutil.copyfile(page, stage / "feedback" / f"{sid}.html")
+            for key in tqdm(keys.to_dict("records"), desc="grading", unit="student", disable=not progress):
+                sid = str(key["student"])
+                row = {"student": sid, "status": problems.get(sid, "no submission")}
+                if sid in found:
+                    try:
+                        nb = _submitted(found[sid], source)
+                        graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
+                    except Exception as exc:  # one submission that cannot be graded does not stop the class
+                        row["status"] = _failure(exc)
+                    else:
+                        row.update(status="graded", **_scores(graded, sid))
+                        page = graded / "feedback" / sid / ASSIGNMENT / f"{ASSIGNMENT}.html"
+                        if page.is_file():
+                            shutil.copyfile(page, stage / "feedback" / f"{sid}.html")
+                        shutil.rmtree(graded.parent, ignore_errors=True)
+                rows.append(row)
             grades = pd.DataFrame(rows)
             grades.to_csv(stage / "grades.csv", index=False, lineterminator="\n")
             if skipped:
                 (stage / "not_graded.txt").write_text("\n".join(skipped) + "\n", encoding="utf-8")
             swap_into_place(stage, target)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(template, ignore_errors=True)
     grades.attrs["skipped"] = skipped
     return grades

@@ -1,20 +1,22 @@
 """The power a correct analysis has, at a given dataset size, to find what each coursework exercise asks.
 
-Computed, not guessed: one pilot dataset at the scenario's own values gives the standard error of each
-estimate at the pilot size; standard errors scale as 1/√n with the number of women, so the standard
-error at the student's size is ``se_pilot · √(pilot_women / women)``. The effect differs between
-students (the :data:`~analysis.teach.export.HIDDEN` draws), so the power is averaged over the students'
-effects, drawn as the export draws them:
+Computed, not guessed: one pilot dataset (:data:`PILOT_WOMEN` women at the scenario's own values, seed
+:data:`PILOT_SEED`, the same whatever the course) gives the standard error of each estimate; standard
+errors scale as 1/√n with the number of women, so at the student's size it is
+``se_pilot · √(PILOT_WOMEN / women)``. The effect differs between students (the hidden draws), so the power
+is given for each student's effect, drawn as the export draws it, and at the scenario's own value:
 
-* **first vs subsequent recall** (Exercise 2, a direction): the difference of the two recall rates;
-  each student's threshold shift moves both rates on the logit scale. Power = P(the 95% Wald interval
-  of the difference lies above 0) = Φ(d / se − 1.96).
-* **breastfeeding odds ratio** (Exercise 4, an estimate with its interval, not a direction): the power
-  of the robust GEE interval to exclude 1, Φ(|β| / se − 1.96), with each student's β the pilot's
-  population-averaged log odds ratio scaled by the student's drawn log odds ratio over the scenario's
-  (the GEE's attenuation taken as proportional). This is the chance a student's interval shows the
-  direction; the exercise does not ask for it, because at any class-sized dataset it is well below 90%
-  for the lower end of the odds ratio's stated range.
+* **first vs subsequent recall** (Exercise 2, asks a direction): the difference of the two recall rates,
+  both moved on the logit scale by the student's threshold shift. Power = P(the 95% Wald interval of
+  the difference lies above 0) = Φ(d / se − 1.96).
+* **breastfeeding odds ratio** (Exercise 4, an estimate with its interval): the power of the robust GEE
+  interval to exclude 1, Φ(|β| / se − 1.96), with β the student's drawn log odds ratio (the pilot's GEE
+  estimate of this population-averaged odds ratio is printed beside the scenario's conditional one: the
+  attenuation is small) and se the pilot's robust standard error scaled to the size.
+
+:func:`choose_default_women` picks the default size: the smallest of :data:`GRID` at which the direction
+of Exercise 2 has power ≥ 90% for every drawn student and the interval of Exercise 4 excludes 1 with
+power ≥ 90% at the scenario's (published) odds ratio.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-__all__ = ["exercise_power", "power_table"]
+__all__ = ["GRID", "PILOT_SEED", "PILOT_WOMEN", "choose_default_women", "exercise_power", "power_table"]
 
 _Z = 1.959963984540054
 
@@ -39,9 +41,22 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def exercise_power(
-    scenario: str, women: int, *, seed: int, pilot_women: int = 40_000, draws: int = 2_000
-) -> dict[str, Any]:
+#: The pilot dataset behind every power figure (fixed, so the figures do not move with a course's seed).
+PILOT_WOMEN, PILOT_SEED = 40_000, 2026
+#: Dataset sizes :func:`choose_default_women` chooses from.
+GRID = (5_000, 10_000, 20_000, 40_000)
+_pilots: dict[str, dict[str, Any]] = {}
+
+
+def _pilot(scenario: str) -> dict[str, Any]:
+    if scenario not in _pilots:
+        from analysis.teach.key import analyse_student_table, demo_student_table
+
+        _pilots[scenario] = analyse_student_table(demo_student_table(scenario, women=PILOT_WOMEN, seed=PILOT_SEED))
+    return _pilots[scenario]
+
+
+def exercise_power(scenario: str, women: int, *, seed: int = PILOT_SEED, students: int = 2_000) -> dict[str, Any]:
     """Power of a correct analysis at ``women`` women per student, for each exercise (see the module doc).
 
     Parameters
@@ -51,45 +66,41 @@ def exercise_power(
     women : int
         Women per student dataset.
     seed : int
-        Seed of the pilot simulation and of the draws of the students' effects.
-    pilot_women : int
-        Women in the pilot dataset.
-    draws : int
-        Students' effects drawn to average the power over.
+        Course seed: the students' hidden effects are those of students 1 … ``students`` of that course.
+    students : int
+        Students whose effects the power is given for (a class; or many, for the distribution).
 
     Returns
     -------
     dict
-        ``first_higher`` and ``bf12_or_excludes_1``: mean power over the drawn students, its minimum, and
-        the standard errors used; plus ``women`` and ``pilot_women``.
+        ``first_higher`` and ``bf12_or_excludes_1``: the mean power over the students, the lowest, and the
+        standard error at ``women``; for the odds ratio also the power at the scenario's value and the
+        pilot's estimate; plus ``women``, ``students`` and ``pilot_women``.
     """
     from analysis.scenario import load_scenario
     from analysis.teach.export import HIDDEN, hidden_parameters
-    from analysis.teach.key import analyse_student_table, demo_student_table
 
     base = load_scenario(scenario)
-    key = analyse_student_table(demo_student_table(scenario, women=pilot_women, seed=seed))
-    scale = math.sqrt(pilot_women / women)
-    draws_ = [hidden_parameters(base, seed, k) for k in range(1, draws + 1)]
+    key = _pilot(scenario)
+    scale = math.sqrt(PILOT_WOMEN / women)
+    draws = [hidden_parameters(base, seed, k) for k in range(1, students + 1)]
     shift_key, or_key = HIDDEN[0].key, HIDDEN[2].key
-    shift0 = float(base.values()[shift_key])
-    shifts = np.array([d[shift_key] for d in draws_]) - shift0
-    # first vs subsequent: both rates moved by the student's threshold shift on the logit scale
+    shifts = np.array([d[shift_key] for d in draws]) - float(base.values()[shift_key])
     p1 = _expit(_logit(key["recall_first"]) + shifts)
     p2 = _expit(_logit(key["recall_subsequent"]) + shifts)
-    n1 = key["recall_first_n"] / pilot_women * women
-    n2 = key["recall_subsequent_n"] / pilot_women * women
+    n1 = key["recall_first_n"] / PILOT_WOMEN * women
+    n2 = key["recall_subsequent_n"] / PILOT_WOMEN * women
     se_d = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     power_d = norm.cdf((p1 - p2) / se_d - _Z)
-    # odds ratio: the pilot's GEE log OR and robust SE, scaled to each student's drawn OR and size
-    beta0 = math.log(key["bf12_cluster_or_crude"])
-    se_or = (math.log(key["bf12_cluster_or_crude_upper"]) - math.log(key["bf12_cluster_or_crude_lower"])) / (2 * _Z)
-    ratio = np.log([d[or_key] for d in draws_]) / math.log(float(base.values()[or_key]))
-    beta = beta0 * ratio
-    power_or = norm.cdf(np.abs(beta) / (se_or * scale) - _Z)
+    se_or = (
+        scale * (math.log(key["bf12_cluster_or_crude_upper"]) - math.log(key["bf12_cluster_or_crude_lower"])) / (2 * _Z)
+    )
+    beta = np.log([d[or_key] for d in draws])
+    power_or = norm.cdf(np.abs(beta) / se_or - _Z)
     return {
         "women": int(women),
-        "pilot_women": int(pilot_women),
+        "students": int(students),
+        "pilot_women": PILOT_WOMEN,
         "first_higher": {
             "mean": float(power_d.mean()),
             "min": float(power_d.min()),
@@ -98,10 +109,33 @@ def exercise_power(
         "bf12_or_excludes_1": {
             "mean": float(power_or.mean()),
             "min": float(power_or.min()),
-            "at_scenario_or": float(norm.cdf(abs(beta0) / (se_or * scale) - _Z)),
-            "se_at_women": float(se_or * scale),
+            "at_scenario_or": float(norm.cdf(abs(math.log(float(base.values()[or_key]))) / se_or - _Z)),
+            "scenario_or": float(base.values()[or_key]),
+            "pilot_or": float(key["bf12_cluster_or_crude"]),
+            "se_at_women": float(se_or),
         },
     }
+
+
+def choose_default_women(scenario: str = "nl-biennial") -> tuple[int, pd.DataFrame]:
+    """The default size by the rule of the module doc, and the power at every size of :data:`GRID`."""
+    rows, chosen = [], None
+    for women in GRID:
+        p = exercise_power(scenario, women)
+        d, o = p["first_higher"], p["bf12_or_excludes_1"]
+        ok = d["min"] >= 0.9 and o["at_scenario_or"] >= 0.9
+        chosen = women if chosen is None and ok else chosen
+        rows.append(
+            {
+                "women per student": women,
+                "Ex. 2 direction, lowest student (%)": 100 * d["min"],
+                "Ex. 4 excludes 1 at the scenario's OR (%)": 100 * o["at_scenario_or"],
+                "Ex. 4 excludes 1, mean over students (%)": 100 * o["mean"],
+            }
+        )
+    if chosen is None:
+        raise ValueError(f"no size of {GRID} gives the exercises 90% power")
+    return chosen, pd.DataFrame(rows)
 
 
 def power_table(power: dict[str, Any]) -> pd.DataFrame:
@@ -111,13 +145,13 @@ def power_table(power: dict[str, Any]) -> pd.DataFrame:
         [
             {
                 "exercise": "2: first-screen recall higher than subsequent (asks a direction)",
-                "power, mean over students (%)": 100 * d["mean"],
+                "power, mean over the students (%)": 100 * d["mean"],
                 "power, lowest student (%)": 100 * d["min"],
                 "power at the scenario's value (%)": math.nan,
             },
             {
                 "exercise": "4: breastfeeding OR interval excludes 1 (an estimate; direction not asked)",
-                "power, mean over students (%)": 100 * o["mean"],
+                "power, mean over the students (%)": 100 * o["mean"],
                 "power, lowest student (%)": 100 * o["min"],
                 "power at the scenario's value (%)": 100 * o["at_scenario_or"],
             },

@@ -52,6 +52,10 @@ def _fmt_pct(est: float, lo: float, hi: float) -> str:
     return f"{100 * est:.2f}% ({100 * lo:.2f}–{100 * hi:.2f}%)"
 
 
+def _fmt_range(lo: float, hi: float) -> str:
+    return "n/a" if math.isnan(lo) else f"{lo:.3f}–{hi:.3f}"
+
+
 def _fmt_or(est: float, lo: float, hi: float) -> str:
     return "n/a" if math.isnan(est) else f"{est:.3f} ({lo:.3f}–{hi:.3f})"
 
@@ -76,12 +80,14 @@ def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, se
         ' logistic GEE on postmenopausal screens (`menopausal_status == "postmenopausal"`), outcome'
         " `microcalcification_cluster`, exposure `breastfeeding_months > 12`, groups `woman_id`,"
         " exchangeable working correlation, robust 95% Wald interval; *adjusted* adds (age − 60)/10,"
-        " dense (density c/d), family history ≥ 1 and parity (births, linear). A GLM that ignores"
-        " repeated screens gives a similar odds ratio with a narrower interval.",
+        " dense (density c/d), family history ≥ 1 and parity (births, linear). *Naive*: the model-based"
+        " interval of a logistic regression on the same screens that ignores that a woman has several; the"
+        " grader gives the clustered-interval marks to an interval closer in width to the GEE's than to it.",
         "",
         "| student | threshold shift (logit) | cluster prev. at 50 | true cluster OR (bf > 12 m) | recall rate |"
-        " calc-only / recalls | calc-only / screen-detected | GEE OR crude | GEE OR adjusted |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " recall first / subsequent | calc-only / recalls | calc-only / screen-detected | GEE OR crude |"
+        " naive interval | GEE OR adjusted |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     records = key.to_dict("records")
     for d in records:
@@ -90,11 +96,14 @@ def instructor_markdown(key: pd.DataFrame, scenario: str, scenario_hash: str, se
             f" {d['calcifications.cluster_prevalence_age50']:.4f} |"
             f" {d['calcifications.cluster_or_breastfeeding_over_12_months_postmenopausal']:.3f} |"
             f" {_fmt_pct(d['recall_rate'], d['recall_rate_lower'], d['recall_rate_upper'])} |"
+            f" {_fmt_pct(d['recall_first'], d['recall_first_lower'], d['recall_first_upper'])} /"
+            f" {_fmt_pct(d['recall_subsequent'], d['recall_subsequent_lower'], d['recall_subsequent_upper'])} |"
             f" {_fmt_pct(d['calc_only_share_of_recalls'], d['calc_only_share_of_recalls_lower'], d['calc_only_share_of_recalls_upper'])}"  # noqa: E501
             f" ({d['calc_only_share_of_recalls_numerator']}/{d['calc_only_share_of_recalls_n']}) |"
             f" {_fmt_pct(d['calc_only_share_of_screen_detected'], d['calc_only_share_of_screen_detected_lower'], d['calc_only_share_of_screen_detected_upper'])}"  # noqa: E501
             f" ({d['calc_only_share_of_screen_detected_numerator']}/{d['calc_only_share_of_screen_detected_n']}) |"
             f" {_fmt_or(d['bf12_cluster_or_crude'], d['bf12_cluster_or_crude_lower'], d['bf12_cluster_or_crude_upper'])} |"  # noqa: E501
+            f" {_fmt_range(d['bf12_cluster_or_crude_naive_lower'], d['bf12_cluster_or_crude_naive_upper'])} |"
             f" {_fmt_or(d['bf12_cluster_or_adjusted'], d['bf12_cluster_or_adjusted_lower'], d['bf12_cluster_or_adjusted_upper'])} |"  # noqa: E501
         )
     notes = [
@@ -194,18 +203,19 @@ def power_markdown(power: dict[str, Any]) -> str:
     return f"""# Power of a correct analysis at {power["women"]:,} women per student
 
 Computed by `analysis.teach.power.exercise_power` from a pilot dataset of {power["pilot_women"]:,} women at the
-scenario's own values, standard errors scaled by √(pilot / women), averaged over the students' hidden effects
-drawn as the export draws them (method: the module's docstring).
+scenario's own values, standard errors scaled by √(pilot / women), for the hidden effects of this class's
+{power["students"]} students (method: the module's docstring).
 
-| exercise | power, mean over students (%) | power, lowest student (%) | power at the scenario's value (%) |
+| exercise | power, mean over the students (%) | power, lowest student (%) | power at the scenario's value (%) |
 |---|---|---|---|
 {lines}
 
-Exercise 2 asks a direction; its standard error of the difference is {100 * d["se_at_women"]:.2f} percentage
+Exercise 2 asks a direction; the standard error of the difference is {100 * d["se_at_women"]:.2f} percentage
 points at this size. Exercise 4 asks for an estimate and its interval (standard error of the log odds ratio
-{o["se_at_women"]:.3f}); whether a student's interval excludes 1 is a question of power, and the students whose
-drawn odds ratio lies near the lower end of its stated range will often see an interval that includes 1 — a
-correct answer, and a point worth making in class.
+{o["se_at_women"]:.3f}; the pilot's GEE estimate {o["pilot_or"]:.3f} against the scenario's {o["scenario_or"]:.2f}).
+Whether a student's interval excludes 1 is a question of power: a student whose drawn odds ratio lies near
+the lower end of its stated range will often see an interval that includes 1 — a correct answer, and a point
+worth making in class.
 """
 
 
@@ -218,7 +228,8 @@ Made by calcsim {__version__} with `calcsim teach export --students {students} -
 
 * `students/` — one folder per student; hand out each folder as it is (data file, `coursework.ipynb`,
   `exercises.md`, `README.md`). Nothing in it contains an answer or a hidden parameter.
-* `labs/` — the labs for students (no worked answers).
+* `labs/` — the labs for students (no worked answers), and `labs/overdiagnosis/` the screened and
+  unscreened cohorts of the overdiagnosis lab as CSV files (without the truth).
 * `instructor/` — never hand out: `key.csv` / `key.md` (hidden parameters and what a correct analysis of
   each student's file finds), `power.md`, `solutions/` (each student's notebook with the worked answers),
   `labs/` (with worked answers), `grading/coursework.ipynb` (the nbgrader source the grader uses).
