@@ -25,8 +25,8 @@
 #
 # Each exercise has a cell marked `# YOUR CODE HERE`, followed by a **worked answer** (collapsed in
 # JupyterLab; its explanation is folded under *Worked answer*). The notebook runs top to bottom as
-# it is, so your placeholders may stay `None`. The cells that are not exercises (the checks, the
-# figures) compute everything they show themselves.
+# it is, so your placeholders may stay `None`. The cells that are not exercises only load the data and
+# show material to work with; the checks of your answers are part of the worked answers.
 #
 # The data: one row per attended screen (`screens`). The columns you need:
 #
@@ -61,6 +61,15 @@ screens = res.screens
 band = labs.literature_band()
 print(f"{scenario}: {len(screens):,} screens of {screens['woman'].nunique():,} women, seed {seed}; "
       f"literature band {100 * band[0]:.1f}–{100 * band[1]:.1f}% (Mordang et al. 2018, quoted without a denominator)")
+
+# A woman has several screens: the unit (screens or women) is part of every denominator.
+screens_per_woman = screens.groupby("woman").size().value_counts().sort_index()
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+ax.bar(screens_per_woman.index, screens_per_woman.to_numpy(), color="#0072B2")
+ax.set_xlabel("attended screens per woman")
+ax.set_ylabel("women")
+ax.set_title(f"Attended screens per woman ({scenario}, {women:,} women)", loc="left", fontweight="bold")
+plt.show()
 
 # %% [markdown]
 # ## Exercise 1 — (a) of all recalls
@@ -162,13 +171,9 @@ if numerator_a is not None and denominator_a and denominator_c:
     print(f"(c) per screen is {'smaller' if share_c < share_a else 'not smaller'} than (a): "
           f"{share_c:.1%} against {share_a:.1%}")
 
-# %% [markdown]
-# ## Check your answers: the three denominators side by side
-#
-# The same three figures computed by `analysis.teach.labs.calc_only_denominators`, beside the
-# quoted band. Compare them with yours.
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: the three figures computed by `analysis.teach.labs.calc_only_denominators`,
+# side by side and beside the quoted band.
 def denominators_table(d: pd.DataFrame, caption: str, by_scenario: bool = False):
     """The three calcification-only figures as a formatted table."""
     cols = ["denominator_label", "numerator_label", "numerator_count",
@@ -261,10 +266,8 @@ benign = len(calc_only) - found - missed
 print(f"{len(calc_only):,} calcification-only recalls: {found:,} found a cancer, {missed:,} had a cancer this work-up "
       f"did not find, {benign:,} had no cancer")
 
-# %% [markdown]
-# ### Check: the truth behind the calcification-only recalls
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: the truth behind the calcification-only recalls (`analysis.teach.labs.calc_only_truth`)
 truth = labs.calc_only_truth(screens)
 display(tables.format_table(
     truth[["truth", "numerator_count", "estimate", "lower", "upper"]],
@@ -283,14 +286,33 @@ else:
     print("No calcification-only recall in this cohort: nothing to split.")
 
 # %% [markdown]
-# ## The same three figures in a second programme
+# ## Exercise 6 — the same three figures in a second programme
 #
-# The same questions on a cohort of the same size screened by another programme (`scenario_other`).
-# Which figures fall inside the band now?
+# The same questions on a cohort of the same size screened by another programme (`scenario_other`):
+# its screens are `screens_other`, with the same columns as `screens`. Compute (a), (b) and (c) for
+# it, each with its Wilson interval. Which figures fall inside the band now?
 
 # %%
 res_other = simulate(scenario_other, women=women, seed=seed, keep_screens=True)
-other = labs.calc_only_denominators(res_other.screens, band)
+screens_other = res_other.screens
+
+# %%
+# YOUR CODE HERE
+estimates_other = None  # (a), (b) and (c) for screens_other: numerator, denominator, estimate, Wilson interval
+
+# %% [markdown]
+# <details><summary><b>Worked answer</b></summary>
+#
+# The code of Exercises 1–3, run on `screens_other`. The worked answer puts both programmes side by
+# side, in a table and a figure: the three denominators still differ severalfold, and which of them
+# falls inside the band can change with the programme. A figure quoted without its denominator and
+# its programme cannot be checked against anything.
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer
+other = labs.calc_only_denominators(screens_other, band)
+estimates_other = other
 both = pd.concat([three.assign(scenario=scenario), other.assign(scenario=scenario_other)], ignore_index=True)
 display(denominators_table(both, f"Calcification only, three denominators in two programmes ({women:,} women each)",
                            by_scenario=True))

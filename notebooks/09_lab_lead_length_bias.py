@@ -17,12 +17,13 @@
 # # 9 · Lab: lead-time and length bias
 #
 # Survival from diagnosis looks better for screen-detected cancers than for cancers that surface
-# clinically, **even when screening changes nothing**. In real data you cannot tell how much of the gap is
-# real, because you never see what would have happened without screening. The simulator does: it follows
-# the same women twice over their lifetime (to age 100), once with the scenario's screening programme and
-# once without it, with the same random numbers (the same tumours, growth, other-cause deaths and the same
-# draw of whether a cancer is fatal). So for every cancer we know when its preclinical phase began, when it
-# would have surfaced without screening, and whether and when the woman would have died of it.
+# clinically. Is that screening at work, and would the gap be there **if screening changed nothing**? In
+# real data you cannot tell how much of the gap is real, because you never see what would have happened
+# without screening. The simulator does: it follows the same women twice over their lifetime (to age 100),
+# once with the scenario's screening programme and once without it, with the same random numbers (the same
+# tumours, growth, other-cause deaths and the same draw of whether a cancer is fatal). So for every cancer
+# we know when its preclinical phase began, when it would have surfaced without screening, and whether and
+# when the woman would have died of it.
 #
 # Each exercise has a cell marked `# YOUR CODE HERE` for you, followed by a **worked answer** (folded under
 # *Worked answer*; the answer cells are collapsed in JupyterLab). The notebook runs top to bottom with your
@@ -90,25 +91,12 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%" if np.isfinite(x) else "not estimable"
 
 
-def by_mode(r: pd.DataFrame) -> pd.DataFrame:
-    """Cancers by mode of diagnosis: counts, age, DCIS share, invasive size."""
-    g = r.groupby("mode_screened", observed=False)
-    out = pd.DataFrame({
-        "cancers": g.size(),
-        "age": g["diagnosis_age_screened"].median(),
-        "dcis": g["type_screened"].apply(lambda t: share(t == "DCIS")),
-        "size": g["diameter_mm_screened"].median(),
-        "over": g["overdiagnosed"].apply(share),
-    }).reset_index()
-    out["mode_screened"] = out["mode_screened"].map(LABEL)
-    return out
-
-
+by = reg.groupby("mode_screened", observed=False)
+cancers = pd.DataFrame({"cancers": by.size(), "age": by["diagnosis_age_screened"].median()}).reset_index()
+cancers["mode_screened"] = cancers["mode_screened"].map(LABEL)
 display(tables.format_table(
-    by_mode(reg), columns={"dcis": "percent", "over": "percent"},
-    headers={"mode_screened": "Mode of diagnosis (with screening)", "cancers": "Cancers",
-             "age": "Median age at diagnosis (years)", "dcis": "DCIS (% of cancers)",
-             "size": "Median invasive diameter at diagnosis (mm)", "over": "Overdiagnosed (% of cancers)"},
+    cancers, headers={"mode_screened": "Mode of diagnosis (with screening)", "cancers": "Cancers",
+                      "age": "Median age at diagnosis (years)"},
     caption=f"{s.description}: the cancers of {women:,} women by how they were diagnosed"))
 
 # %% [markdown]
@@ -130,10 +118,10 @@ def survival_table(r: pd.DataFrame, origin: str = "diagnosis") -> pd.DataFrame:
     return t
 
 
-def show_survival(t: pd.DataFrame, caption: str, start: str = "diagnosis") -> None:
-    """A survival table as people read it."""
+def show_survival(t: pd.DataFrame, caption: str, start: str = "diagnosis", counts=("cancers", "deaths")) -> None:
+    """A survival table as people read it (``counts``: which of the count columns to show)."""
     display(tables.format_table(
-        t[["mode_screened", "cancers", "deaths", "survival_5y", "lower_5y", "upper_5y", "survival_10y", "lower_10y",
+        t[["mode_screened", *counts, "survival_5y", "lower_5y", "upper_5y", "survival_10y", "lower_10y",
            "upper_10y"]],
         headers={"mode_screened": "Mode of diagnosis", "cancers": "Cancers", "deaths": "Breast-cancer deaths"},
         intervals={f"5-year survival from {start}, % (95% CI)": ("survival_5y", "lower_5y", "upper_5y"),
@@ -171,8 +159,8 @@ def correction_sentence(g0: float, g1: float, where: str) -> str:
             f"{100 * g1:+.1f} percentage points; it removes {how}.")
 
 
-def km_panel(ax, r: pd.DataFrame, origin: str, title: str, modes=MODES) -> None:
-    """Kaplan-Meier curves of breast-cancer survival by mode, over 20 years."""
+def km_panel(ax, r: pd.DataFrame, origin: str, title: str, modes=MODES, counts: bool = True) -> None:
+    """Kaplan-Meier curves of breast-cancer survival by mode, over 20 years (``counts``: cancers in the legend)."""
     t = survival_times(r, origin=origin)
     low = 100.0
     for m in modes:
@@ -180,7 +168,7 @@ def km_panel(ax, r: pd.DataFrame, origin: str, title: str, modes=MODES) -> None:
         if sel.sum() == 0:
             continue
         x, y = km_curve(t["years"][sel], t["died"][sel])
-        ax.step(x, 100 * y, where="post", color=COLOURS[m], lw=1.8, label=f"{LABEL[m]} ({int(sel.sum()):,})")
+        ax.step(x, 100 * y, where="post", color=COLOURS[m], lw=1.8, label=f"{LABEL[m]} ({int(sel.sum()):,})" if counts else LABEL[m])
         low = min(low, 100 * float(y[x <= 20].min()))
     ax.set_xlim(0, 20)
     ax.set_ylim(min(ax.get_ylim()[0], 10 * np.floor(low / 10 - 0.5)), 101)
@@ -191,7 +179,7 @@ def km_panel(ax, r: pd.DataFrame, origin: str, title: str, modes=MODES) -> None:
 
 
 naive = survival_table(reg)
-show_survival(naive, f"Breast-cancer survival from diagnosis, with screening ({s.name})")
+show_survival(naive, f"Breast-cancer survival from diagnosis, with screening ({s.name})", counts=("cancers",))
 print(gap_sentence(naive, "From diagnosis"))
 
 # %% [markdown]
@@ -235,6 +223,26 @@ dcis_share = None  # share of DCIS by mode
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Worked answer
+def by_mode(r: pd.DataFrame) -> pd.DataFrame:
+    """Cancers by mode of diagnosis: counts, age, DCIS share, invasive size."""
+    g = r.groupby("mode_screened", observed=False)
+    out = pd.DataFrame({
+        "cancers": g.size(),
+        "age": g["diagnosis_age_screened"].median(),
+        "dcis": g["type_screened"].apply(lambda t: share(t == "DCIS")),
+        "size": g["diameter_mm_screened"].median(),
+        "over": g["overdiagnosed"].apply(share),
+    }).reset_index()
+    out["mode_screened"] = out["mode_screened"].map(LABEL)
+    return out
+
+
+display(tables.format_table(
+    by_mode(reg), columns={"dcis": "percent", "over": "percent"},
+    headers={"mode_screened": "Mode of diagnosis (with screening)", "cancers": "Cancers",
+             "age": "Median age at diagnosis (years)", "dcis": "DCIS (% of cancers)",
+             "size": "Median invasive diameter at diagnosis (mm)", "over": "Overdiagnosed (% of cancers)"},
+    caption=f"{s.description}: the cancers of {women:,} women by how they were diagnosed"))
 two = reg[reg["mode_screened"].isin(["screen-detected", "interval"])]
 g = two.groupby("mode_screened", observed=True)
 median_size = g["diameter_mm_screened"].median()
@@ -299,7 +307,7 @@ print(f"{int(sd['surfacing_age'].isna().sum()):,} never surface (non-progressive
 # %%
 corrected = survival_table(reg, origin="surfacing")
 show_survival(corrected, "Breast-cancer survival from the would-be clinical diagnosis, with screening",
-              start="would-be diagnosis")
+              start="would-be diagnosis", counts=())
 print(gap_sentence(naive, "From diagnosis"))
 print(gap_sentence(corrected, "From the would-be clinical diagnosis"))
 print(correction_sentence(gap(naive), gap(corrected), "With screening as the scenario has it"))
@@ -308,7 +316,7 @@ with calcsim_style():
     fig = new_figure((9.5, 3.8))
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
     km_panel(ax1, reg, "diagnosis", "From diagnosis")
-    km_panel(ax2, reg, "surfacing", "From the would-be clinical diagnosis")
+    km_panel(ax2, reg, "surfacing", "From the would-be clinical diagnosis", counts=False)
     left_title(fig, f"Breast-cancer survival by mode of diagnosis, with screening ({s.name}, {women:,} women)")
 fig
 
@@ -368,20 +376,17 @@ soj = {
     "interval": reg.loc[reg["mode_screened"] == "interval", "sojourn_years"].dropna(),
     "all cancers without screening": reg.loc[reg["diagnosis_age_unscreened"].notna(), "sojourn_years"],
 }
-rows = [{"group": k, "n": len(v), "q1": v.quantile(0.25), "median": v.median(), "q3": v.quantile(0.75),
+rows = [{"group": k, "q1": v.quantile(0.25), "median": v.median(), "q3": v.quantile(0.75),
          "slow": share(v > 10)} for k, v in soj.items()]
 table = pd.DataFrame(rows)
 table["group"] = table["group"].map(lambda k: LABEL.get(k, k.capitalize()))
 one = lambda v: f"{v:.1f}"  # noqa: E731
 display(tables.format_table(
     table, columns={"slow": "percent", "q1": one, "median": one, "q3": one},
-    headers={"group": "Cancers", "n": "Number", "q1": "Sojourn, 25th percentile (years)",
+    headers={"group": "Cancers", "q1": "Sojourn, 25th percentile (years)",
              "median": "Sojourn, median (years)", "q3": "Sojourn, 75th percentile (years)",
              "slow": "Sojourn over 10 years (% of cancers)"},
     caption="Preclinical sojourn time by group"))
-med = {k: (v.median() if len(v) else float("nan")) for k, v in soj.items()}
-order = sorted((k for k in med if np.isfinite(med[k])), key=lambda k: -med[k])
-print("Median sojourn, longest first: " + "; ".join(f"{LABEL.get(k, k)} {med[k]:.1f} years" for k in order) + ".")
 
 with calcsim_style():
     fig = new_figure((7.0, 4.0))
@@ -390,15 +395,14 @@ with calcsim_style():
         if len(v):
             x = np.sort(v.to_numpy())
             ax.step(x, 100 * np.arange(1, x.size + 1) / x.size, where="post", color=COLOURS[k], lw=1.8,
-                    label=f"{LABEL.get(k, k.capitalize())} ({x.size:,})")
+                    label=LABEL.get(k, k.capitalize()))
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlim(0.1, 200)
     ax.set_xlabel("Preclinical sojourn time (years, log scale)")
     ax.set_ylabel("Cancers with a shorter sojourn (%)")
     ax.legend(loc="upper left", fontsize=8)
-    slow = len(order) > 1 and order[0] == "screen-detected"
-    left_title(fig, "Preclinical sojourn: " + ("the screen-detected tumours are the slowest" if slow else "by group"))
+    left_title(fig, f"Preclinical sojourn time by group ({s.name}, {women:,} women)")
 fig
 
 # %% [markdown]
@@ -467,45 +471,8 @@ if np.isfinite(d):
 #
 # Now take away every real benefit. In the **no-benefit world** (`cancer_register(..., no_benefit=True)`, a
 # teaching device) each woman's breast-cancer fate is the one she has without screening: screening still
-# finds cancers earlier, smaller, and overdiagnoses some, but it cures nobody. Breast-cancer mortality is
-# then the same in both worlds, woman by woman.
-
-# %%
-def deaths(r: pd.DataFrame) -> dict[str, float]:
-    """Breast-cancer deaths in both worlds, per 1,000 women."""
-    u, w = int(r["bc_death_age_unscreened"].notna().sum()), int(r["bc_death_age_screened"].notna().sum())
-    return {"unscreened": u, "screened": w, "averted": u - w, "per_1000": 1000 * (u - w) / women}
-
-
-mort = pd.DataFrame([{"world": "Scenario's survival model (screening can cure)", **deaths(reg)},
-                     {"world": "No-benefit world (screening cures nobody)", **deaths(reg_nb)}])
-display(tables.format_table(
-    mort, columns={"per_1000": "fixed"},
-    headers={"world": "Screened world", "unscreened": "Breast-cancer deaths without screening",
-             "screened": "Breast-cancer deaths with screening", "averted": "Deaths averted",
-             "per_1000": "Deaths averted per 1,000 women"},
-    caption=f"Breast-cancer deaths of the same {women:,} women over their lifetime"))
-nb = deaths(reg_nb)
-print(f"No-benefit world: {nb['screened']:,} breast-cancer deaths with screening and {nb['unscreened']:,} without, "
-      f"{'exactly the same' if nb['averted'] == 0 else 'not the same'} ({nb['averted']:,} averted).")
-
-naive_nb, corrected_nb = survival_table(reg_nb), survival_table(reg_nb, origin="surfacing")
-show_survival(naive_nb, "No-benefit world: breast-cancer survival from diagnosis")
-show_survival(corrected_nb, "No-benefit world: survival from the would-be clinical diagnosis",
-              start="would-be diagnosis")
-print(gap_sentence(naive_nb, "No-benefit world, from diagnosis"))
-print(gap_sentence(corrected_nb, "No-benefit world, from the would-be clinical diagnosis"))
-print(correction_sentence(gap(naive_nb), gap(corrected_nb), "No-benefit world"))
-
-with calcsim_style():
-    fig = new_figure((9.5, 3.8))
-    ax1, ax2 = fig.subplots(1, 2, sharey=True)
-    km_panel(ax1, reg_nb, "diagnosis", "From diagnosis")
-    km_panel(ax2, reg_nb, "surfacing", "From the would-be clinical diagnosis")
-    look = "longer" if gap(naive_nb) > 0 else "no longer" if np.isfinite(gap(naive_nb)) else "?"
-    left_title(fig, "No-benefit world: screening cures nobody, yet screen-detected cancers "
-                    f"'survive' {look} from diagnosis")
-fig
+# finds cancers earlier, smaller, and overdiagnoses some, but it cures nobody. Exercise 5 asks what that
+# does to breast-cancer deaths and to survival from diagnosis.
 
 # %% [markdown]
 # ## Exercise 5 — the whole point
@@ -554,14 +521,49 @@ print(f"Same breast-cancer deaths in both worlds: {same_deaths}; deaths averted:
 print("Survival gap, screen-detected minus interval, from diagnosis: "
       + ", ".join(f"{t:g} years {100 * g:+.1f} percentage points" for t, g in zip(AT, gaps, strict=True)) + ".")
 
-# %% [markdown]
-# ## Summary
-#
-# The 10-year survival gap between screen-detected and interval cancers, in the scenario's world (where
-# screening cures some women) and in the no-benefit world, measured from diagnosis and from the would-be
-# clinical diagnosis; and the deaths averted, the only one of these numbers that measures benefit.
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: the deaths of both worlds, the survival tables and the curves of the no-benefit world
+def deaths(r: pd.DataFrame) -> dict[str, float]:
+    """Breast-cancer deaths in both worlds, per 1,000 women."""
+    u, w = int(r["bc_death_age_unscreened"].notna().sum()), int(r["bc_death_age_screened"].notna().sum())
+    return {"unscreened": u, "screened": w, "averted": u - w, "per_1000": 1000 * (u - w) / women}
 
-# %%
+
+mort = pd.DataFrame([{"world": "Scenario's survival model (screening can cure)", **deaths(reg)},
+                     {"world": "No-benefit world (screening cures nobody)", **deaths(reg_nb)}])
+display(tables.format_table(
+    mort, columns={"per_1000": "fixed"},
+    headers={"world": "Screened world", "unscreened": "Breast-cancer deaths without screening",
+             "screened": "Breast-cancer deaths with screening", "averted": "Deaths averted",
+             "per_1000": "Deaths averted per 1,000 women"},
+    caption=f"Breast-cancer deaths of the same {women:,} women over their lifetime"))
+nb = deaths(reg_nb)
+print(f"No-benefit world: {nb['screened']:,} breast-cancer deaths with screening and {nb['unscreened']:,} without, "
+      f"{'exactly the same' if nb['averted'] == 0 else 'not the same'} ({nb['averted']:,} averted).")
+
+naive_nb, corrected_nb = survival_table(reg_nb), survival_table(reg_nb, origin="surfacing")
+show_survival(naive_nb, "No-benefit world: breast-cancer survival from diagnosis")
+show_survival(corrected_nb, "No-benefit world: survival from the would-be clinical diagnosis",
+              start="would-be diagnosis")
+print(gap_sentence(naive_nb, "No-benefit world, from diagnosis"))
+print(gap_sentence(corrected_nb, "No-benefit world, from the would-be clinical diagnosis"))
+print(correction_sentence(gap(naive_nb), gap(corrected_nb), "No-benefit world"))
+
+with calcsim_style():
+    fig = new_figure((9.5, 3.8))
+    ax1, ax2 = fig.subplots(1, 2, sharey=True)
+    km_panel(ax1, reg_nb, "diagnosis", "From diagnosis")
+    km_panel(ax2, reg_nb, "surfacing", "From the would-be clinical diagnosis")
+    look = "longer" if gap(naive_nb) > 0 else "no longer" if np.isfinite(gap(naive_nb)) else "?"
+    left_title(fig, "No-benefit world: screening cures nobody, yet screen-detected cancers "
+                    f"'survive' {look} from diagnosis")
+fig
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, summed up: the 10-year survival gap between screen-detected and interval cancers, in the
+# scenario's world (where screening cures some women) and in the no-benefit world, measured from diagnosis
+# and from the would-be clinical diagnosis; and the deaths averted, the only one of these numbers that
+# measures benefit.
 summary = pd.DataFrame([
     {"world": "Scenario's survival model", "naive": gap(naive), "corrected": gap(corrected),
      "averted": deaths(reg)["per_1000"]},

@@ -69,18 +69,24 @@ n = len(screened)
 start, stop, interval, end = m["start_age"], m["stop_age"], m["interval"], m["follow_up_to"]
 print(f"{m['scenario']}: {n:,} women entered at age {start:g} (of {m['women_simulated']:,} simulated, seed "
       f"{m['seed']}), invited every {interval:g} years to age {stop:g}, followed to death or age {end:g}.")
-counts = pd.DataFrame({"cohort": ["screened (invited)", "unscreened"],
-                       "women": [n, len(unscreened)],
-                       "diagnosed": [int(screened["diagnosis_age"].notna().sum()),
-                                     int(unscreened["diagnosis_age"].notna().sum())],
-                       "screen_detected": [int((screened["diagnosis_mode"] == "screen-detected").sum()), 0]})
-display(tables.format_table(counts, headers={"cohort": "Cohort", "women": "Women entered",
-                                             "diagnosed": "Women diagnosed (lifetime)",
-                                             "screen_detected": "Screen-detected"},
-                            caption="The two cohorts"))
 shown = screened[screened["diagnosis_age"].notna()].head(6)
 display(tables.format_table(shown, headers={c: c for c in shown.columns},
                             caption="Six women of the screened cohort with a diagnosis (headers are column names)"))
+
+# The screened cohort as material: how long the women are followed, and how often they attended.
+follow_ages = np.arange(start, end + 0.1, 1.0)
+with calcsim_style():
+    fig = new_figure((10.0, 3.6))
+    left, right = fig.subplots(1, 2)
+    left.plot(follow_ages, [100 * (screened["exit_age"] > a).mean() for a in follow_ages], color=cycle_colour(0))
+    left.axvspan(start, stop, color="0.92", zorder=0, label="screening ages")
+    left.set(xlabel="Age (years)", ylabel="Women still followed (% of entered)", title="Follow-up of the screened cohort")
+    left.set_ylim(0, 101)
+    left.legend(loc="lower left", fontsize=8)
+    attended = screened["screens"].value_counts().sort_index()
+    right.bar(attended.index, attended.to_numpy(), color=cycle_colour(0))
+    right.set(xlabel="Screens attended", ylabel="Women", title="Screens attended per woman (screened cohort)")
+display(fig)
 
 # %% [markdown]
 # ## Exercise 1 — cumulative incidence by age in both cohorts
@@ -122,11 +128,9 @@ widest = answer1.loc[answer1["gap"].idxmax()]
 print(f"The gap is widest at age {widest['age']:g} ({widest['gap']:.1f} per 1,000) and "
       f"{answer1['gap'].iloc[-1]:.1f} per 1,000 at age {ages[-1]:g}.")
 
-# %% [markdown]
-# The incidence of both cohorts by age band (left: diagnoses per 1,000 woman-years of living women) and
-# their cumulative incidence (right). The shaded band is the screening ages.
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, drawn: the incidence of both cohorts by age band (left: diagnoses per 1,000 woman-years of
+# living women) and their cumulative incidence (right). The shaded band is the screening ages.
 inc_s = incidence_by_age(screened, interval, end)
 inc_u = incidence_by_age(unscreened, interval, end)
 grid = np.linspace(start, end, 201)
@@ -203,6 +207,17 @@ excess_lifetime = None  # at the end of follow-up (age 100)
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Worked answer
+counts = pd.DataFrame({"cohort": ["screened (invited)", "unscreened"],
+                       "women": [n, len(unscreened)],
+                       "diagnosed": [int(screened["diagnosis_age"].notna().sum()),
+                                     int(unscreened["diagnosis_age"].notna().sum())],
+                       "screen_detected": [int((screened["diagnosis_mode"] == "screen-detected").sum()), 0]})
+display(tables.format_table(counts, headers={"cohort": "Cohort", "women": "Women entered",
+                                             "diagnosed": "Women diagnosed (lifetime)",
+                                             "screen_detected": "Screen-detected"},
+                            caption="The two cohorts"))
+
+
 def excess_at(age):
     return int((screened["diagnosis_age"] <= age).sum() - (unscreened["diagnosis_age"] <= age).sum())
 
@@ -232,12 +247,12 @@ print(f"Screen-detected: {detected:,}; diagnosed during the screening period: {i
       f"follow-up the {largest[0]} denominator gives the largest share.")
 
 # %% [markdown]
-# ## Exercise 3 — the programme approach: short follow-up, no compensatory drop
+# ## Exercise 3 — the programme approach: short follow-up
 #
 # Studies of screening programmes often have no randomised control group and no long follow-up after the
 # screening ages. They compare incidence **during the screening ages** with an unscreened population
-# (another region, or the years before the programme), without following the women into the ages where
-# the compensatory drop happens. Estimate overdiagnosis that way:
+# (another region, or the years before the programme), without following the women into the ages after
+# screening has stopped. Estimate overdiagnosis that way:
 #
 # (a) the excess of diagnoses from entry to the last invitation age (`stop`), as a % of screen-detected
 # cancers; (b) the **excess incidence rate**: the incidence rate (per 1,000 woman-years) in the screened
@@ -257,7 +272,7 @@ excess_rate_pct = None  # (rate screened / rate unscreened - 1) x 100 at ages st
 # later (their lead time), in the unscreened cohort too, but those years are not followed. The rate-ratio
 # version has the same problem and another denominator (the cancers expected without screening at those
 # ages), so its percentage is of a different quantity again. In this model the excess counted to any age
-# cannot be below the true overdiagnosed count (see the section after Exercise 4), so stopping early can
+# cannot be below the true overdiagnosed count (see the worked answer of Exercise 4), so stopping early can
 # only overestimate.
 # </details>
 
@@ -285,9 +300,12 @@ print(f"The short-follow-up excess is {excess_short / max(excess_lifetime, 1):.2
 # %% [markdown]
 # ## Exercise 4 — compare with the truth
 #
-# The simulation knows which screen-detected cancers would never have surfaced: `lab.truth`. Below, the
-# excess-incidence estimate is computed for follow-up ending 0, 2, 4, … years after the last invitation
-# (the parameter `follow_up_grid`), with the truth for comparison.
+# The simulation knows which screen-detected cancers would never have surfaced: `lab.truth`, shown
+# below (`lab.truth.overdiagnosed` is the number of women). Compute the excess-incidence estimate for
+# follow-up ending 0, 2, 4, … years after the last invitation age (the parameter `follow_up_grid`), per
+# 1,000 women and as a % of the screen-detected cancers, and compare each with the truth. How does the
+# estimate change with the length of follow-up, and where does it end? By type (DCIS, invasive), does
+# the lifetime excess match the truth?
 
 # %%
 truth = lab.truth
@@ -297,6 +315,37 @@ display(tables.format_table(
              "per_1000_women": "Overdiagnosed per 1,000 women entered",
              "share_of_screen_detected_pct": "% of screen-detected"},
     caption="The truth: screen-detected cancers that would not have been diagnosed in the woman's lifetime"))
+true_n = truth.overdiagnosed
+print(f"True overdiagnosed: {true_n:,} ({truth.overdiagnosed_dcis:,} DCIS, {truth.overdiagnosed_invasive:,} "
+      f"invasive), {1000 * true_n / n:.1f} per 1,000 women entered.")
+
+# %%
+# YOUR CODE HERE
+excess_by_years = None  # the excess (screened minus unscreened) at stop + each value of follow_up_grid
+
+# %% [markdown]
+# <details><summary><b>Worked answer</b></summary>
+#
+# Count the excess as in Exercise 2 at each age `stop + years` (capped at the end of follow-up); the
+# worked answer tabulates and draws it against the truth.
+#
+# **Why the lifetime excess equals the truth here.** A woman has at most one lesion, and her death from other
+# causes is the same in both cohorts. If she is diagnosed without screening, she is diagnosed with screening
+# too, at the same age or earlier. So, counted to any age *t*, the excess is the number of women diagnosed by
+# *t* only in the screened cohort: the overdiagnosed ones found by *t*, plus those found early whose cancer
+# would surface after *t* (still within their lead time). The excess is never below the truth, falls after
+# the last screen as the lead-time cancers surface in the unscreened cohort, and reaches the truth once
+# everyone has died (or reached age 100). By type it does not: a progressive DCIS found by screening is a
+# DCIS in the screened cohort and an invasive cancer in the unscreened one. Real trials are not so tidy: the
+# arms are different women, so the excess has sampling error, and the controls may be screened too.
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer
+excess_by_years = {}
+for years in follow_up_grid:
+    age = min(stop + years, end)
+    excess_by_years[years] = int((screened["diagnosis_age"] <= age).sum() - (unscreened["diagnosis_age"] <= age).sum())
 by_follow_up = excess_by_follow_up(lab, follow_up_grid)
 display(tables.format_table(
     by_follow_up[["follow_up_to_age", "excess", "truth", "excess_per_1000_women", "pct_of_screen_detected",
@@ -308,7 +357,6 @@ display(tables.format_table(
              "pct_of_screening_period": "% of cancers in the screening period",
              "pct_of_all_diagnosed": "% of all cancers by then"},
     caption="The cumulative excess-incidence estimate by length of follow-up, and the truth"))
-true_n = truth.overdiagnosed
 with calcsim_style():
     fig, ax = new_axes((6.5, 4.0))
     ax.plot(by_follow_up["years_after_stop"], by_follow_up["excess_per_1000_women"], marker="o",
@@ -321,8 +369,6 @@ with calcsim_style():
 display(fig)
 short, last = by_follow_up.iloc[0], by_follow_up.iloc[-1]
 ratio = f"{short['excess'] / true_n:.2f} times" if true_n else "(no overdiagnosed cancer at this size)"
-print(f"True overdiagnosed: {true_n:,} ({truth.overdiagnosed_dcis:,} DCIS, {truth.overdiagnosed_invasive:,} "
-      f"invasive), {1000 * true_n / n:.1f} per 1,000 women entered.")
 print(f"Followed only to age {short['follow_up_to_age']:g}, the excess is {short['excess']:,.0f}: {ratio} the truth. "
       f"Followed to age {last['follow_up_to_age']:g} it is {last['excess']:,.0f}, "
       f"{'exactly the truth' if last['excess'] == true_n else 'not the truth'}.")
@@ -338,15 +384,7 @@ print(f"In a real trial the two arms are different women: the lifetime excess wo
       f"{se / max(true_n, 1):.0%} of the truth at this size.")
 
 # %% [markdown]
-# **Why the lifetime excess equals the truth here.** A woman has at most one lesion, and her death from other
-# causes is the same in both cohorts. If she is diagnosed without screening, she is diagnosed with screening
-# too, at the same age or earlier. So, counted to any age *t*, the excess is the number of women diagnosed by
-# *t* only in the screened cohort: the overdiagnosed ones found by *t*, plus those found early whose cancer
-# would surface after *t* (still within their lead time). The excess is never below the truth, falls after
-# the last screen as the lead-time cancers surface in the unscreened cohort, and reaches the truth once
-# everyone has died (or reached age 100). By type it does not: a progressive DCIS found by screening is a
-# DCIS in the screened cohort and an invasive cancer in the unscreened one. Real trials are not so tidy: the arms are different women, so the
-# excess has sampling error, and the controls may be screened too.
+# ## Exercise 5 — why do the estimates differ?
 #
 # Now the free-text question: **why do overdiagnosis estimates from trials and from screening programmes
 # differ so much?** Name at least three reasons, using what you computed.

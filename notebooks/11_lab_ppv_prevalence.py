@@ -83,6 +83,20 @@ print(f"reading, work-up and programme parameters identical in the two cohorts: 
 for label, s in cohorts.items():
     print(f"{label}: {len(s):,} screens of {s['woman'].nunique():,} women")
 
+# The same programme in both cohorts: screens by age at screening.
+bands = list(range(50, 80, 5))
+fig, ax = plt.subplots(figsize=(7.0, 3.4))
+for i, (label, s) in enumerate(cohorts.items()):
+    per_band = pd.cut(s["age_years"], bands, right=False).value_counts(sort=False)
+    ax.bar([b + 1.25 + 2.5 * i for b in bands[:-1]], per_band.to_numpy(), width=2.5,
+           color=["#0072B2", "#D55E00"][i], label=label)
+ax.set_xticks(bands)
+ax.set_xlabel("age at screening (years, 5-year bands)")
+ax.set_ylabel("screens")
+ax.legend(fontsize=8)
+ax.set_title(f"Screens by age in the two cohorts ({women:,} women each)", loc="left", fontweight="bold")
+plt.show()
+
 # %% [markdown]
 # ## Exercise 1 — the 2 × 2 table
 #
@@ -151,15 +165,11 @@ for label, c in (("higher risk", counts_high), ("lower risk", counts_low)):
 sensitivity_high, specificity_high, prevalence_high, ppv_high = (k / max(n, 1) for k, n in four(counts_high).values())
 sensitivity_low, specificity_low, prevalence_low, ppv_low = (k / max(n, 1) for k, n in four(counts_low).values())
 
-# %% [markdown]
-# ## Check your answers
-#
-# The same numbers from `analysis.teach.labs.accuracy_table`, and for each measure a two-sample
-# z-test of "the same in both cohorts". The z-test and the Wilson intervals treat screens as
-# independent; screens of one woman are not quite (her propensity to be recalled for a benign finding
-# is her own), so the p-values of specificity are somewhat too small.
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: the same numbers from `analysis.teach.labs.accuracy_table`, and for each measure
+# a two-sample z-test of "the same in both cohorts". The z-test and the Wilson intervals treat screens as
+# independent; screens of one woman are not quite (her propensity to be recalled for a benign finding is
+# her own), so the p-values of specificity are somewhat too small.
 MEASURE_TEXT = {"sensitivity": "Sensitivity, % of screens with cancer", "specificity":
                 "Specificity, % of screens without cancer", "prevalence": "Prevalence, % of screens",
                 "ppv": "PPV of recall, % of recalls"}
@@ -240,10 +250,9 @@ for label, b in (("higher risk", bayes_high), ("lower risk", bayes_low)):
     if b is not None:
         print(f"{label}: Bayes {b[0]} = {float(b[0]):.6f}, counted {b[1]} = {float(b[1]):.6f}, equal: {b[0] == b[1]}")
 
-# %% [markdown]
-# ### Check: Bayes' formula on the counts, and the curve it draws
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: Bayes' formula on the counts (`analysis.teach.labs.bayes_check`), and the curve it
+# draws through each cohort's observed prevalence and PPV
 rows = []
 for label, s in cohorts.items():
     b = labs.bayes_check(labs.confusion_counts(s, "present"))
@@ -264,12 +273,13 @@ ax.set_title("PPV of recall against prevalence (same readers, two cohorts)", loc
 plt.show()
 
 # %% [markdown]
-# ## Exercise 4 — why PPV moves and sensitivity does not (in words)
+# ## Exercise 4 — what moves with prevalence, and why (in words)
 #
-# Write three or four sentences: why does PPV change between the cohorts while sensitivity and
-# specificity stay (nearly) the same? A programme plans to screen only women with a strong family
-# history: what does the curve above predict for its PPV, and why might a real high-risk programme's
-# sensitivity and specificity *not* be those of the general programme?
+# Write three or four sentences: which of the four proportions of Exercise 2 changed between the
+# cohorts, which did not (beyond chance), and why? A programme plans to screen only women with a
+# strong family history: what does Bayes' formula, with the readers' sensitivity and specificity,
+# predict for its PPV, and why might a real high-risk programme's sensitivity and specificity *not* be
+# those of the general programme?
 
 # %% [markdown]
 # *Your answer here.*
@@ -343,10 +353,8 @@ register_sensitivity_high, register_sensitivity_low = (
     float((s["recalled"] & (s["screen_detected"] | s["interval_cancer"])).sum()
           / max(int((s["screen_detected"] | s["interval_cancer"]).sum()), 1)) for s in (screens_high, screens_low))
 
-# %% [markdown]
-# ### Check: the register's definition beside the truth
-
-# %%
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Worked answer, checked: the register's definition beside the truth
 register = labs.accuracy_table(cohorts, "followup")
 display(accuracy_display(register, "Recall against what a register counts: screen-detected or interval cancer"))
 both = truth.set_index(["cohort", "measure"])["estimate"], register.set_index(["cohort", "measure"])["estimate"]
