@@ -235,7 +235,9 @@ checks.check_odds_ratio(checks.student_key(globals().get("df")), "bf12_cluster_o
 assert len(or_breastfeeding_ci) == 2 and 0 < or_breastfeeding_ci[0] < or_breastfeeding_ci[1], "(lower, upper) > 0"
 ### BEGIN HIDDEN TESTS
 from analysis.teach import checks
-checks.check_clustered_interval(checks.student_key(globals().get("df")), "bf12_cluster_or_crude", or_breastfeeding_ci)
+checks.check_clustered_interval(
+    checks.student_key(globals().get("df")), "bf12_cluster_or_crude", or_breastfeeding_ci, globals().get("or_breastfeeding")
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]

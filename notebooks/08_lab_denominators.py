@@ -23,7 +23,7 @@
 # see which of them the quoted band fits. Because the cohort is simulated, the truth no register
 # has is known too: what each calcification-only recall really was.
 #
-# Each exercise has a cell marked `# YOUR CODE HERE`, followed by a **worked answer** (collapsed in
+# Each exercise has a cell marked `# YOUR CODE HERE`, followed (in the instructor's edition) by a **worked answer** (collapsed in
 # JupyterLab; its explanation is folded under *Worked answer*). The notebook runs top to bottom as
 # it is, so your placeholders may stay `None`. The cells that are not exercises only load the data and
 # show material to work with; the checks of your answers are part of the worked answers.

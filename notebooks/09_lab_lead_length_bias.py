@@ -25,7 +25,7 @@
 # we know when its preclinical phase began, when it would have surfaced without screening, and whether and
 # when the woman would have died of it.
 #
-# Each exercise has a cell marked `# YOUR CODE HERE` for you, followed by a **worked answer** (folded under
+# Each exercise has a cell marked `# YOUR CODE HERE` for you, followed (in the instructor's edition) by a **worked answer** (folded under
 # *Worked answer*; the answer cells are collapsed in JupyterLab). The notebook runs top to bottom with your
 # placeholders left as `None`.
 #

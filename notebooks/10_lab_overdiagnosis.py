@@ -38,7 +38,7 @@
 # | `diagnosis_type` | `DCIS` or `invasive` |
 # | `diagnosis_mode` | `screen-detected`, `interval` (surfaced within the interval after a screen) or `clinical` |
 #
-# Each exercise has a cell marked `# YOUR CODE HERE`, followed by a **worked answer** (collapsed in
+# Each exercise has a cell marked `# YOUR CODE HERE`, followed (in the instructor's edition) by a **worked answer** (collapsed in
 # JupyterLab, folded under *Worked answer*). The notebook runs top to bottom with your placeholders
 # left at `None`.
 

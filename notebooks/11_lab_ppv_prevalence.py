@@ -39,11 +39,10 @@
 # incidence (`cancer.incidence_scale`) divided by the scenario's relative risk for women with two or
 # more affected first-degree relatives (`cancer.family_history_rr_2plus`, with its source printed
 # below): the higher-risk cohort's women have that relative risk against the lower-risk cohort's. The
-# division goes downwards because the simulator refuses hazards that large above the scenario's own
-# level. BRCA carriers keep their own penetrance table (it is not scaled), and the two cohorts are
+# division goes downwards so that the higher-risk cohort is the scenario as calibrated. BRCA carriers keep their own penetrance table (it is not scaled), and the two cohorts are
 # independent draws (seeds `seed` and `seed + 1`).
 #
-# Each exercise has a cell marked `# YOUR CODE HERE`, followed by a **worked answer** (collapsed in
+# Each exercise has a cell marked `# YOUR CODE HERE`, followed (in the instructor's edition) by a **worked answer** (collapsed in
 # JupyterLab; its explanation is folded under *Worked answer*). The notebook runs top to bottom as it
 # is, so your placeholders may stay `None`.
 

@@ -145,7 +145,38 @@ def test_bad_arguments_are_one_line_errors(graded, tmp_path):
     assert (mine / "marks.xlsx").read_text() == "precious"
     import shutil
 
+    old = tmp_path / "old-grades"
+    shutil.copytree(base / "grades", old)
+    (old / "feedback" / "student_01_comments.txt").write_text("my notes")
+    with pytest.raises(ArgumentError, match=r"holds files grading did not write \(feedback/student_01_comments.txt\)"):
+        grade_submissions(base / "submissions", base / "course", old, overwrite=True)
+    assert (old / "feedback" / "student_01_comments.txt").read_text() == "my notes"
+
     broken = tmp_path / "course"
     shutil.copytree(base / "course" / "instructor", broken / "instructor")
     with pytest.raises(ArgumentError, match=r"^course=.*students/student_01/student_01.csv is missing"):
         grade_submissions(base / "submissions", broken, tmp_path / "g")
+
+
+def test_a_grading_environment_that_cannot_run_the_checks_is_refused_before_anyone_is_graded(graded, tmp_path):
+    """The assignment's own worked answers must score full marks first (here a check is broken)."""
+    import shutil
+
+    import nbformat
+
+    from analysis.errors import CalcsimInputError
+
+    _, base, *_ = graded
+    course = tmp_path / "course"
+    shutil.copytree(base / "course" / "instructor", course / "instructor")
+    shutil.copytree(base / "course" / "students" / "student_01", course / "students" / "student_01")
+    keys = pd.read_csv(course / "instructor" / "key.csv", keep_default_na=False)
+    keys.head(1).to_csv(course / "instructor" / "key.csv", index=False)
+    source = course / "instructor" / "grading" / "coursework.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1_rate"]
+    cell.source = cell.source.replace("### END HIDDEN TESTS", "assert False, 'broken'\n### END HIDDEN TESTS")
+    nbformat.write(nb, source)
+    with pytest.raises(CalcsimInputError, match=r"^the grading environment cannot run the checks: .* score 12 of 13"):
+        grade_submissions(base / "submissions", course, tmp_path / "g")
+    assert not (tmp_path / "g").exists()

@@ -64,7 +64,8 @@ def test_the_course_folder(course):
         assert names == ["README.md", "coursework.ipynb", "exercises.md", f"{sid}.csv"]
     assert sorted(p.stem for p in (course / "labs").iterdir()) == sorted([*LABS, "overdiagnosis"])
     cohorts = sorted(p.name for p in (course / "labs" / "overdiagnosis").iterdir())
-    assert cohorts == ["screened_cohort.csv", "unscreened_cohort.csv"]
+    assert cohorts == ["README.md", "screened_cohort.csv", "unscreened_cohort.csv"]
+    assert (course / "instructor" / "labs" / "overdiagnosis_truth.csv").is_file()
     instructor = sorted(p.relative_to(course / "instructor").as_posix() for p in (course / "instructor").rglob("*"))
     assert {"key.csv", "key.md", "power.md", "grading/coursework.ipynb"} <= set(instructor)
     assert {f"solutions/{sid}.ipynb" for sid in sids()} | {f"labs/{lab}.ipynb" for lab in LABS} <= set(instructor)
@@ -108,7 +109,7 @@ def test_nothing_a_student_receives_holds_an_answer_or_the_hidden_truth(course):
             for v in values:
                 assert v not in text, f"{path.relative_to(course)} holds the key value {v}"
         checked += 1
-    assert checked == STUDENTS * 4 + len(LABS) + 2
+    assert checked == STUDENTS * 4 + len(LABS) + 3
     nb = nbformat.read(course / "students" / "student_02" / "coursework.ipynb", as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "data_file = 'student_02.csv'" in params[0].source
@@ -266,11 +267,17 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     assert "--overwrite" in info.value.cli_message()
     assert (out / "marks.xlsx").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
-    export_coursework(out, 1, 1, women=500, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "instructor", "labs", "students"]
+    with pytest.raises(
+        ArgumentError, match=r"is not a course folder written by `calcsim teach export` \(it holds marks"
+    ):
+        export_coursework(out, 1, 1, women=500, overwrite=True)  # overwrite replaces only an earlier export
+    assert (out / "marks.xlsx").read_text() == "precious"
     empty = tmp_path / "empty"
     empty.mkdir()
     export_coursework(empty, 1, 1, women=500)  # an empty folder is fine
+    export_coursework(empty, 1, 2, women=500, overwrite=True)  # and an earlier export is replaced
+    assert sorted(p.name for p in empty.iterdir()) == ["README.md", "instructor", "labs", "students"]
+    assert "--seed 2 " in (empty / "README.md").read_text()
     for bad in ({"students": 0}, {"students": 1.5}, {"seed": -1}, {"women": 10}):
         args = {"students": 1, "seed": 1, "women": 500, **bad}
         ((name, value),) = bad.items()

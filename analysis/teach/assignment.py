@@ -75,7 +75,7 @@ def parameters_source(data_file: str) -> str:
     return (
         "# Your data file, set by `calcsim teach export` (keep this line as it is).\n"
         f"data_file = {data_file!r}\n"
-        "women = 20_000  # used only when data_file is empty (a demo dataset, at most 10,000 women)\n"
+        "women = 10_000  # used only when data_file is empty (a demo dataset)\n"
         "seed = 2026\n"
         'scenario = "nl-biennial"\n'
     )
@@ -97,7 +97,7 @@ def nbgrader_api(root: Path) -> Iterator[Any]:
     config = Config()
     config.CourseDirectory.root = str(root)
     config.ClearSolutions.code_stub = {"python": CODE_STUB}
-    config.ExecutePreprocessor.timeout = 300  # seconds per cell: an endless loop scores 0, not forever
+    config.ExecutePreprocessor.timeout = 120  # seconds per cell: the slowest worked answer takes about 10 s
     old_path = os.environ.get("PATH", "")
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])  # nbgrader runs `alembic`
     try:

@@ -63,7 +63,8 @@ KEY_ENV = "CALCSIM_TEACH_KEY"
 INTERVAL_TOLERANCE = 0.05
 #: Tolerance on a proportion (absolute): half a unit of the third decimal.
 PROPORTION_TOLERANCE = 5e-4
-#: Tolerance on an odds ratio, on the log scale: an odds ratio of 1 or more rounded to two decimals passes.
+#: Tolerance on an odds ratio, on the log scale (divided by the odds ratio below 1): an odds ratio rounded to
+#: two decimals passes.
 ODDS_RATIO_TOLERANCE = 0.005
 _Z = 1.959963984540054
 _cache: dict[int, tuple[Any, dict[str, Any]]] = {}
@@ -149,7 +150,7 @@ def check_odds_ratio(key: dict[str, Any], name: str, value: Any) -> None:
     if v <= 0:
         raise AssertionError(f"{name} must be an odds ratio (> 0), not {v}")
     targets = [_key(key, name), _key(key, f"{name}_independence")]
-    if min(abs(math.log(v) - math.log(t)) for t in targets) > ODDS_RATIO_TOLERANCE:
+    if min(abs(math.log(v) - math.log(t)) * min(1.0, t) for t in targets) > ODDS_RATIO_TOLERANCE:
         raise AssertionError(
             f"odds ratio {v:.4g} is not what a correct analysis of your data finds: check the subset"
             " (postmenopausal screens), the exposure (> 12 months), the outcome and that it is an odds ratio"
@@ -157,11 +158,18 @@ def check_odds_ratio(key: dict[str, Any], name: str, value: Any) -> None:
         )
 
 
-def check_clustered_interval(key: dict[str, Any], name: str, value: Any) -> None:
-    """The interval's log-width is closer to a robust (clustered) one than to the naive one."""
+def check_clustered_interval(key: dict[str, Any], name: str, value: Any, estimate: Any = None) -> None:
+    """The interval holds the estimate (the student's own, else the key's) and its log-width is closer to a
+    robust (clustered) interval than to the naive one."""
     lo, hi = _pair(name, value)
     if not 0 < lo < hi:
         raise AssertionError(f"{name} interval must have 0 < lower < upper, not ({lo}, {hi})")
+    try:
+        centre = _number(name, estimate)
+    except AssertionError:
+        centre = _key(key, name)
+    if not lo <= centre <= hi:
+        raise AssertionError(f"the interval ({lo:.4g}, {hi:.4g}) does not contain the odds ratio {centre:.4g}")
     width = math.log(hi / lo)
     robust = [
         math.log(_key(key, f"{name}{variant}_upper") / _key(key, f"{name}{variant}_lower"))

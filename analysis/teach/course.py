@@ -50,19 +50,34 @@ def _check(students: int, seed: int, women: int) -> None:
         )
 
 
+#: What an export writes at the top of its folder (``overwrite`` replaces only a folder holding just these).
+OUTPUTS = frozenset({"README.md", "students", "labs", "instructor"})
+
+
 def check_out_dir(out_dir: str | os.PathLike[str], overwrite: bool, flag: str = "DIR") -> Path:
-    """``out_dir`` as an absolute path: a new or empty folder, or any folder with ``overwrite``."""
+    """``out_dir`` as an absolute path: a new or empty folder, or (``overwrite``) an earlier export."""
     out = Path(out_dir).absolute()
     if out.exists() and not out.is_dir():
         raise ArgumentError("out_dir", str(out), "exists and is not a folder", flag=flag)
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ArgumentError(
-            "out_dir",
-            str(out),
-            "folder exists and is not empty; choose a new folder, or replace it with overwrite=True "
-            "(--overwrite on the command line)",
-            flag=flag,
-        )
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ArgumentError(
+                "out_dir",
+                str(out),
+                "folder exists and is not empty; choose a new folder, or replace an earlier export with "
+                "overwrite=True (--overwrite on the command line)",
+                flag=flag,
+            )
+        others = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
+        if others or not (out / "instructor" / "key.csv").is_file():
+            raise ArgumentError(
+                "out_dir",
+                str(out),
+                "is not a course folder written by `calcsim teach export`"
+                + (f" (it holds {', '.join(others[:3])})" if others else "")
+                + "; overwrite replaces only an earlier export",
+                flag=flag,
+            )
     return out
 
 
@@ -126,10 +141,20 @@ def _notebooks(stage: Path, key: pd.DataFrame, scenario: str, seed: int) -> None
         lab = nbformat.read(notebooks_folder() / f"{stem}.ipynb", as_version=4)
         _write_nb(lab_student_edition(lab), stage / "labs" / f"{stem}.ipynb")
         _write_nb(lab, stage / "instructor" / "labs" / f"{stem}.ipynb")
-    from analysis.teach.lab_overdiagnosis import write_overdiagnosis_cohorts
+    _overdiagnosis_files(stage, scenario)
 
-    # the overdiagnosis lab's two cohorts as files (for a spreadsheet or R), without the truth
-    write_overdiagnosis_cohorts(stage / "labs" / "overdiagnosis", scenario, seed=seed)
+
+def _overdiagnosis_files(stage: Path, scenario: str) -> None:
+    """The overdiagnosis lab's two cohorts as CSV files (its own defaults), their README, and the truth."""
+    from analysis.teach.lab_overdiagnosis import overdiagnosis_cohorts, write_overdiagnosis_cohorts
+    from analysis.teach.texts import overdiagnosis_readme
+
+    women, seed = 20_000, 2026  # the parameters cell of notebooks/10_lab_overdiagnosis.py
+    folder = stage / "labs" / "overdiagnosis"
+    write_overdiagnosis_cohorts(folder, scenario, women, seed)
+    (folder / "README.md").write_text(overdiagnosis_readme(scenario, women, seed), encoding="utf-8")
+    truth = overdiagnosis_cohorts(scenario, women, seed).truth.table()
+    truth.to_csv(stage / "instructor" / "labs" / "overdiagnosis_truth.csv", index=False, lineterminator="\n")
 
 
 def export_coursework(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -30,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.errors import ArgumentError
+from analysis.errors import ArgumentError, CalcsimInputError
 
 __all__ = ["find_submissions", "grade_submissions"]
 
@@ -48,7 +49,16 @@ def _course(course: str | os.PathLike[str]) -> tuple[Path, pd.DataFrame]:
                 f"a course folder written by `calcsim teach export` ({rel} is missing)",
                 flag="--course",
             )
-    keys = pd.read_csv(root / "instructor" / "key.csv", keep_default_na=False)
+    try:
+        keys = pd.read_csv(root / "instructor" / "key.csv", keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ArgumentError(
+            "course", str(root), f"instructor/key.csv cannot be read ({exc})", flag="--course"
+        ) from None
+    if not {"student", "file"} <= set(keys.columns) or keys.empty:
+        raise ArgumentError(
+            "course", str(root), "instructor/key.csv is not a key of `calcsim teach export`", flag="--course"
+        )
     for sid, file in zip(keys["student"], keys["file"], strict=True):
         if not (root / "students" / sid / file).is_file():
             raise ArgumentError(
@@ -80,6 +90,13 @@ def _target(out: str | os.PathLike[str], overwrite: bool, protected: tuple[Path,
                 flag="--out",
             )
         others = sorted(p.name for p in target.iterdir() if p.name not in OUTPUTS)
+        feedback = target / "feedback"
+        if feedback.is_dir():
+            others += sorted(
+                f"feedback/{p.name}"
+                for p in feedback.iterdir()
+                if not (p.is_file() and p.name.startswith("student_") and p.suffix == ".html")
+            )
         if others:
             raise ArgumentError(
                 "out",
@@ -146,12 +163,20 @@ def _key_json(key: dict[str, Any]) -> str:
 
 def _grade_one(template: Path, sid: str, nb: Any, data: Path, key: dict[str, Any]) -> Path:
     """Autograde one notebook in a course folder of its own (a copy of ``template``); return that folder."""
+    work = Path(tempfile.mkdtemp(prefix=f"calcsim-grade-{sid}-"))
+    try:
+        return _autograde(work, template, sid, nb, data, key)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _autograde(work: Path, template: Path, sid: str, nb: Any, data: Path, key: dict[str, Any]) -> Path:
     import nbformat
 
     from analysis.teach.assignment import ASSIGNMENT, nbgrader_api
     from analysis.teach.checks import KEY_ENV
 
-    work = Path(tempfile.mkdtemp(prefix=f"calcsim-grade-{sid}-"))
     shutil.copytree(template, work / "course")
     folder = work / "course" / "submitted" / sid / ASSIGNMENT
     folder.mkdir(parents=True)
@@ -172,8 +197,8 @@ def _grade_one(template: Path, sid: str, nb: Any, data: Path, key: dict[str, Any
         else:
             os.environ[KEY_ENV] = old
     if not result["success"]:
-        shutil.rmtree(work, ignore_errors=True)
-        raise RuntimeError("nbgrader could not run it")
+        lines = [ln.strip() for ln in (result.get("error") or result.get("log") or "").splitlines() if ln.strip()]
+        raise RuntimeError(f"nbgrader could not run it ({lines[-1][:150] if lines else 'no reason given'})")
     return work / "course"
 
 
@@ -204,6 +229,56 @@ def _failure(exc: Exception) -> str:
     """The status of a submission that could not be graded: the error's first line."""
     text = str(exc).strip().splitlines()
     return f"not graded: {type(exc).__name__}" + (f": {text[0][:120]}" if text else "")
+
+
+def _grade_student(
+    template: Path, source: Any, root: Path, notebook: Path, key: dict[str, Any], feedback: Path
+) -> dict[str, Any]:
+    """The grades row of one submission (its status says why when it could not be graded); its feedback page."""
+    from analysis.teach.assignment import ASSIGNMENT
+
+    sid = str(key["student"])
+    graded = None
+    try:
+        nb = _submitted(notebook, source)
+        graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
+        row = {"status": "graded", **_scores(graded, sid)}
+        page = graded / "feedback" / sid / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        if page.is_file():
+            shutil.copyfile(page, feedback / f"{sid}.html")
+    except Exception as exc:  # one submission that cannot be graded does not stop the class
+        row = {"status": _failure(exc)}
+    finally:
+        if graded is not None:
+            shutil.rmtree(graded.parent, ignore_errors=True)
+    return row
+
+
+def _preflight(template: Path, source: Any, root: Path, key: dict[str, Any]) -> None:
+    """Grade the assignment's own worked answers on the first student's data: full marks, or the grading
+    environment (its ``python3`` kernel, calcsim in it) cannot run the checks — say so before grading anyone."""
+    from analysis.teach.assignment import solution_notebook
+
+    sid = str(key["student"])
+    nb = solution_notebook(str(key["file"]), source)
+    for cell in nb.cells:  # the free-text answer stays unanswered; only the automatic checks count
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "markdown":
+            cell.source = "YOUR ANSWER HERE"
+    graded = None
+    try:
+        graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
+        row = _scores(graded, sid)
+    except Exception as exc:
+        row = {"automatic_points": math.nan, "automatic_max": math.nan, "error": _failure(exc)}
+    finally:
+        if graded is not None:
+            shutil.rmtree(graded.parent, ignore_errors=True)
+    if not row["automatic_points"] == row["automatic_max"] > 0:
+        got = row.get("error") or f"{row['automatic_points']:g} of {row['automatic_max']:g} points"
+        raise CalcsimInputError(
+            f"the grading environment cannot run the checks: the assignment's own worked answers score {got};"
+            " the notebooks' `python3` kernel must run a Python with calcsim and nbgrader installed"
+        )
 
 
 def _template(source: Any) -> Path:
@@ -261,28 +336,24 @@ def grade_submissions(
         raise ArgumentError(
             "submissions", str(sub), "no submission of a student of this course in it", flag="SUBMISSIONS"
         )
-    source = nbformat.read(root / "instructor" / "grading" / f"{ASSIGNMENT}.ipynb", as_version=4)
+    try:
+        source = nbformat.read(root / "instructor" / "grading" / f"{ASSIGNMENT}.ipynb", as_version=4)
+    except (OSError, ValueError) as exc:
+        raise ArgumentError(
+            "course", str(root), f"instructor/grading/{ASSIGNMENT}.ipynb cannot be read ({exc})", flag="--course"
+        ) from None
     template = _template(source)
     rows = []
     try:
         with staging_folder(target, "grades") as stage, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy session warnings
+            _preflight(template, source, root, keys.iloc[0].to_dict())
             (stage / "feedback").mkdir()
             for key in tqdm(keys.to_dict("records"), desc="grading", unit="student", disable=not progress):
                 sid = str(key["student"])
                 row = {"student": sid, "status": problems.get(sid, "no submission")}
                 if sid in found:
-                    try:
-                        nb = _submitted(found[sid], source)
-                        graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
-                    except Exception as exc:  # one submission that cannot be graded does not stop the class
-                        row["status"] = _failure(exc)
-                    else:
-                        row.update(status="graded", **_scores(graded, sid))
-                        page = graded / "feedback" / sid / ASSIGNMENT / f"{ASSIGNMENT}.html"
-                        if page.is_file():
-                            shutil.copyfile(page, stage / "feedback" / f"{sid}.html")
-                        shutil.rmtree(graded.parent, ignore_errors=True)
+                    row.update(_grade_student(template, source, root, found[sid], key, stage / "feedback"))
                 rows.append(row)
             grades = pd.DataFrame(rows)
             grades.to_csv(stage / "grades.csv", index=False, lineterminator="\n")

@@ -42,7 +42,7 @@ def _expit(x: np.ndarray) -> np.ndarray:
 
 
 #: The pilot dataset behind every power figure (fixed, so the figures do not move with a course's seed).
-PILOT_WOMEN, PILOT_SEED = 40_000, 2026
+PILOT_WOMEN, PILOT_SEED = 100_000, 2026
 #: Dataset sizes :func:`choose_default_women` chooses from.
 GRID = (5_000, 10_000, 20_000, 40_000)
 _pilots: dict[str, dict[str, Any]] = {}
@@ -52,7 +52,11 @@ def _pilot(scenario: str) -> dict[str, Any]:
     if scenario not in _pilots:
         from analysis.teach.key import analyse_student_table, demo_student_table
 
-        _pilots[scenario] = analyse_student_table(demo_student_table(scenario, women=PILOT_WOMEN, seed=PILOT_SEED))
+        table = demo_student_table(scenario, women=PILOT_WOMEN, seed=PILOT_SEED)
+        key = analyse_student_table(table)
+        post = table["menopausal_status"] == "postmenopausal"
+        key["cluster_share_postmenopausal"] = float(table.loc[post, "microcalcification_cluster"].mean())
+        _pilots[scenario] = key
     return _pilots[scenario]
 
 
@@ -95,8 +99,17 @@ def exercise_power(scenario: str, women: int, *, seed: int = PILOT_SEED, student
     se_or = (
         scale * (math.log(key["bf12_cluster_or_crude_upper"]) - math.log(key["bf12_cluster_or_crude_lower"])) / (2 * _Z)
     )
-    beta = np.log([d[or_key] for d in draws])
-    power_or = norm.cdf(np.abs(beta) / se_or - _Z)
+    # the GEE estimates the population-averaged odds ratio: the drawn (conditional) one scaled by the pilot's
+    # attenuation; each student's cluster prevalence (odds drawn x/÷ 2) moves the standard error as 1/√(p(1-p))
+    attenuation = math.log(key["bf12_cluster_or_crude"]) / math.log(float(base.values()[or_key]))
+    beta = attenuation * np.log([d[or_key] for d in draws])
+    prev_key = HIDDEN[1].key
+    p0 = key["cluster_share_postmenopausal"]
+    base_prev = float(base.values()[prev_key])
+    odds = np.array([d[prev_key] / (1 - d[prev_key]) for d in draws]) / (base_prev / (1 - base_prev))
+    pk = _expit(_logit(p0) + np.log(odds))
+    se_k = se_or * np.sqrt(p0 * (1 - p0) / (pk * (1 - pk)))
+    power_or = norm.cdf(np.abs(beta) / se_k - _Z)
     return {
         "women": int(women),
         "students": int(students),
@@ -109,7 +122,8 @@ def exercise_power(scenario: str, women: int, *, seed: int = PILOT_SEED, student
         "bf12_or_excludes_1": {
             "mean": float(power_or.mean()),
             "min": float(power_or.min()),
-            "at_scenario_or": float(norm.cdf(abs(math.log(float(base.values()[or_key]))) / se_or - _Z)),
+            "at_scenario_or": float(norm.cdf(abs(math.log(key["bf12_cluster_or_crude"])) / se_or - _Z)),
+            "attenuation": float(attenuation),
             "scenario_or": float(base.values()[or_key]),
             "pilot_or": float(key["bf12_cluster_or_crude"]),
             "se_at_women": float(se_or),

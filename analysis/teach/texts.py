@@ -243,3 +243,27 @@ writes `GRADES/grades.csv` (one row per student, points per check) and `GRADES/f
 Free-text answers are marked by hand with the rubric in `exercises.md`; the table lists their points as
 pending.
 """
+
+
+def overdiagnosis_readme(scenario: str, women: int, seed: int) -> str:
+    """The README of the overdiagnosis lab's cohort files: what they are and what each column means."""
+    return f"""# Overdiagnosis lab: the two cohorts
+
+`screened_cohort.csv` and `unscreened_cohort.csv` are the two cohorts of notebook 10 (*Overdiagnosis*) at
+its defaults — scenario `{scenario}`, {women:,} women simulated, seed {seed} — written by calcsim
+{__version__}: the same women followed from the programme's start age to death, once invited to the
+programme and once not, as two registers would hold them. Synthetic; no real person. Women are numbered
+independently in the two files (like two arms of a trial), so rows of the two files are not the same
+woman. The true number of overdiagnosed cancers is not in these files.
+
+| column | meaning |
+|---|---|
+| `woman_id` | number of the woman within the file |
+| `entry_age` | age at entry (the programme's start age; alive and free of diagnosed breast cancer then), years |
+| `exit_age` | age at death or end of follow-up, whichever comes first, years |
+| `exit_reason` | `death from breast cancer`, `death from other causes` or `end of follow-up` |
+| `screens` | screens attended (0 in the unscreened cohort) |
+| `diagnosis_age` | age at the first breast-cancer diagnosis before exit, years (empty: none) |
+| `diagnosis_type` | `DCIS`, `invasive`, or empty |
+| `diagnosis_mode` | `screen-detected`, `interval` (within the interval after a screen), `clinical`, or empty |
+"""
