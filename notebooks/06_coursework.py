@@ -54,8 +54,9 @@ else:  # the demo: a dataset simulated as `calcsim teach export` writes one, rea
 
     df = demo_student_table(scenario, women=min(women, DEFAULT_WOMEN), seed=seed)
 print(f"{len(df):,} screens of {df['woman_id'].nunique():,} women")
-df.head().style.hide(axis="index").set_caption("The first five rows of screens in the file (scroll sideways for all "
-                                               f"{df.shape[1]} columns)")
+(df.head().style.hide(axis="index")
+ .set_table_styles([{"selector": "", "props": "display: block; overflow-x: auto; max-width: 100%;"}])
+ .set_caption(f"The first five rows of screens in the file (scroll sideways for all {df.shape[1]} columns)"))
 
 # %% [markdown]
 # ## Exercise 1 — a recall rate and its interval (2 points)
@@ -256,7 +257,9 @@ checks.check_clustered_interval(
 
 # %% [markdown] jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "ex5_denominator", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 # ### BEGIN SOLUTION
-# A model answer: the quote can be a share of **recalls** (what fraction of women called back were called
+# A model answer in five sentences.
+#
+# The quote can be a share of **recalls** (what fraction of women called back were called
 # back for calcifications and nothing else) or a share of **screen-detected cancers** (what fraction of
 # the cancers screening found were found only through calcifications). The two differ by the denominator:
 # recalls include every benign recall, so the first is about the workload and the harm of being called

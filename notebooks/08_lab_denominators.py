@@ -70,6 +70,9 @@ ax.set_xlabel("attended screens per woman")
 ax.set_ylabel("women")
 ax.set_title(f"Attended screens per woman ({scenario}, {women:,} women)", loc="left", fontweight="bold")
 plt.show()
+used = ["woman", "age_years", "first_round", "any_cluster", "recalled", "calc_only_recall", "screen_detected"]
+display(tables.format_table(screens[used].head(), headers={c: c for c in used},
+                            caption="The first five screens, the columns the exercises use (headers are the column names)"))
 
 # %% [markdown]
 # ## Exercise 1 — (a) of all recalls

@@ -79,8 +79,12 @@ screens_high, screens_low = cohorts["higher risk"], cohorts["lower risk"]
 print(f"{scenario}: risk ratio {ratio:g} (cancer.family_history_rr_2plus, source {source}); incidence scale "
       f"{base.cancer.incidence_scale:.3f} (higher risk) and {lower_risk.cancer.incidence_scale:.3f} (lower risk)")
 print(f"reading, work-up and programme parameters identical in the two cohorts: {'yes' if same_reading else 'NO'}")
-for label, s in cohorts.items():
-    print(f"{label}: {len(s):,} screens of {s['woman'].nunique():,} women")
+display(tables.format_table(
+    pd.DataFrame([{"cohort": label, "women screened": s["woman"].nunique(), "screens": len(s),
+                   "cancer.incidence_scale": sc.cancer.incidence_scale}
+                  for (label, s), sc in zip(cohorts.items(), (base, lower_risk), strict=True)]),
+    columns={"cohort": "text", "women screened": "count", "screens": "count", "cancer.incidence_scale": "number"},
+    caption=f"The two cohorts ({women:,} women simulated each)"))
 
 # The same programme in both cohorts: screens by age at screening.
 bands = list(range(50, 80, 5))
