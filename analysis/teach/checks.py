@@ -16,7 +16,7 @@ tolerances are those, and sampling theory where a conclusion is asked:
 * a proportion within :data:`PROPORTION_TOLERANCE` (half a unit of the third decimal: an answer rounded
   to three decimals passes; a percentage, a wrong denominator or a wrong subset does not);
 * an interval's bounds within :data:`INTERVAL_TOLERANCE` of the interval's width of the Wilson bounds (any
-  proper 95% interval — Wilson, Clopper–Pearson, Agresti–Coull, Wald — passes at these sizes; a 90% or
+  proper 95% interval — Wilson, Clopper–Pearson, Agresti–Coull, Wald — passes at the default size; a 90% or
   99% interval, or one on another quantity, does not);
 * an odds ratio within :data:`ODDS_RATIO_TOLERANCE` on the log scale (an odds ratio rounded to two
   decimals passes) of the GEE estimate with the exchangeable working correlation the exercise asks for,
