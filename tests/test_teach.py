@@ -267,9 +267,7 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     assert "--overwrite" in info.value.cli_message()
     assert (out / "marks.xlsx").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course"], "no temporary folder left behind"
-    with pytest.raises(
-        ArgumentError, match=r"is not a course folder written by `calcsim teach export` \(it holds marks"
-    ):
+    with pytest.raises(ArgumentError, match=r"holds files `calcsim teach export` did not write \(marks.xlsx\)"):
         export_coursework(out, 1, 1, women=500, overwrite=True)  # overwrite replaces only an earlier export
     assert (out / "marks.xlsx").read_text() == "precious"
     empty = tmp_path / "empty"
@@ -278,6 +276,10 @@ def test_refuses_to_overwrite_a_non_empty_folder(tmp_path):
     export_coursework(empty, 1, 2, women=500, overwrite=True)  # and an earlier export is replaced
     assert sorted(p.name for p in empty.iterdir()) == ["README.md", "instructor", "labs", "students"]
     assert "--seed 2 " in (empty / "README.md").read_text()
+    (empty / "students" / "student_01" / "answers_collected.ipynb").write_text("{}")  # the instructor's own file
+    with pytest.raises(ArgumentError, match=r"did not write \(students/student_01/answers_collected.ipynb\)"):
+        export_coursework(empty, 1, 3, women=500, overwrite=True)
+    assert (empty / "students" / "student_01" / "answers_collected.ipynb").read_text() == "{}"
     for bad in ({"students": 0}, {"students": 1.5}, {"seed": -1}, {"women": 10}):
         args = {"students": 1, "seed": 1, "women": 500, **bad}
         ((name, value),) = bad.items()

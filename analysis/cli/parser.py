@@ -250,7 +250,9 @@ def add_teach(sub: argparse._SubParsersAction) -> None:
     )
     add_women(export, 10_000, "women per student (chosen by power: see instructor/power.md)")
     export.add_argument("--scenario", default="nl-biennial", help="base scenario (default: %(default)s)")
-    export.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty (default: refuse)")
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier export in DIR (default: refuse a non-empty DIR)"
+    )
     grade = add_command(
         teach_sub,
         "grade",
@@ -265,7 +267,9 @@ def add_teach(sub: argparse._SubParsersAction) -> None:
     grade.add_argument(
         "--out", type=Path, required=True, metavar="OUT", help="folder to create for the grades (required)"
     )
-    grade.add_argument("--overwrite", action="store_true", help="replace OUT if it is not empty (default: refuse)")
+    grade.add_argument(
+        "--overwrite", action="store_true", help="replace earlier grades in OUT (default: refuse a non-empty OUT)"
+    )
 
 
 def add_scenarios(sub: argparse._SubParsersAction) -> None:

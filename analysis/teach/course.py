@@ -14,7 +14,7 @@
         key.csv, key.md                    per student: hidden parameters and what a correct analysis finds
         power.md                           the power of each exercise at this dataset size
         solutions/student_01.ipynb         the assignment with worked answers, reading the student's file
-        labs/                              the labs with their worked answers
+        labs/                              the labs with their worked answers; overdiagnosis_truth.csv
         grading/coursework.ipynb           the nbgrader source ``calcsim teach grade`` grades against
 """
 
@@ -50,12 +50,33 @@ def _check(students: int, seed: int, women: int) -> None:
         )
 
 
-#: What an export writes at the top of its folder (``overwrite`` replaces only a folder holding just these).
-OUTPUTS = frozenset({"README.md", "students", "labs", "instructor"})
+def export_files(students: list[str]) -> set[str]:
+    """Every file an export of ``students`` writes, relative to its folder (what ``overwrite`` may replace)."""
+    files = {"README.md", "instructor/key.csv", "instructor/key.md", "instructor/power.md"}
+    files |= {"instructor/grading/coursework.ipynb", "instructor/labs/overdiagnosis_truth.csv"}
+    files |= {f"labs/overdiagnosis/{n}" for n in ("README.md", "screened_cohort.csv", "unscreened_cohort.csv")}
+    for stem in LABS:
+        files |= {f"labs/{stem}.ipynb", f"instructor/labs/{stem}.ipynb"}
+    for sid in students:
+        files |= {f"students/{sid}/{n}" for n in (f"{sid}.csv", "coursework.ipynb", "exercises.md", "README.md")}
+        files.add(f"instructor/solutions/{sid}.ipynb")
+    return files
+
+
+def _foreign_files(out: Path) -> list[str]:
+    """Files in ``out`` that no export wrote (all of them when it is not an export: no readable key)."""
+    try:
+        students = [str(s) for s in pd.read_csv(out / "instructor" / "key.csv", keep_default_na=False)["student"]]
+    except (OSError, ValueError, KeyError):
+        students = []
+    ours = export_files(students) if students else set()
+    found = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir())
+    return [f for f in found if f not in ours] if ours else found or ["(no instructor/key.csv)"]
 
 
 def check_out_dir(out_dir: str | os.PathLike[str], overwrite: bool, flag: str = "DIR") -> Path:
-    """``out_dir`` as an absolute path: a new or empty folder, or (``overwrite``) an earlier export."""
+    """``out_dir`` as an absolute path: a new or empty folder, or (``overwrite``) an earlier export holding
+    nothing but the files an export writes (:func:`export_files`)."""
     out = Path(out_dir).absolute()
     if out.exists() and not out.is_dir():
         raise ArgumentError("out_dir", str(out), "exists and is not a folder", flag=flag)
@@ -68,14 +89,13 @@ def check_out_dir(out_dir: str | os.PathLike[str], overwrite: bool, flag: str = 
                 "overwrite=True (--overwrite on the command line)",
                 flag=flag,
             )
-        others = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
-        if others or not (out / "instructor" / "key.csv").is_file():
+        others = _foreign_files(out)
+        if others:
             raise ArgumentError(
                 "out_dir",
                 str(out),
-                "is not a course folder written by `calcsim teach export`"
-                + (f" (it holds {', '.join(others[:3])})" if others else "")
-                + "; overwrite replaces only an earlier export",
+                f"holds files `calcsim teach export` did not write ({', '.join(others[:3])}); overwrite replaces"
+                " only an earlier export as it was written",
                 flag=flag,
             )
     return out
@@ -114,7 +134,7 @@ def _export_student(stage: Path, base: Any, scenario: str, seed: int, k: int, wo
     }
 
 
-def _notebooks(stage: Path, key: pd.DataFrame, scenario: str, seed: int) -> None:
+def _notebooks(stage: Path, key: pd.DataFrame, scenario: str) -> None:
     """The assignment (students' release, instructor's solutions and nbgrader source) and the labs."""
     import nbformat
 
@@ -172,8 +192,9 @@ def export_coursework(
     Parameters
     ----------
     out_dir : path
-        Folder to create. An existing non-empty folder is refused unless ``overwrite=True``, which
-        replaces it as a whole (after everything has been written beside it).
+        Folder to create. An existing non-empty folder is refused unless ``overwrite=True`` and it holds
+        nothing but an earlier export's files, which it then replaces as a whole (after everything has
+        been written beside it).
     students : int
         Number of students (``student_01`` …; three digits from 100 students).
     seed : int
@@ -183,7 +204,7 @@ def export_coursework(
     scenario : str
         Base scenario (shipped name or TOML path); the hidden parameters are drawn around it.
     overwrite : bool
-        Replace a non-empty ``out_dir``.
+        Replace an earlier export in ``out_dir``.
     progress : bool
         Progress bar on stderr.
 
@@ -212,7 +233,7 @@ def export_coursework(
     with staging_folder(out, "coursework") as stage:
         done = tqdm(range(1, int(students) + 1), desc="coursework", unit="student", disable=not progress)
         key = pd.DataFrame([_export_student(stage, base, scenario, int(seed), k, int(women), width) for k in done])
-        _notebooks(stage, key, str(scenario), int(seed))
+        _notebooks(stage, key, str(scenario))
         sheet, readme = exercise_sheet(), student_readme(base, int(women))
         for sid in key["student"]:
             (stage / "students" / sid / "exercises.md").write_text(sheet, encoding="utf-8")
@@ -226,5 +247,6 @@ def export_coursework(
         (stage / "README.md").write_text(
             course_readme(len(key), int(seed), int(women), str(scenario)), encoding="utf-8"
         )
+        check_out_dir(out_dir, overwrite)  # again: nothing was saved into it meanwhile
         swap_into_place(stage, out)
     return out

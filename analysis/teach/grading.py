@@ -228,7 +228,7 @@ def _scores(course: Path, sid: str) -> dict[str, Any]:
 def _failure(exc: Exception) -> str:
     """The status of a submission that could not be graded: the error's first line."""
     text = str(exc).strip().splitlines()
-    return f"not graded: {type(exc).__name__}" + (f": {text[0][:120]}" if text else "")
+    return f"not graded: {type(exc).__name__}" + (f": {text[0][:200]}" if text else "")
 
 
 def _grade_student(
@@ -240,18 +240,19 @@ def _grade_student(
     sid = str(key["student"])
     graded = None
     try:
-        nb = _submitted(notebook, source)
-        graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
-        row = {"status": "graded", **_scores(graded, sid)}
+        try:
+            nb = _submitted(notebook, source)
+            graded = _grade_one(template, sid, nb, root / "students" / sid / str(key["file"]), key)
+            row = {"status": "graded", **_scores(graded, sid)}
+        except Exception as exc:  # one submission that cannot be graded does not stop the class
+            return {"status": _failure(exc)}
         page = graded / "feedback" / sid / ASSIGNMENT / f"{ASSIGNMENT}.html"
-        if page.is_file():
+        if page.is_file():  # writing the output is not the submission's fault: its errors stop the run
             shutil.copyfile(page, feedback / f"{sid}.html")
-    except Exception as exc:  # one submission that cannot be graded does not stop the class
-        row = {"status": _failure(exc)}
+        return row
     finally:
         if graded is not None:
             shutil.rmtree(graded.parent, ignore_errors=True)
-    return row
 
 
 def _preflight(template: Path, source: Any, root: Path, key: dict[str, Any]) -> None:
@@ -259,6 +260,8 @@ def _preflight(template: Path, source: Any, root: Path, key: dict[str, Any]) -> 
     environment (its ``python3`` kernel, calcsim in it) cannot run the checks — say so before grading anyone."""
     from analysis.teach.assignment import solution_notebook
 
+    if key is None:  # no student's key has every checked value (a tiny cohort): nothing to compare with
+        return
     sid = str(key["student"])
     nb = solution_notebook(str(key["file"]), source)
     for cell in nb.cells:  # the free-text answer stays unanswered; only the automatic checks count
@@ -274,11 +277,31 @@ def _preflight(template: Path, source: Any, root: Path, key: dict[str, Any]) -> 
         if graded is not None:
             shutil.rmtree(graded.parent, ignore_errors=True)
     if not row["automatic_points"] == row["automatic_max"] > 0:
-        got = row.get("error") or f"{row['automatic_points']:g} of {row['automatic_max']:g} points"
+        got = (
+            f"could not be graded ({row['error']})"
+            if "error" in row
+            else f"score {row['automatic_points']:g} of {row['automatic_max']:g} points"
+        )
         raise CalcsimInputError(
-            f"the grading environment cannot run the checks: the assignment's own worked answers score {got};"
+            f"the grading environment cannot run the checks: the assignment's own worked answers {got};"
             " the notebooks' `python3` kernel must run a Python with calcsim and nbgrader installed"
         )
+
+
+#: Key fields the checks compare with (a student whose key lacks one cannot serve as the preflight's).
+_CHECKED = tuple(
+    "recall_rate recall_rate_lower recall_first recall_subsequent calc_only_share_of_recalls"
+    " calc_only_share_of_screen_detected bf12_cluster_or_crude bf12_cluster_or_crude_lower"
+    " bf12_cluster_or_crude_independence bf12_cluster_or_crude_naive_lower".split()
+)
+
+
+def _preflight_key(keys: pd.DataFrame) -> dict[str, Any] | None:
+    """The first student whose key has every value the checks compare with."""
+    for key in keys.to_dict("records"):
+        if all(str(key.get(c, "")).strip() not in ("", "nan") for c in _CHECKED):
+            return key
+    return None
 
 
 def _template(source: Any) -> Path:
@@ -286,7 +309,11 @@ def _template(source: Any) -> Path:
     from analysis.teach.assignment import generate_release
 
     folder = Path(tempfile.mkdtemp(prefix="calcsim-grade-template-"))
-    generate_release(source, folder)
+    try:
+        generate_release(source, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
 
 
@@ -308,7 +335,8 @@ def grade_submissions(
         The course folder ``calcsim teach export`` wrote.
     out : path
         Folder to create for ``grades.csv`` and ``feedback/`` (new or empty; with ``overwrite``, one that
-        holds only what this command writes). Must lie outside ``submissions`` and ``course``.
+        holds only what this command writes: ``grades.csv``, ``not_graded.txt``, ``feedback/student_*.html``).
+        Must lie outside ``submissions`` and ``course``.
     overwrite : bool
         Replace the grades in a non-empty ``out``.
     progress : bool
@@ -347,7 +375,7 @@ def grade_submissions(
     try:
         with staging_folder(target, "grades") as stage, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy session warnings
-            _preflight(template, source, root, keys.iloc[0].to_dict())
+            _preflight(template, source, root, _preflight_key(keys))
             (stage / "feedback").mkdir()
             for key in tqdm(keys.to_dict("records"), desc="grading", unit="student", disable=not progress):
                 sid = str(key["student"])
@@ -359,6 +387,7 @@ def grade_submissions(
             grades.to_csv(stage / "grades.csv", index=False, lineterminator="\n")
             if skipped:
                 (stage / "not_graded.txt").write_text("\n".join(skipped) + "\n", encoding="utf-8")
+            _target(out, overwrite, (sub.resolve(), root))  # again: nothing was saved into it meanwhile
             swap_into_place(stage, target)
     finally:
         shutil.rmtree(template, ignore_errors=True)

@@ -203,7 +203,8 @@ def power_markdown(power: dict[str, Any]) -> str:
     return f"""# Power of a correct analysis at {power["women"]:,} women per student
 
 Computed by `analysis.teach.power.exercise_power` from a pilot dataset of {power["pilot_women"]:,} women at the
-scenario's own values, standard errors scaled by √(pilot / women), for the hidden effects of this class's
+scenario's own values: standard errors scaled by √(pilot / women) and by each student's cluster prevalence, the
+odds ratio as the GEE estimates it (the pilot's attenuation), for the hidden effects of this class's
 {power["students"]} students (method: the module's docstring).
 
 | exercise | power, mean over the students (%) | power, lowest student (%) | power at the scenario's value (%) |
