@@ -1,5 +1,5 @@
 """Input and output at the bottom of the stack: where the shipped data live and the BCSC readers."""
 
-from analysis.io.paths import data_dir, parameters_dir, scenarios_dir
+from analysis.io.paths import data_dir, notebook_dirs, parameters_dir, scenarios_dir
 
-__all__ = ["data_dir", "parameters_dir", "scenarios_dir"]
+__all__ = ["data_dir", "notebook_dirs", "parameters_dir", "scenarios_dir"]

@@ -8,6 +8,7 @@ Nothing is read at import time.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -31,3 +32,12 @@ def scenarios_dir() -> Path:
 def parameters_dir() -> Path:
     """Return the folder of shipped parameter tables (CSV)."""
     return data_dir() / "parameters"
+
+
+def notebook_dirs() -> tuple[Path, Path]:
+    """Where the package's notebooks are: ``notebooks/`` of a checkout, then the copy a wheel installs.
+
+    Found from the imported ``analysis`` package (``sys.modules``: no import upwards from this layer).
+    """
+    package = Path(sys.modules["analysis"].__file__).resolve().parent
+    return package.parent / "notebooks", package / "notebooks"

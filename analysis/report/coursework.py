@@ -26,8 +26,11 @@ import copy
 import re
 from typing import Any
 
-#: Tag of the cells that hold a worked answer.
-SOLUTION_TAG = "solution"
+from analysis.io.editions import SOLUTION_TAG, answer_blocks, has_solutions, is_solution, student_edition
+
+__all__ = ["FOLD_CLOSE", "FOLD_OPEN", "INSTRUCTOR_DIR", "REMOVED_TAGS", "SOLUTION_TAG", "has_solutions",
+           "instructor_edition", "is_solution", "student_edition"]  # fmt: skip
+
 #: Folder (inside the report) of the instructor pages.
 INSTRUCTOR_DIR = "instructor"
 #: Tags of cells that no page shows (as in the page exporter's configuration).
@@ -37,47 +40,12 @@ FOLD_OPEN = "calcsim_fold_open"
 #: ... and close it after the cell.
 FOLD_CLOSE = "calcsim_fold_close"
 
-_DETAILS = re.compile(
-    r"<details\b[^>]*>\s*<summary\b[^>]*>(?P<summary>.*?)</summary>(?P<body>.*?)</details>", re.IGNORECASE | re.DOTALL
-)
-_ANSWER = re.compile(r"answer|solution", re.IGNORECASE)
 #: nbgrader's solution markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``), not shown on a page.
 _MARKERS = re.compile(r"^[ \t]*#+[ \t]*(?:BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 def _tags(cell: Any) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
-
-
-def is_solution(cell: Any) -> bool:
-    """Whether ``cell`` is tagged :data:`SOLUTION_TAG`."""
-    return SOLUTION_TAG in _tags(cell)
-
-
-def has_solutions(nb: Any) -> bool:
-    """Whether the notebook has worked answers (a cell tagged :data:`SOLUTION_TAG`)."""
-    return any(is_solution(c) for c in nb.cells)
-
-
-def _answer_blocks(source: str) -> list[re.Match[str]]:
-    return [m for m in _DETAILS.finditer(source) if _ANSWER.search(re.sub(r"<[^>]+>", "", m.group("summary")))]
-
-
-def student_edition(nb: Any) -> Any:
-    """A copy of the executed notebook without its answers (see the module doc)."""
-    out = copy.deepcopy(nb)
-    cells = []
-    for cell in out.cells:
-        if is_solution(cell):
-            continue
-        if cell.cell_type == "markdown":
-            for m in reversed(_answer_blocks(cell.source)):
-                cell.source = cell.source[: m.start()] + cell.source[m.end() :]
-            if not cell.source.strip():
-                continue
-        cells.append(cell)
-    out.cells = cells
-    return out
 
 
 def _markdown(source: str, **metadata: Any) -> Any:
@@ -97,7 +65,7 @@ def _split(cell: Any) -> tuple[list[Any], str | None]:
     Returns the cells to emit and the fold's summary when the block ends the cell (then the answer's
     code cells that follow go inside the same fold); ``None`` when there is nothing to fold.
     """
-    blocks = _answer_blocks(cell.source)
+    blocks = answer_blocks(cell.source)
     if not blocks:
         return [cell], None
     out, pos = [], 0

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ArgumentError, CalcsimInputError
+from analysis.io.paths import notebook_dirs
 from analysis.report.coursework import INSTRUCTOR_DIR
 from analysis.report.errors import ReportError
-from analysis.report.provenance import package_dir, package_root
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
@@ -55,7 +55,7 @@ def default_notebooks_dir() -> Path:
     CalcsimInputError
         Neither folder exists.
     """
-    checkout, packaged = package_root() / "notebooks", package_dir() / "notebooks"
+    checkout, packaged = notebook_dirs()
     for folder in (checkout, packaged):
         if folder.is_dir():
             return folder

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -22,10 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from analysis.io.editions import strip_answer_blocks
+
 __all__ = [
     "ASSIGNMENT",
     "CODE_STUB",
-    "lab_student_edition",
     "notebooks_folder",
     "nbgrader_api",
     "parameters_source",
@@ -33,7 +33,6 @@ __all__ = [
     "solution_notebook",
     "source_notebook",
     "student_notebook",
-    "strip_answer_blocks",
 ]
 
 #: nbgrader's assignment id (and the notebook's name in a student's folder).
@@ -41,19 +40,17 @@ ASSIGNMENT = "coursework"
 #: What replaces a code solution in the release.
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 _SOURCE_STEM = "06_coursework"
-_DETAILS = re.compile(
-    r"<details\b[^>]*>\s*<summary\b[^>]*>(?P<summary>.*?)</summary>(?P<body>.*?)</details>", re.IGNORECASE | re.DOTALL
-)
-_ANSWER = re.compile(r"answer|solution", re.IGNORECASE)
 
 
 def notebooks_folder() -> Path:
     """The package's notebooks: the checkout's ``notebooks/``, else the copy installed in the wheel."""
-    here = Path(__file__).resolve().parents[1]
-    for folder in (here.parent / "notebooks", here / "notebooks"):
+    from analysis.errors import CalcsimInputError
+    from analysis.io.paths import notebook_dirs
+
+    for folder in notebook_dirs():
         if folder.is_dir():
             return folder
-    raise FileNotFoundError(f"no notebooks folder beside {here}")
+    raise CalcsimInputError(f"no notebooks folder: neither {' nor '.join(map(str, notebook_dirs()))} exists")
 
 
 def source_notebook() -> Any:
@@ -61,13 +58,6 @@ def source_notebook() -> Any:
     import nbformat
 
     return nbformat.read(notebooks_folder() / f"{_SOURCE_STEM}.ipynb", as_version=4)
-
-
-def strip_answer_blocks(source: str) -> str:
-    """``source`` without its ``<details>`` blocks whose summary says *answer* or *solution*."""
-    for m in reversed([m for m in _DETAILS.finditer(source) if _ANSWER.search(re.sub(r"<[^>]+>", "", m["summary"]))]):
-        source = source[: m.start()] + source[m.end() :]
-    return source.rstrip() + "\n" if source.strip() else ""
 
 
 def parameters_source(data_file: str) -> str:
@@ -139,25 +129,9 @@ def release_notebook(source: Any | None = None) -> Any:
         else:
             cell.metadata.pop("tags", None)
         if cell.cell_type == "markdown":
-            cell.source = strip_answer_blocks(cell.source).rstrip("\n")
+            cell.source = strip_answer_blocks(cell.source).rstrip()
     nb.cells = [c for c in nb.cells if c.source.strip() or c.cell_type == "code"]
     return nb
-
-
-def lab_student_edition(nb: Any) -> Any:
-    """A lab for students: its worked-answer cells (tagged ``solution``) and folded answers removed."""
-    out = copy.deepcopy(nb)
-    cells = []
-    for cell in out.cells:
-        if "solution" in cell.metadata.get("tags", []):
-            continue
-        if cell.cell_type == "markdown":
-            cell.source = strip_answer_blocks(cell.source).rstrip("\n")
-            if not cell.source.strip():
-                continue
-        cells.append(cell)
-    out.cells = cells
-    return out
 
 
 def student_notebook(release: Any, data_file: str) -> Any:

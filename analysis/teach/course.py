@@ -138,9 +138,9 @@ def _notebooks(stage: Path, key: pd.DataFrame, scenario: str) -> None:
     """The assignment (students' release, instructor's solutions and nbgrader source) and the labs."""
     import nbformat
 
+    from analysis.io.editions import student_edition
     from analysis.teach.assignment import (
         ASSIGNMENT,
-        lab_student_edition,
         notebooks_folder,
         release_notebook,
         solution_notebook,
@@ -159,7 +159,7 @@ def _notebooks(stage: Path, key: pd.DataFrame, scenario: str) -> None:
     _write_nb(source, stage / "instructor" / "grading" / f"{ASSIGNMENT}.ipynb")
     for stem in LABS:
         lab = nbformat.read(notebooks_folder() / f"{stem}.ipynb", as_version=4)
-        _write_nb(lab_student_edition(lab), stage / "labs" / f"{stem}.ipynb")
+        _write_nb(student_edition(lab), stage / "labs" / f"{stem}.ipynb")
         _write_nb(lab, stage / "instructor" / "labs" / f"{stem}.ipynb")
     _overdiagnosis_files(stage, scenario)
 

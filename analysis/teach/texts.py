@@ -155,7 +155,8 @@ def _graded_cells(nb: Any) -> list[tuple[str, float, bool]]:
 
 def exercise_sheet(nb: Any = None) -> str:
     """The exercise sheet of the coursework: the tasks, what to hand in, the marking scheme and the rubric."""
-    from analysis.teach.assignment import source_notebook, strip_answer_blocks
+    from analysis.io.editions import strip_answer_blocks
+    from analysis.teach.assignment import source_notebook
 
     nb = source_notebook() if nb is None else nb
     tasks = [
